@@ -1,0 +1,164 @@
+//! Deliveries: read them, with their attempts, and start a manual retry.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{path_id, resource, ts, ts_opt, Page, Params};
+use crate::auth::Caller;
+use crate::db::deliveries::{Delivery, DeliveryFilter, Retried, FAILED, PENDING, SUCCEEDED};
+use crate::db::logs::AttemptLog;
+use crate::db::{self};
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/deliveries").route(web::get().to(list)))
+        .service(resource("/deliveries/{id}").route(web::get().to(get)))
+        .service(resource("/deliveries/{id}/retry").route(web::post().to(retry)));
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    id: Uuid,
+    event_id: Uuid,
+    webhook_id: Uuid,
+    event_type: String,
+    status: String,
+    attempt_count: i32,
+    next_attempt_at: Option<String>,
+    last_attempt_at: Option<String>,
+    test: bool,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Delivery> for DeliveryView {
+    fn from(d: Delivery) -> DeliveryView {
+        DeliveryView {
+            id: d.id,
+            event_id: d.event_id,
+            webhook_id: d.webhook_id,
+            event_type: d.event_type,
+            // only pending work has a next attempt
+            next_attempt_at: if d.status == PENDING {
+                ts_opt(d.next_attempt_at)
+            } else {
+                None
+            },
+            status: d.status,
+            attempt_count: d.attempt_count,
+            last_attempt_at: ts_opt(d.last_attempt_at),
+            test: d.test,
+            created_at: ts(d.created_at),
+            updated_at: ts(d.updated_at),
+        }
+    }
+}
+
+/// One attempt, as logs, delivery details and the stream show it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptView {
+    id: Uuid,
+    delivery_id: Uuid,
+    event_id: Uuid,
+    webhook_id: Uuid,
+    event_type: String,
+    attempt: i32,
+    success: bool,
+    request_url: String,
+    response_status: Option<i32>,
+    response_body: Option<String>,
+    duration_ms: i32,
+    error_kind: Option<String>,
+    error_message: Option<String>,
+    test: bool,
+    created_at: String,
+}
+
+impl From<AttemptLog> for AttemptView {
+    fn from(l: AttemptLog) -> AttemptView {
+        AttemptView {
+            id: l.id,
+            delivery_id: l.delivery_id,
+            event_id: l.event_id,
+            webhook_id: l.webhook_id,
+            event_type: l.event_type,
+            attempt: l.attempt,
+            success: l.success,
+            request_url: l.request_url,
+            response_status: l.response_status,
+            response_body: l.response_body,
+            duration_ms: l.duration_ms,
+            error_kind: l.error_kind,
+            error_message: l.error_message,
+            test: l.test,
+            created_at: ts(l.created_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct DeliveryWithAttempts {
+    #[serde(flatten)]
+    delivery: DeliveryView,
+    attempts: Vec<AttemptView>,
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let mut conn = state.pool.get().await?;
+    let delivery = db::deliveries::get(&mut conn, caller.tenant, id).await?;
+    let attempts = db::logs::for_delivery(&mut conn, caller.tenant, id).await?;
+    Ok(HttpResponse::Ok().json(DeliveryWithAttempts {
+        delivery: delivery.into(),
+        attempts: attempts.into_iter().map(AttemptView::from).collect(),
+    }))
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let params = Params::from_request(&req)?;
+    let (limit, after) = params.page()?;
+    let status = params.string("status");
+    if let Some(s) = status {
+        if ![PENDING, SUCCEEDED, FAILED].contains(&s) {
+            return Err(ApiError::field(
+                "status",
+                "must be pending, succeeded or failed",
+            ));
+        }
+    }
+    let filter = DeliveryFilter {
+        status,
+        webhook_id: params.uuid("webhookId")?,
+        event_id: params.uuid("eventId")?,
+    };
+    let mut conn = state.pool.get().await?;
+    let rows = db::deliveries::list(&mut conn, caller.tenant, filter, after, limit + 1).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |d| d.id, DeliveryView::from)))
+}
+
+async fn retry(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let mut conn = state.pool.get().await?;
+    match db::deliveries::retry(&mut conn, caller.tenant, id).await? {
+        Retried::Started(d) => Ok(HttpResponse::Accepted().json(DeliveryView::from(d))),
+        Retried::StillPending => Err(ApiError::Conflict(
+            "this delivery is still pending; only a finished delivery can be retried".into(),
+        )),
+    }
+}

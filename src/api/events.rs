@@ -1,0 +1,311 @@
+//! Publishing events (fan-out into deliveries), test events, and reading events.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{path_id, resource, ts, Errors, JsonBody, Page, Params};
+use crate::auth::Caller;
+use crate::db::events::{Event, NewEvent, Published, Target};
+use crate::db::{self, new_id, TenantId};
+use crate::domain::consumer::validate_consumer_id;
+use crate::domain::event::EventType;
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+
+/// The event type of a test event sent without one.
+pub const DEFAULT_TEST_EVENT_TYPE: &str = "webhook.test";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/events")
+            .route(web::post().to(publish))
+            .route(web::get().to(list)),
+    )
+    .service(resource("/events/{id}").route(web::get().to(get)))
+    .service(resource("/webhooks/{id}/test").route(web::post().to(send_test)));
+}
+
+/// The body every subscriber receives, serialised once and stored, so that the bytes are
+/// the same on every attempt.
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    id: Uuid,
+    event: String,
+    timestamp: String,
+    data: serde_json::Value,
+}
+
+/// The answer to a publish: `{id, event, timestamp, deliveries}`.
+#[derive(Serialize)]
+struct Accepted {
+    id: Uuid,
+    event: String,
+    timestamp: String,
+    deliveries: i32,
+}
+
+impl From<&Event> for Accepted {
+    fn from(e: &Event) -> Accepted {
+        Accepted {
+            id: e.id,
+            event: e.event_type.clone(),
+            timestamp: ts(e.created_at),
+            deliveries: e.deliveries,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventView {
+    id: Uuid,
+    event: String,
+    timestamp: String,
+    data: serde_json::Value,
+    consumer_id: Option<String>,
+    idempotency_key: Option<String>,
+    test: bool,
+    deliveries: i32,
+}
+
+fn event_data(e: &Event) -> serde_json::Value {
+    serde_json::from_str::<Envelope>(&e.body)
+        .map(|env| env.data)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+impl From<Event> for EventView {
+    fn from(e: Event) -> EventView {
+        EventView {
+            data: event_data(&e),
+            id: e.id,
+            event: e.event_type,
+            timestamp: ts(e.created_at),
+            consumer_id: e.consumer_id,
+            idempotency_key: e.idempotency_key,
+            test: e.test,
+            deliveries: e.deliveries,
+        }
+    }
+}
+
+fn new_event(
+    tenant: TenantId,
+    event_type: &EventType,
+    data: serde_json::Value,
+    consumer_id: Option<String>,
+    idempotency_key: Option<String>,
+    test: bool,
+) -> ApiResult<Event> {
+    let id = new_id();
+    let created_at: DateTime<Utc> = Utc::now();
+    let envelope = Envelope {
+        id,
+        event: event_type.as_str().to_owned(),
+        timestamp: ts(created_at),
+        data,
+    };
+    let body = serde_json::to_string(&envelope).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Event {
+        id,
+        tenant_id: tenant.0,
+        event_type: event_type.as_str().to_owned(),
+        consumer_id,
+        body,
+        idempotency_key,
+        test,
+        deliveries: 0,
+        created_at,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishRequest {
+    event: Option<String>,
+    #[serde(default)]
+    data: serde_json::Value,
+    consumer_id: Option<String>,
+    idempotency_key: Option<String>,
+}
+
+fn valid_idempotency_key(key: &str) -> Result<(), String> {
+    if (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        Ok(())
+    } else {
+        Err("must be 1-255 visible ASCII characters".into())
+    }
+}
+
+async fn publish(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: JsonBody<PublishRequest>,
+) -> ApiResult<HttpResponse> {
+    let input = body.0;
+    let mut errors = Errors::default();
+    let event_type = match &input.event {
+        Some(e) => errors.check("event", EventType::parse(e)),
+        None => {
+            errors.add("event", "is required");
+            None
+        }
+    };
+    if let Some(c) = &input.consumer_id {
+        errors.check("consumerId", validate_consumer_id(c));
+    }
+    let header_key = match req.headers().get("Idempotency-Key") {
+        Some(v) => match v.to_str() {
+            Ok(s) => Some(s.to_owned()),
+            Err(_) => {
+                errors.add("Idempotency-Key", "must be visible ASCII");
+                None
+            }
+        },
+        None => None,
+    };
+    let key = match (header_key, input.idempotency_key) {
+        (Some(h), Some(b)) if h != b => {
+            errors.add(
+                "idempotencyKey",
+                "differs from the Idempotency-Key header; send one or the same value",
+            );
+            None
+        }
+        (h, b) => h.or(b),
+    };
+    if let Some(k) = &key {
+        errors.check("idempotencyKey", valid_idempotency_key(k));
+    }
+    errors.into_result()?;
+    let Some(event_type) = event_type else {
+        return Err(ApiError::field("event", "is required"));
+    };
+    let event = new_event(
+        caller.tenant,
+        &event_type,
+        input.data.clone(),
+        input.consumer_id,
+        key.clone(),
+        false,
+    )?;
+    let filters = event_type.matching_filters();
+    let mut conn = state.pool.get().await?;
+    let published = db::events::publish(
+        &mut conn,
+        NewEvent {
+            event,
+            target: Target::Fanout { filters },
+        },
+    )
+    .await;
+    let first = match published {
+        Ok(Published::Created(e)) => return Ok(HttpResponse::Accepted().json(Accepted::from(&e))),
+        Ok(Published::Replayed(first)) => first,
+        // a concurrent publish with the same key won the race: answer as a replay
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {
+            let k = key.as_deref().unwrap_or_default();
+            db::events::find_by_idempotency_key(&mut conn, caller.tenant, k)
+                .await?
+                .ok_or(ApiError::Conflict(
+                    "a publish with this idempotency key is in progress; retry".into(),
+                ))?
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if first.event_type == event_type.as_str() && event_data(&first) == input.data {
+        Ok(HttpResponse::Ok().json(Accepted::from(&first)))
+    } else {
+        Err(ApiError::Conflict(
+            "this idempotency key was used in the last 24 h with a different event or data".into(),
+        ))
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestRequest {
+    event_type: Option<String>,
+    payload: Option<serde_json::Value>,
+}
+
+/// Sends a test event to one webhook, whatever its filter or active flag, through the
+/// same signing, retry and logging path as any other event.
+async fn send_test(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: JsonBody<Option<TestRequest>>,
+) -> ApiResult<HttpResponse> {
+    let webhook_id = path_id(&id)?;
+    let input = body.0.unwrap_or_default();
+    let mut conn = state.pool.get().await?;
+    db::webhooks::get(&mut conn, caller.tenant, webhook_id).await?;
+    let mut errors = Errors::default();
+    let event_type = errors.check(
+        "eventType",
+        EventType::parse(
+            input
+                .event_type
+                .as_deref()
+                .unwrap_or(DEFAULT_TEST_EVENT_TYPE),
+        ),
+    );
+    errors.into_result()?;
+    let Some(event_type) = event_type else {
+        return Err(ApiError::field("eventType", "is invalid"));
+    };
+    let data = input
+        .payload
+        .unwrap_or_else(|| serde_json::json!({"message": "This is a test event from hookrelay"}));
+    let event = new_event(caller.tenant, &event_type, data, None, None, true)?;
+    match db::events::publish(
+        &mut conn,
+        NewEvent {
+            event,
+            target: Target::Webhook(webhook_id),
+        },
+    )
+    .await?
+    {
+        Published::Created(e) | Published::Replayed(e) => {
+            Ok(HttpResponse::Accepted().json(Accepted::from(&e)))
+        }
+    }
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let mut conn = state.pool.get().await?;
+    let event = db::events::get(&mut conn, caller.tenant, id).await?;
+    Ok(HttpResponse::Ok().json(EventView::from(event)))
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let params = Params::from_request(&req)?;
+    let (limit, after) = params.page()?;
+    let (since, until) = params.window()?;
+    let filter = db::events::EventFilter {
+        event_type: params.string("event"),
+        consumer_id: params.string("consumerId"),
+        since,
+        until,
+    };
+    let mut conn = state.pool.get().await?;
+    let rows = db::events::list(&mut conn, caller.tenant, filter, after, limit + 1).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |e| e.id, EventView::from)))
+}

@@ -1,0 +1,287 @@
+//! The HTTP API: one module per resource; `configure` registers every route.
+
+pub mod api_keys;
+pub mod auth;
+pub mod deliveries;
+pub mod events;
+pub mod health;
+pub mod webhooks;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::{ApiError, FieldError};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(auth::routes)
+            .configure(api_keys::routes)
+            .configure(webhooks::routes)
+            .configure(events::routes)
+            .configure(deliveries::routes),
+    )
+    .configure(health::routes);
+}
+
+/// A resource that answers 405 (problem+json) to a method it does not route.
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// Any path that no route matches.
+pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// RFC 3339 in UTC with milliseconds: `2024-01-01T12:00:00.000Z`.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn ts_opt(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(ts)
+}
+
+/// A page of a list: `{"data": [...], "nextCursor": "…" | null}`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows fetched newest first: the extra row only
+    /// tells that another page exists.
+    pub fn from_rows<R>(
+        mut rows: Vec<R>,
+        limit: i64,
+        id: impl Fn(&R) -> Uuid,
+        view: impl Fn(R) -> T,
+    ) -> Page<T> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|r| encode_cursor(id(r)))
+        } else {
+            None
+        };
+        Page {
+            data: rows.into_iter().map(view).collect(),
+            next_cursor,
+        }
+    }
+}
+
+fn encode_cursor(id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+/// Query parameters, parsed one by one so that a bad value is a 422 naming the parameter.
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    pub fn from_request(req: &HttpRequest) -> Result<Params, ApiError> {
+        web::Query::<HashMap<String, String>>::from_query(req.query_string())
+            .map(|q| Params(q.into_inner()))
+            .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))
+    }
+
+    pub fn string(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// `limit` (1–200, default 50) and the cursor's id, if any.
+    pub fn page(&self) -> Result<(i64, Option<Uuid>), ApiError> {
+        let limit = match self.string("limit") {
+            None => 50,
+            Some(s) => s
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=200).contains(n))
+                .ok_or_else(|| ApiError::field("limit", "must be an integer from 1 to 200"))?,
+        };
+        let cursor = match self.string("cursor") {
+            None => None,
+            Some(s) => Some(
+                URL_SAFE_NO_PAD
+                    .decode(s)
+                    .ok()
+                    .and_then(|b| Uuid::from_slice(&b).ok())
+                    .ok_or_else(|| {
+                        ApiError::field("cursor", "is not a cursor returned by this list")
+                    })?,
+            ),
+        };
+        Ok((limit, cursor))
+    }
+
+    pub fn uuid(&self, name: &str) -> Result<Option<Uuid>, ApiError> {
+        self.string(name)
+            .map(|s| Uuid::parse_str(s).map_err(|_| ApiError::field(name, "must be a UUID")))
+            .transpose()
+    }
+
+    pub fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+        self.string(name)
+            .map(|s| {
+                DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| {
+                        ApiError::field(
+                            name,
+                            "must be an RFC 3339 timestamp such as 2024-01-01T12:00:00.000Z",
+                        )
+                    })
+            })
+            .transpose()
+    }
+
+    /// `since` and `until`, with `since` not after `until`.
+    pub fn window(&self) -> Result<Window, ApiError> {
+        let since = self.time("since")?;
+        let until = self.time("until")?;
+        if let (Some(s), Some(u)) = (since, until) {
+            if s > u {
+                return Err(ApiError::field("since", "must not be after until"));
+            }
+        }
+        Ok((since, until))
+    }
+}
+
+/// `since` and `until` of a query, either possibly open.
+pub type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// A path id: anything that is not a UUID cannot name a resource, hence 404.
+pub fn path_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
+}
+
+/// A JSON request body, read up to the configured limit. Malformed JSON is 400; JSON of
+/// the wrong shape is 422 naming the field; a body over the limit is 413; a body that is
+/// not `application/json` is 415. With `Option<T>`, an empty body is `None`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<JsonBody<T>, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(262_144, |s| s.config.body_limit);
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk
+                    .map_err(|e| ApiError::BadRequest(format!("reading the request body: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let is_json = |ct: &str| {
+                ct == "application/json"
+                    || (ct.starts_with("application/") && ct.ends_with("+json"))
+            };
+            match content_type.as_deref() {
+                Some(ct) if is_json(ct) => {}
+                // a body-less POST (e.g. rotate-secret) needs no content type
+                None if body.iter().all(u8::is_ascii_whitespace) => {}
+                _ => return Err(ApiError::UnsupportedMediaType),
+            }
+            let value: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
+                serde_json::Value::Null
+            } else {
+                serde_json::from_slice(&body)
+                    .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?
+            };
+            serde_path_to_error::deserialize(value)
+                .map(JsonBody)
+                .map_err(|err| {
+                    let path = err.path().to_string();
+                    let inner = err.into_inner().to_string();
+                    let field = if path == "." {
+                        missing_field(&inner).unwrap_or_else(|| "body".into())
+                    } else {
+                        path
+                    };
+                    ApiError::Validation(vec![FieldError::new(field, inner)])
+                })
+        })
+    }
+}
+
+/// serde reports a missing field at the parent: "missing field `name`".
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+/// Collects field errors so that one 422 names every failing field.
+#[derive(Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Records the error of `result` under `field` and returns its value.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        result.map_err(|m| self.add(field, m)).ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_result(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.0))
+        }
+    }
+}

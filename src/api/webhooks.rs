@@ -1,0 +1,447 @@
+//! Webhook subscriptions: create, list, get, patch, delete, secret and rotation.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{Duration, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use uuid::Uuid;
+
+use super::{path_id, resource, ts, ts_opt, Errors, JsonBody, Page, Params};
+use crate::auth::Caller;
+use crate::db::{self, new_id, webhooks::Inserted, webhooks::Webhook, webhooks::WebhookChanges};
+use crate::domain::consumer::validate_consumer_id;
+use crate::domain::event::EventFilter;
+use crate::domain::headers::validate_custom_headers;
+use crate::domain::secret::SigningSecret;
+use crate::domain::url::{check_resolved_host, parse_webhook_url};
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+
+/// How long a replaced secret keeps signing after a rotation.
+pub const ROTATION_OVERLAP_HOURS: i64 = 24;
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: i32 = 100;
+pub const DEFAULT_MAX_CONCURRENCY: i32 = 10;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/webhooks")
+            .route(web::post().to(create))
+            .route(web::get().to(list)),
+    )
+    .service(
+        resource("/webhooks/{id}")
+            .route(web::get().to(get))
+            .route(web::patch().to(patch))
+            .route(web::delete().to(delete)),
+    )
+    .service(resource("/webhooks/{id}/secret").route(web::get().to(secret)))
+    .service(resource("/webhooks/{id}/rotate-secret").route(web::post().to(rotate_secret)));
+}
+
+/// A webhook as the API shows it (never with its secret).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookView {
+    id: Uuid,
+    name: String,
+    url: String,
+    events: Vec<String>,
+    consumer_id: Option<String>,
+    description: Option<String>,
+    headers: serde_json::Value,
+    active: bool,
+    rate_limit_per_minute: Option<i32>,
+    max_concurrency: i32,
+    retry_schedule: Option<Vec<i32>>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Webhook> for WebhookView {
+    fn from(w: Webhook) -> WebhookView {
+        WebhookView {
+            id: w.id,
+            name: w.name,
+            url: w.url,
+            events: w.events,
+            consumer_id: w.consumer_id,
+            description: w.description,
+            headers: w.headers,
+            active: w.active,
+            rate_limit_per_minute: w.rate_limit_per_minute,
+            max_concurrency: w.max_concurrency,
+            retry_schedule: w.retry_schedule,
+            created_at: ts(w.created_at),
+            updated_at: ts(w.updated_at),
+        }
+    }
+}
+
+/// The whole webhook plus its signing secret: create, rotate and `GET …/secret`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WebhookWithSecret {
+    #[serde(flatten)]
+    webhook: WebhookView,
+    secret: String,
+    previous_secret_expires_at: Option<String>,
+}
+
+impl From<Webhook> for WebhookWithSecret {
+    fn from(w: Webhook) -> WebhookWithSecret {
+        let now = Utc::now();
+        let previous_secret_expires_at = if w.live_previous_secret(now).is_some() {
+            ts_opt(w.previous_secret_expires_at)
+        } else {
+            None
+        };
+        let secret = w.secret.clone();
+        WebhookWithSecret {
+            webhook: w.into(),
+            secret,
+            previous_secret_expires_at,
+        }
+    }
+}
+
+/// Distinguishes a field that is absent (`None`) from one that is `null` (`Some(None)`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookInput {
+    #[serde(default, deserialize_with = "present")]
+    name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    events: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
+    consumer_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    headers: Option<Option<serde_json::Map<String, serde_json::Value>>>,
+    #[serde(default, deserialize_with = "present")]
+    active: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "present")]
+    rate_limit_per_minute: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    max_concurrency: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    retry_schedule: Option<Option<Vec<i64>>>,
+    #[serde(default, deserialize_with = "present")]
+    secret: Option<Option<String>>,
+}
+
+/// Validates every field that is present; each failure is named in one 422.
+async fn validate(
+    state: &AppState,
+    input: WebhookInput,
+    errors: &mut Errors,
+) -> (WebhookChanges, Option<SigningSecret>) {
+    let mut changes = WebhookChanges::default();
+    match input.name {
+        Some(Some(name)) if (1..=100).contains(&name.trim().chars().count()) => {
+            changes.name = Some(name.trim().to_owned())
+        }
+        Some(_) => errors.add("name", "must be 1-100 characters"),
+        None => {}
+    }
+    match input.url {
+        Some(Some(url)) => {
+            let parsed = parse_webhook_url(
+                &url,
+                state.config.require_https(),
+                state.config.allow_private_targets,
+            );
+            if let Some(parsed) = errors.check("url", parsed) {
+                if errors
+                    .check(
+                        "url",
+                        check_resolved_host(&parsed, state.config.allow_private_targets).await,
+                    )
+                    .is_some()
+                {
+                    changes.url = Some(url);
+                }
+            }
+        }
+        Some(None) => errors.add("url", "must be a URL"),
+        None => {}
+    }
+    match input.events {
+        Some(Some(events)) if (1..=50).contains(&events.len()) => {
+            let before = errors.len();
+            for (i, filter) in events.iter().enumerate() {
+                errors.check(&format!("events[{i}]"), EventFilter::parse(filter));
+            }
+            if errors.len() == before {
+                changes.events = Some(events);
+            }
+        }
+        Some(_) => errors.add("events", "must list 1-50 event filters"),
+        None => {}
+    }
+    match input.consumer_id {
+        Some(Some(id)) if errors.check("consumerId", validate_consumer_id(&id)).is_some() => {
+            changes.consumer_id = Some(Some(id));
+        }
+        Some(Some(_)) => {}
+        Some(None) => changes.consumer_id = Some(None),
+        None => {}
+    }
+    match input.description {
+        Some(Some(d)) if d.chars().count() > 1_000 => {
+            errors.add("description", "must be at most 1,000 characters")
+        }
+        Some(d) => changes.description = Some(d),
+        None => {}
+    }
+    match input.headers {
+        Some(Some(headers)) => {
+            let failures = validate_custom_headers(&headers);
+            if failures.is_empty() {
+                changes.headers = Some(serde_json::Value::Object(headers));
+            }
+            for (field, message) in failures {
+                errors.add(field, message);
+            }
+        }
+        Some(None) => errors.add("headers", "must be an object of header names to values"),
+        None => {}
+    }
+    match input.active {
+        Some(Some(active)) => changes.active = Some(active),
+        Some(None) => errors.add("active", "must be true or false"),
+        None => {}
+    }
+    match input.rate_limit_per_minute {
+        Some(Some(n)) if (1..=100_000).contains(&n) => {
+            changes.rate_limit_per_minute = Some(i32::try_from(n).ok())
+        }
+        Some(Some(_)) => errors.add(
+            "rateLimitPerMinute",
+            "must be 1-100,000, or null for no limit",
+        ),
+        Some(None) => changes.rate_limit_per_minute = Some(None),
+        None => {}
+    }
+    match input.max_concurrency {
+        Some(Some(n)) if (1..=100).contains(&n) => changes.max_concurrency = i32::try_from(n).ok(),
+        Some(_) => errors.add("maxConcurrency", "must be 1-100"),
+        None => {}
+    }
+    match input.retry_schedule {
+        Some(Some(delays)) if delays.len() <= 20 => {
+            let before = errors.len();
+            for (i, d) in delays.iter().enumerate() {
+                if !(1..=86_400).contains(d) {
+                    errors.add(
+                        format!("retrySchedule[{i}]"),
+                        "must be a delay of 1-86,400 seconds",
+                    );
+                }
+            }
+            if errors.len() == before {
+                changes.retry_schedule = Some(Some(
+                    delays
+                        .iter()
+                        .filter_map(|d| i32::try_from(*d).ok())
+                        .collect(),
+                ));
+            }
+        }
+        Some(Some(_)) => errors.add("retrySchedule", "must list at most 20 delays"),
+        Some(None) => changes.retry_schedule = Some(None),
+        None => {}
+    }
+    let secret = match input.secret {
+        Some(Some(s)) => errors.check("secret", SigningSecret::parse(&s)),
+        Some(None) | None => None,
+    };
+    (changes, secret)
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<WebhookInput>,
+) -> ApiResult<HttpResponse> {
+    let input = body.0;
+    let mut errors = Errors::default();
+    for (field, missing) in [
+        ("name", input.name.is_none()),
+        ("url", input.url.is_none()),
+        ("events", input.events.is_none()),
+    ] {
+        if missing {
+            errors.add(field, "is required");
+        }
+    }
+    let (c, secret) = validate(&state, input, &mut errors).await;
+    errors.into_result()?;
+    let (Some(name), Some(url), Some(events)) = (c.name, c.url, c.events) else {
+        return Err(ApiError::BadRequest(
+            "name, url and events are required".into(),
+        ));
+    };
+    let now = Utc::now();
+    let webhook = Webhook {
+        id: new_id(),
+        tenant_id: caller.tenant.0,
+        name,
+        url,
+        events,
+        consumer_id: c.consumer_id.flatten(),
+        description: c.description.flatten(),
+        headers: c.headers.unwrap_or_else(|| serde_json::json!({})),
+        active: c.active.unwrap_or(true),
+        secret: secret
+            .unwrap_or_else(SigningSecret::generate)
+            .expose()
+            .to_owned(),
+        previous_secret: None,
+        previous_secret_expires_at: None,
+        rate_limit_per_minute: c
+            .rate_limit_per_minute
+            .unwrap_or(Some(DEFAULT_RATE_LIMIT_PER_MINUTE)),
+        max_concurrency: c.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
+        retry_schedule: c.retry_schedule.flatten(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut conn = state.pool.get().await?;
+    match db::webhooks::insert(&mut conn, webhook, state.config.max_webhooks).await? {
+        Inserted::Created(w) => Ok(HttpResponse::Created().json(WebhookWithSecret::from(*w))),
+        Inserted::LimitReached => Err(ApiError::Conflict(format!(
+            "this tenant already holds the maximum of {} webhooks; delete one first",
+            state.config.max_webhooks
+        ))),
+    }
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let params = Params::from_request(&req)?;
+    let (limit, after) = params.page()?;
+    let mut conn = state.pool.get().await?;
+    let rows = db::webhooks::list(
+        &mut conn,
+        caller.tenant,
+        params.string("consumerId"),
+        after,
+        limit + 1,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |w| w.id, WebhookView::from)))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let mut conn = state.pool.get().await?;
+    let webhook = db::webhooks::get(&mut conn, caller.tenant, id).await?;
+    Ok(HttpResponse::Ok().json(WebhookView::from(webhook)))
+}
+
+async fn patch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: JsonBody<WebhookInput>,
+) -> ApiResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let mut input = body.0;
+    let mut errors = Errors::default();
+    if matches!(input.secret, Some(Some(_))) {
+        errors.add(
+            "secret",
+            "is changed with POST /api/v1/webhooks/{id}/rotate-secret",
+        );
+        input.secret = None;
+    }
+    let mut conn = state.pool.get().await?;
+    // a foreign or unknown id is 404 before any validation detail is revealed
+    db::webhooks::get(&mut conn, caller.tenant, id).await?;
+    drop(conn);
+    let (mut changes, _) = validate(&state, input, &mut errors).await;
+    errors.into_result()?;
+    changes.updated_at = Some(Utc::now());
+    let mut conn = state.pool.get().await?;
+    let webhook = db::webhooks::update(&mut conn, caller.tenant, id, &changes).await?;
+    if changes.active == Some(true) {
+        // deliveries that waited while the webhook was inactive are due again
+        db::queue::wake(&mut conn).await?;
+    }
+    Ok(HttpResponse::Ok().json(WebhookView::from(webhook)))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let mut conn = state.pool.get().await?;
+    if db::webhooks::delete(&mut conn, caller.tenant, id).await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+async fn secret(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let mut conn = state.pool.get().await?;
+    let webhook = db::webhooks::get(&mut conn, caller.tenant, id).await?;
+    Ok(HttpResponse::Ok().json(WebhookWithSecret::from(webhook)))
+}
+
+#[derive(Default, Deserialize)]
+pub struct RotateRequest {
+    secret: Option<String>,
+}
+
+async fn rotate_secret(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: JsonBody<Option<RotateRequest>>,
+) -> ApiResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let mut errors = Errors::default();
+    let new_secret = match body.0.and_then(|b| b.secret) {
+        Some(s) => errors.check("secret", SigningSecret::parse(&s)),
+        None => Some(SigningSecret::generate()),
+    };
+    let mut conn = state.pool.get().await?;
+    db::webhooks::get(&mut conn, caller.tenant, id).await?;
+    errors.into_result()?;
+    let Some(new_secret) = new_secret else {
+        return Err(ApiError::field("secret", "is invalid"));
+    };
+    let overlap_until = Utc::now() + Duration::hours(ROTATION_OVERLAP_HOURS);
+    let webhook = db::webhooks::rotate_secret(
+        &mut conn,
+        caller.tenant,
+        id,
+        new_secret.expose(),
+        overlap_until,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(WebhookWithSecret::from(webhook)))
+}

@@ -1,0 +1,139 @@
+//! The typed configuration, validated once at start-up.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use secrecy::SecretString;
+
+use crate::cli::{Mode, Role, Settings};
+
+/// Used when no JWT secret is configured in development mode. Documented in the README;
+/// production mode refuses to start without a real secret.
+pub const DEV_JWT_SECRET: &str = "hookrelay-development-jwt-secret-not-for-production";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: SecretString,
+    pub bind: SocketAddr,
+    pub mode: Mode,
+    pub jwt_secret: SecretString,
+    pub allow_private_targets: bool,
+    pub role: Role,
+    pub attempt_timeout: Duration,
+    pub lease: Duration,
+    pub log_retention: Duration,
+    pub pool_size: usize,
+    pub body_limit: usize,
+    pub max_webhooks: i64,
+    pub token_ttl: Duration,
+    pub dispatch_concurrency: usize,
+    pub poll_interval: Duration,
+}
+
+impl Config {
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Config> {
+        let database_url = s.database_url.clone().context(
+            "DATABASE_URL is not set: export it, or start the service with scripts/run, \
+             which starts a private PostgreSQL",
+        )?;
+        let bind = s.bind.parse().with_context(|| {
+            format!(
+                "HOOKRELAY_BIND {:?} is not an address like 127.0.0.1:8080",
+                s.bind
+            )
+        })?;
+        let jwt_secret = match (&s.jwt_secret, s.mode) {
+            (Some(secret), _) if secret.len() >= 32 => secret.clone(),
+            (Some(_), _) => bail!("HOOKRELAY_JWT_SECRET must be at least 32 bytes"),
+            (None, Mode::Production) => {
+                bail!("production mode needs HOOKRELAY_JWT_SECRET (at least 32 random bytes)")
+            }
+            (None, Mode::Development) => {
+                tracing::warn!("HOOKRELAY_JWT_SECRET is not set: using the fixed development key");
+                DEV_JWT_SECRET.to_owned()
+            }
+        };
+        if s.mode == Mode::Production && s.allow_private_targets {
+            tracing::warn!("private targets are allowed in production mode");
+        }
+        let attempt_timeout = parse_duration("HOOKRELAY_ATTEMPT_TIMEOUT", &s.attempt_timeout)?;
+        let lease = parse_duration("HOOKRELAY_LEASE", &s.lease)?;
+        if lease <= attempt_timeout {
+            bail!("HOOKRELAY_LEASE ({lease:?}) must be longer than HOOKRELAY_ATTEMPT_TIMEOUT ({attempt_timeout:?})");
+        }
+        if s.pool_size < 2 {
+            bail!("HOOKRELAY_POOL_SIZE must be at least 2");
+        }
+        if s.dispatch_concurrency == 0 {
+            bail!("HOOKRELAY_DISPATCH_CONCURRENCY must be at least 1");
+        }
+        Ok(Config {
+            database_url: database_url.into(),
+            bind,
+            mode: s.mode,
+            jwt_secret: jwt_secret.into(),
+            allow_private_targets: s.allow_private_targets,
+            role: s.role,
+            attempt_timeout,
+            lease,
+            log_retention: parse_duration("HOOKRELAY_LOG_RETENTION", &s.log_retention)?,
+            pool_size: s.pool_size,
+            body_limit: s.body_limit,
+            max_webhooks: s.max_webhooks,
+            token_ttl: parse_duration("HOOKRELAY_TOKEN_TTL", &s.token_ttl)?,
+            dispatch_concurrency: s.dispatch_concurrency,
+            poll_interval: parse_duration("HOOKRELAY_POLL_INTERVAL", &s.poll_interval)?,
+        })
+    }
+
+    pub fn require_https(&self) -> bool {
+        self.mode == Mode::Production
+    }
+}
+
+/// Parses `500ms`, `30s`, `5m`, `2h`, `30d` (a bare number is seconds).
+pub fn parse_duration(name: &str, value: &str) -> anyhow::Result<Duration> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let n: u64 = number.parse().with_context(|| {
+        format!("{name} {value:?} is not a duration like 30s, 500ms, 5m, 2h or 30d")
+    })?;
+    let millis = match unit {
+        "ms" => n,
+        "" | "s" => n * 1_000,
+        "m" => n * 60_000,
+        "h" => n * 3_600_000,
+        "d" => n * 86_400_000,
+        _ => bail!("{name} {value:?} has an unknown unit: use ms, s, m, h or d"),
+    };
+    if millis == 0 {
+        bail!("{name} must be greater than zero");
+    }
+    Ok(Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("x", "30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(
+            parse_duration("x", "250ms").unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            parse_duration("x", "30d").unwrap(),
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(parse_duration("x", "7").unwrap(), Duration::from_secs(7));
+        assert!(parse_duration("x", "7w").is_err());
+        assert!(parse_duration("x", "0s").is_err());
+        assert!(parse_duration("x", "s").is_err());
+    }
+}

@@ -1,0 +1,149 @@
+//! Deliveries: one per (event, webhook), the unit the dispatcher claims and retries.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::events::Event;
+use super::schema::deliveries;
+use super::{new_id, TenantId};
+
+pub const PENDING: &str = "pending";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = deliveries)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub event_id: Uuid,
+    pub webhook_id: Uuid,
+    pub event_type: String,
+    pub status: String,
+    pub attempt_count: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    pub test: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = deliveries)]
+pub struct NewDelivery {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub event_id: Uuid,
+    pub webhook_id: Uuid,
+    pub event_type: String,
+    pub status: &'static str,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub test: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl NewDelivery {
+    /// A delivery due at once.
+    pub fn pending(event: &Event, webhook_id: Uuid) -> NewDelivery {
+        NewDelivery {
+            id: new_id(),
+            tenant_id: event.tenant_id,
+            event_id: event.id,
+            webhook_id,
+            event_type: event.event_type.clone(),
+            status: PENDING,
+            next_attempt_at: Some(event.created_at),
+            test: event.test,
+            created_at: event.created_at,
+            updated_at: event.created_at,
+        }
+    }
+}
+
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    id: Uuid,
+) -> QueryResult<Delivery> {
+    deliveries::table
+        .filter(deliveries::id.eq(id))
+        .filter(deliveries::tenant_id.eq(tenant.0))
+        .select(Delivery::as_select())
+        .first(conn)
+        .await
+}
+
+#[derive(Default)]
+pub struct DeliveryFilter<'a> {
+    pub status: Option<&'a str>,
+    pub webhook_id: Option<Uuid>,
+    pub event_id: Option<Uuid>,
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    filter: DeliveryFilter<'_>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Delivery>> {
+    let mut query = deliveries::table
+        .filter(deliveries::tenant_id.eq(tenant.0))
+        .select(Delivery::as_select())
+        .order(deliveries::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(deliveries::status.eq(status.to_owned()));
+    }
+    if let Some(webhook_id) = filter.webhook_id {
+        query = query.filter(deliveries::webhook_id.eq(webhook_id));
+    }
+    if let Some(event_id) = filter.event_id {
+        query = query.filter(deliveries::event_id.eq(event_id));
+    }
+    if let Some(after) = after {
+        query = query.filter(deliveries::id.lt(after));
+    }
+    query.load(conn).await
+}
+
+pub enum Retried {
+    Started(Delivery),
+    StillPending,
+}
+
+/// Starts a new series of attempts for a finished delivery, due at once. Attempt numbers
+/// keep counting; the series counter restarts so the webhook's schedule applies again.
+pub async fn retry(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    id: Uuid,
+) -> QueryResult<Retried> {
+    let now = Utc::now();
+    let updated = diesel::update(deliveries::table)
+        .filter(deliveries::id.eq(id))
+        .filter(deliveries::tenant_id.eq(tenant.0))
+        .filter(deliveries::status.ne(PENDING))
+        .set((
+            deliveries::status.eq(PENDING),
+            deliveries::series_attempts.eq(0),
+            deliveries::next_attempt_at.eq(Some(now)),
+            deliveries::updated_at.eq(now),
+        ))
+        .returning(Delivery::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?;
+    match updated {
+        Some(delivery) => {
+            super::queue::wake(conn).await?;
+            Ok(Retried::Started(delivery))
+        }
+        // either it does not exist for this tenant (NotFound) or it is pending
+        None => get(conn, tenant, id).await.map(|_| Retried::StillPending),
+    }
+}

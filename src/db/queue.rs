@@ -1,0 +1,298 @@
+//! The delivery queue on PostgreSQL: claim due deliveries under a lease, record each
+//! attempt's outcome and release the lease in one transaction. Everything the dispatcher
+//! needs from the database goes through this module, so that another queue backend could
+//! take its place.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{
+    Array, BigInt, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::deliveries::{FAILED, PENDING, SUCCEEDED};
+use super::logs::AttemptLog;
+use super::schema::webhook_logs;
+use crate::dispatch::limits::{plan_claim, Candidate, WebhookLoad};
+
+/// The channel dispatchers LISTEN on; a notification means "due work may exist".
+pub const WAKE_CHANNEL: &str = "hookrelay_work";
+
+/// Serialises claims across every dispatcher process, so that per-webhook concurrency and
+/// rate limits hold exactly however many dispatchers share the database. A claim is a few
+/// short statements, so dispatchers wait on it for milliseconds at most.
+const CLAIM_LOCK: i64 = 0x686f_6f6b_7265_6c61; // "hookrela"
+
+/// A leased delivery with everything needed to attempt it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Claimed {
+    #[diesel(sql_type = SqlUuid)]
+    pub delivery_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub tenant_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub event_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub webhook_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub event_type: String,
+    /// Attempts made before this one, over every series.
+    #[diesel(sql_type = Int4)]
+    pub attempt_count: i32,
+    /// Attempts made before this one in the current series.
+    #[diesel(sql_type = Int4)]
+    pub series_attempts: i32,
+    #[diesel(sql_type = Bool)]
+    pub test: bool,
+    #[diesel(sql_type = SqlUuid)]
+    pub lease_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub url: String,
+    #[diesel(sql_type = Jsonb)]
+    pub headers: serde_json::Value,
+    #[diesel(sql_type = Text)]
+    pub secret: String,
+    /// The previous secret, only while its rotation overlap lasts.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub previous_secret: Option<String>,
+    #[diesel(sql_type = Nullable<Array<Int4>>)]
+    pub retry_schedule: Option<Vec<i32>>,
+    #[diesel(sql_type = Text)]
+    pub body: String,
+}
+
+#[derive(QueryableByName)]
+struct CandidateRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    webhook_id: Uuid,
+}
+
+#[derive(QueryableByName)]
+struct LoadRow {
+    #[diesel(sql_type = SqlUuid)]
+    webhook_id: Uuid,
+    #[diesel(sql_type = Int4)]
+    max_concurrency: i32,
+    #[diesel(sql_type = Nullable<Int4>)]
+    rate_limit_per_minute: Option<i32>,
+    #[diesel(sql_type = BigInt)]
+    in_flight: i64,
+    #[diesel(sql_type = BigInt)]
+    recent: i64,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    oldest_recent: Option<DateTime<Utc>>,
+}
+
+/// Claims up to `limit` due deliveries, honouring each webhook's `maxConcurrency` and
+/// `rateLimitPerMinute`. Work over a limit stays pending (a rate-limited delivery is
+/// rescheduled to when its window frees); it is neither attempted nor failed.
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    limit: usize,
+    lease: Duration,
+) -> QueryResult<Vec<Claimed>> {
+    let lease_secs = lease.as_secs_f64();
+    conn.transaction(async move |conn| {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<BigInt, _>(CLAIM_LOCK)
+                .execute(conn)
+                .await?;
+            // webhooks already at their concurrency limit are skipped by the candidate scan,
+            // so that one saturated webhook's backlog cannot starve the others
+            let saturated: Vec<CandidateRow> = diesel::sql_query(
+                "SELECT d.webhook_id AS id, d.webhook_id FROM deliveries d \
+                 JOIN webhooks w ON w.id = d.webhook_id \
+                 WHERE d.locked_until > now() \
+                 GROUP BY d.webhook_id, w.max_concurrency HAVING count(*) >= w.max_concurrency",
+            )
+            .load(conn)
+            .await?;
+            let saturated: Vec<Uuid> = saturated.into_iter().map(|r| r.webhook_id).collect();
+            let candidates: Vec<CandidateRow> = diesel::sql_query(
+                "SELECT d.id, d.webhook_id FROM deliveries d \
+                 JOIN webhooks w ON w.id = d.webhook_id \
+                 WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
+                   AND (d.locked_until IS NULL OR d.locked_until <= now()) \
+                   AND (w.active OR d.test) AND d.webhook_id <> ALL($1) \
+                 ORDER BY d.next_attempt_at LIMIT $2 \
+                 FOR UPDATE OF d SKIP LOCKED",
+            )
+            .bind::<Array<SqlUuid>, _>(&saturated)
+            .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+            .load(conn)
+            .await?;
+            if candidates.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut webhook_ids: Vec<Uuid> = candidates.iter().map(|c| c.webhook_id).collect();
+            webhook_ids.sort_unstable();
+            webhook_ids.dedup();
+            let loads: Vec<LoadRow> = diesel::sql_query(
+                "SELECT w.id AS webhook_id, w.max_concurrency, w.rate_limit_per_minute, \
+                   (SELECT count(*) FROM deliveries d \
+                     WHERE d.webhook_id = w.id AND d.locked_until > now()) AS in_flight, \
+                   CASE WHEN w.rate_limit_per_minute IS NULL THEN 0 ELSE \
+                   (SELECT count(*) FROM webhook_logs l \
+                     WHERE l.webhook_id = w.id AND l.created_at > now() - interval '60 seconds') END AS recent, \
+                   CASE WHEN w.rate_limit_per_minute IS NULL THEN NULL ELSE \
+                   (SELECT min(l.created_at) FROM webhook_logs l \
+                     WHERE l.webhook_id = w.id AND l.created_at > now() - interval '60 seconds') END AS oldest_recent \
+                 FROM webhooks w WHERE w.id = ANY($1)",
+            )
+            .bind::<Array<SqlUuid>, _>(&webhook_ids)
+            .load(conn)
+            .await?;
+            let loads: HashMap<Uuid, WebhookLoad> = loads
+                .into_iter()
+                .map(|l| {
+                    (l.webhook_id, WebhookLoad {
+                        max_concurrency: l.max_concurrency,
+                        rate_limit_per_minute: l.rate_limit_per_minute,
+                        in_flight: l.in_flight,
+                        recent_attempts: l.recent,
+                        oldest_recent_attempt: l.oldest_recent,
+                    })
+                })
+                .collect();
+            let candidates: Vec<Candidate> = candidates
+                .into_iter()
+                .map(|c| Candidate { delivery_id: c.id, webhook_id: c.webhook_id })
+                .collect();
+            let plan = plan_claim(&candidates, &loads, Utc::now());
+            for (at, ids) in &plan.defer {
+                diesel::sql_query("UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2)")
+                    .bind::<Timestamptz, _>(at)
+                    .bind::<Array<SqlUuid>, _>(ids)
+                    .execute(conn)
+                    .await?;
+            }
+            if plan.claim.is_empty() {
+                return Ok(Vec::new());
+            }
+            diesel::sql_query(
+                "UPDATE deliveries d SET locked_until = now() + make_interval(secs => $2), lease_id = $3 \
+                 FROM webhooks w, events e \
+                 WHERE d.id = ANY($1) AND w.id = d.webhook_id AND e.id = d.event_id \
+                 RETURNING d.id AS delivery_id, d.tenant_id, d.event_id, d.webhook_id, d.event_type, \
+                   d.attempt_count, d.series_attempts, d.test, d.lease_id, w.url, w.headers, w.secret, \
+                   CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret, \
+                   w.retry_schedule, e.body",
+            )
+            .bind::<Array<SqlUuid>, _>(&plan.claim)
+            .bind::<diesel::sql_types::Double, _>(lease_secs)
+            .bind::<SqlUuid, _>(Uuid::now_v7())
+            .load(conn)
+            .await
+    })
+    .await
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Succeeded,
+    RetryAt(DateTime<Utc>),
+    Failed,
+}
+
+/// One finished attempt, ready to be recorded.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub delivery_id: Uuid,
+    pub lease_id: Uuid,
+    pub series_attempts: i32,
+    pub next: Next,
+    pub log: AttemptLog,
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+/// Records a batch of outcomes in one transaction: the attempt logs, each delivery's new
+/// state and the release of its lease, then wakes the dispatchers (slots freed, retries
+/// scheduled). A delivery whose webhook was deleted mid-attempt is gone: its outcome is
+/// dropped. A delivery whose lease was lost (expired and claimed again) keeps the newer
+/// claimant's state, but its attempt is still logged: it did happen.
+pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> QueryResult<()> {
+    conn.transaction(async move |conn| {
+            let ids: Vec<Uuid> = outcomes.iter().map(|o| o.delivery_id).collect();
+            // locking the rows also holds off a concurrent webhook delete until we commit
+            let existing: Vec<IdRow> =
+                diesel::sql_query("SELECT id FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+                    .bind::<Array<SqlUuid>, _>(&ids)
+                    .load(conn)
+                    .await?;
+            let existing: std::collections::HashSet<Uuid> = existing.into_iter().map(|r| r.id).collect();
+            let live: Vec<&Outcome> = outcomes.iter().filter(|o| existing.contains(&o.delivery_id)).collect();
+            if live.is_empty() {
+                return Ok(());
+            }
+            let logs: Vec<&AttemptLog> = live.iter().map(|o| &o.log).collect();
+            diesel::insert_into(webhook_logs::table)
+                .values(logs.into_iter().cloned().collect::<Vec<_>>())
+                .execute(conn)
+                .await?;
+            for o in &live {
+                let (status, next_at) = match o.next {
+                    Next::Succeeded => (SUCCEEDED, None),
+                    Next::RetryAt(at) => (PENDING, Some(at)),
+                    Next::Failed => (FAILED, None),
+                };
+                diesel::sql_query(
+                    "UPDATE deliveries SET status = $3, attempt_count = $4, series_attempts = $5, \
+                       next_attempt_at = $6, last_attempt_at = $7, locked_until = NULL, lease_id = NULL, \
+                       updated_at = now() \
+                     WHERE id = $1 AND lease_id = $2",
+                )
+                .bind::<SqlUuid, _>(o.delivery_id)
+                .bind::<SqlUuid, _>(o.lease_id)
+                .bind::<Text, _>(status)
+                .bind::<Int4, _>(o.log.attempt)
+                .bind::<Int4, _>(o.series_attempts)
+                .bind::<Nullable<Timestamptz>, _>(next_at)
+                .bind::<Timestamptz, _>(o.log.created_at)
+                .execute(conn)
+                .await?;
+            }
+            wake(conn).await
+    })
+    .await
+}
+
+/// Tells every dispatcher that due work may exist (delivered when the transaction commits).
+pub async fn wake(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_notify($1, '')")
+        .bind::<Text, _>(WAKE_CHANNEL)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct NextDue {
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    at: Option<DateTime<Utc>>,
+}
+
+/// When the earliest pending delivery that is not yet due falls due. Work that is due but
+/// waiting (on a limit, an inactive webhook or another dispatcher's lease) is picked up
+/// when a notification or the fallback poll wakes the dispatcher.
+pub async fn next_due(conn: &mut AsyncPgConnection) -> QueryResult<Option<DateTime<Utc>>> {
+    let row: Option<NextDue> = diesel::sql_query(
+        "SELECT next_attempt_at AS at FROM deliveries \
+         WHERE status = 'pending' AND next_attempt_at > now() ORDER BY next_attempt_at LIMIT 1",
+    )
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.and_then(|r| r.at))
+}

@@ -1,0 +1,174 @@
+//! Webhook subscriptions.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{tenants, webhooks};
+use super::TenantId;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = webhooks)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub consumer_id: Option<String>,
+    pub description: Option<String>,
+    pub headers: serde_json::Value,
+    pub active: bool,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub rate_limit_per_minute: Option<i32>,
+    pub max_concurrency: i32,
+    pub retry_schedule: Option<Vec<i32>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Webhook {
+    /// The previous secret while its overlap lasts.
+    pub fn live_previous_secret(&self, now: DateTime<Utc>) -> Option<&str> {
+        match (&self.previous_secret, self.previous_secret_expires_at) {
+            (Some(secret), Some(expires)) if expires > now => Some(secret),
+            _ => None,
+        }
+    }
+}
+
+/// The fields a PATCH may change; `None` leaves a field as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = webhooks)]
+pub struct WebhookChanges {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub consumer_id: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub headers: Option<serde_json::Value>,
+    pub active: Option<bool>,
+    pub rate_limit_per_minute: Option<Option<i32>>,
+    pub max_concurrency: Option<i32>,
+    pub retry_schedule: Option<Option<Vec<i32>>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+pub enum Inserted {
+    Created(Box<Webhook>),
+    LimitReached,
+}
+
+/// Inserts a webhook unless the tenant already holds `max` of them. The tenant row is
+/// locked so that concurrent creates cannot both slip under the limit.
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    webhook: Webhook,
+    max: i64,
+) -> QueryResult<Inserted> {
+    conn.transaction(async move |conn| {
+        tenants::table
+            .find(webhook.tenant_id)
+            .select(tenants::id)
+            .for_update()
+            .first::<Uuid>(conn)
+            .await?;
+        let count: i64 = webhooks::table
+            .filter(webhooks::tenant_id.eq(webhook.tenant_id))
+            .count()
+            .get_result(conn)
+            .await?;
+        if count >= max {
+            return Ok(Inserted::LimitReached);
+        }
+        let row = diesel::insert_into(webhooks::table)
+            .values(&webhook)
+            .returning(Webhook::as_returning())
+            .get_result(conn)
+            .await?;
+        Ok(Inserted::Created(Box::new(row)))
+    })
+    .await
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    consumer_id: Option<&str>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Webhook>> {
+    let mut query = webhooks::table
+        .filter(webhooks::tenant_id.eq(tenant.0))
+        .select(Webhook::as_select())
+        .order(webhooks::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(consumer_id) = consumer_id {
+        query = query.filter(webhooks::consumer_id.eq(consumer_id.to_owned()));
+    }
+    if let Some(after) = after {
+        query = query.filter(webhooks::id.lt(after));
+    }
+    query.load(conn).await
+}
+
+pub async fn get(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<Webhook> {
+    webhooks::table
+        .filter(webhooks::id.eq(id))
+        .filter(webhooks::tenant_id.eq(tenant.0))
+        .select(Webhook::as_select())
+        .first(conn)
+        .await
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    id: Uuid,
+    changes: &WebhookChanges,
+) -> QueryResult<Webhook> {
+    diesel::update(webhooks::table)
+        .filter(webhooks::id.eq(id))
+        .filter(webhooks::tenant_id.eq(tenant.0))
+        .set(changes)
+        .returning(Webhook::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Deletes a webhook; its deliveries and logs go with it (ON DELETE CASCADE).
+pub async fn delete(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<bool> {
+    let n = diesel::delete(webhooks::table)
+        .filter(webhooks::id.eq(id))
+        .filter(webhooks::tenant_id.eq(tenant.0))
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Makes `new_secret` current; the secret it replaces keeps signing until `overlap_until`.
+/// A webhook keeps one previous secret, so a second rotation ends the first overlap.
+pub async fn rotate_secret(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    id: Uuid,
+    new_secret: &str,
+    overlap_until: DateTime<Utc>,
+) -> QueryResult<Webhook> {
+    diesel::update(webhooks::table)
+        .filter(webhooks::id.eq(id))
+        .filter(webhooks::tenant_id.eq(tenant.0))
+        .set((
+            webhooks::previous_secret.eq(webhooks::secret.nullable()),
+            webhooks::previous_secret_expires_at.eq(Some(overlap_until)),
+            webhooks::secret.eq(new_secret),
+            webhooks::updated_at.eq(Utc::now()),
+        ))
+        .returning(Webhook::as_returning())
+        .get_result(conn)
+        .await
+}

@@ -1,0 +1,179 @@
+//! The dispatcher: claims due deliveries, attempts them over HTTP, records outcomes.
+
+pub mod limits;
+pub mod listener;
+pub mod recorder;
+pub mod schedule;
+pub mod sender;
+pub mod signing;
+pub mod ssrf;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{mpsc, Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::db::logs::AttemptLog;
+use crate::db::queue::{self, Claimed, Next, Outcome};
+use crate::db::{new_id, PgPool};
+use sender::{AttemptResult, Sender};
+
+/// Most deliveries claimed in one statement.
+const CLAIM_BATCH: usize = 100;
+
+/// Runs until `shutdown` is cancelled; then stops claiming, lets in-flight attempts
+/// finish, records their outcomes and returns.
+pub async fn run(
+    pool: PgPool,
+    config: Arc<Config>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let wake = Arc::new(Notify::new());
+    let sender = Arc::new(Sender::new(
+        config.attempt_timeout,
+        config.allow_private_targets,
+    )?);
+    let listener = tokio::spawn(listener::listen(
+        config.clone(),
+        wake.clone(),
+        shutdown.clone(),
+    ));
+    let (outcomes, outcomes_rx) = mpsc::unbounded_channel();
+    let recorder = tokio::spawn(recorder::record(pool.clone(), outcomes_rx, wake.clone()));
+    let slots = Arc::new(Semaphore::new(config.dispatch_concurrency));
+    let mut in_flight = JoinSet::new();
+    tracing::info!(
+        concurrency = config.dispatch_concurrency,
+        "dispatcher started"
+    );
+
+    while !shutdown.is_cancelled() {
+        while in_flight.try_join_next().is_some() {}
+        let free = slots.available_permits();
+        if free == 0 {
+            tokio::select! {
+                _ = slots.acquire() => {}
+                _ = shutdown.cancelled() => break,
+            }
+            continue;
+        }
+        let asked = free.min(CLAIM_BATCH);
+        let claimed = match claim(&pool, asked, config.lease).await {
+            Ok(claimed) => claimed,
+            Err(err) => {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "claiming deliveries failed; retrying shortly"
+                );
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    _ = shutdown.cancelled() => break,
+                }
+                continue;
+            }
+        };
+        let got = claimed.len();
+        for delivery in claimed {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                break;
+            };
+            let sender = sender.clone();
+            let outcomes = outcomes.clone();
+            in_flight.spawn(async move {
+                let result = sender.attempt(&delivery).await;
+                // the receiver lives until every sender is dropped
+                let _ = outcomes.send(outcome(&delivery, result));
+                drop(permit);
+            });
+        }
+        if got == asked {
+            continue;
+        }
+        let pause = until_next_due(&pool, config.poll_interval).await;
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(pause) => {}
+            _ = shutdown.cancelled() => break,
+        }
+    }
+
+    tracing::info!(
+        in_flight = in_flight.len(),
+        "dispatcher stopping: finishing in-flight attempts"
+    );
+    while in_flight.join_next().await.is_some() {}
+    drop(outcomes);
+    recorder.await??;
+    listener.abort();
+    tracing::info!("dispatcher stopped");
+    Ok(())
+}
+
+async fn claim(pool: &PgPool, limit: usize, lease: Duration) -> anyhow::Result<Vec<Claimed>> {
+    let mut conn = pool.get().await?;
+    Ok(queue::claim(&mut conn, limit, lease).await?)
+}
+
+/// How long to wait for a notification before looking again: until the next scheduled
+/// attempt, at most the poll interval.
+async fn until_next_due(pool: &PgPool, poll: Duration) -> Duration {
+    let next = match pool.get().await {
+        Ok(mut conn) => queue::next_due(&mut conn).await.ok().flatten(),
+        Err(_) => None,
+    };
+    match next {
+        Some(at) => (at - Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(poll),
+        None => poll,
+    }
+}
+
+/// Turns an attempt's result into what the database records: the log row and the
+/// delivery's next state under the webhook's schedule.
+fn outcome(d: &Claimed, r: AttemptResult) -> Outcome {
+    let series_attempts = d.series_attempts + 1;
+    let next = if r.success() {
+        Next::Succeeded
+    } else {
+        let schedule = d
+            .retry_schedule
+            .as_deref()
+            .unwrap_or(&schedule::DEFAULT_SCHEDULE);
+        match schedule::retry_delay(schedule, u32::try_from(series_attempts).unwrap_or(u32::MAX)) {
+            Some(delay) => {
+                Next::RetryAt(r.finished_at + chrono::Duration::from_std(delay).unwrap_or_default())
+            }
+            None => Next::Failed,
+        }
+    };
+    Outcome {
+        delivery_id: d.delivery_id,
+        lease_id: d.lease_id,
+        series_attempts,
+        next,
+        log: AttemptLog {
+            id: new_id(),
+            tenant_id: d.tenant_id,
+            delivery_id: d.delivery_id,
+            event_id: d.event_id,
+            webhook_id: d.webhook_id,
+            event_type: d.event_type.clone(),
+            attempt: d.attempt_count + 1,
+            success: r.success(),
+            request_url: d.url.clone(),
+            response_status: r.status.map(i32::from),
+            response_body: r.body,
+            duration_ms: i32::try_from(r.duration.as_millis()).unwrap_or(i32::MAX),
+            error_kind: r.error_kind.map(|k| k.as_str().to_owned()),
+            error_message: r.error_message,
+            test: d.test,
+            created_at: r.started_at,
+        },
+    }
+}

@@ -1,0 +1,240 @@
+//! The HTTP attempt: one shared client (no redirects, no proxy, the attempt timeout, a
+//! resolver that refuses forbidden addresses), signed headers, body read to 4 KiB.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+
+use super::signing::{standard_signature, x_webhook_signature};
+use super::ssrf::{check_literal_host, is_blocked_target, GuardedResolver};
+use crate::db::queue::Claimed;
+use crate::domain::secret::SigningSecret;
+
+/// How much of a response body is kept.
+pub const MAX_RESPONSE_BODY: usize = 4096;
+
+pub const USER_AGENT: &str = concat!("hookrelay/", env!("CARGO_PKG_VERSION"));
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Timeout,
+    Connect,
+    Dns,
+    Tls,
+    HttpStatus,
+    BlockedTarget,
+    Other,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Dns => "dns",
+            ErrorKind::Tls => "tls",
+            ErrorKind::HttpStatus => "http_status",
+            ErrorKind::BlockedTarget => "blocked_target",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct AttemptResult {
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub duration: Duration,
+    pub status: Option<u16>,
+    pub body: Option<String>,
+    pub error_kind: Option<ErrorKind>,
+    pub error_message: Option<String>,
+}
+
+impl AttemptResult {
+    pub fn success(&self) -> bool {
+        self.error_kind.is_none()
+    }
+}
+
+pub struct Sender {
+    client: reqwest::Client,
+    timeout: Duration,
+    allow_private: bool,
+}
+
+impl Sender {
+    pub fn new(timeout: Duration, allow_private: bool) -> anyhow::Result<Sender> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent(USER_AGENT)
+            .dns_resolver(std::sync::Arc::new(GuardedResolver::new(allow_private)))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        Ok(Sender {
+            client,
+            timeout,
+            allow_private,
+        })
+    }
+
+    /// Makes one attempt. Never fails: every problem is an outcome to log.
+    pub async fn attempt(&self, d: &Claimed) -> AttemptResult {
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        let (status, body, error) = match self.send(d, started_at).await {
+            Ok((status, body)) if (200..300).contains(&status) => (Some(status), Some(body), None),
+            Ok((status, body)) => (
+                Some(status),
+                Some(body),
+                Some((
+                    ErrorKind::HttpStatus,
+                    format!("receiver answered HTTP {status}"),
+                )),
+            ),
+            Err(error) => (None, None, Some(error)),
+        };
+        let (error_kind, error_message) = match error {
+            Some((kind, message)) => (Some(kind), Some(message)),
+            None => (None, None),
+        };
+        AttemptResult {
+            started_at,
+            finished_at: Utc::now(),
+            duration: clock.elapsed(),
+            status,
+            body,
+            error_kind,
+            error_message,
+        }
+    }
+
+    async fn send(
+        &self,
+        d: &Claimed,
+        started_at: DateTime<Utc>,
+    ) -> Result<(u16, String), (ErrorKind, String)> {
+        let url = reqwest::Url::parse(&d.url)
+            .map_err(|e| (ErrorKind::Other, format!("invalid URL: {e}")))?;
+        // reqwest does not ask the resolver about IP-literal hosts
+        check_literal_host(&url, self.allow_private)
+            .map_err(|e| (ErrorKind::BlockedTarget, e.to_string()))?;
+        let headers =
+            request_headers(d, started_at.timestamp()).map_err(|m| (ErrorKind::Other, m))?;
+        let request = self.client.post(url).headers(headers).body(d.body.clone());
+        // the client's timeout covers the whole attempt; this one also bounds a slow body
+        let exchange = async {
+            let mut response = request.send().await?;
+            let status = response.status().as_u16();
+            let mut body = Vec::new();
+            while body.len() < MAX_RESPONSE_BODY {
+                match response.chunk().await? {
+                    Some(chunk) => body.extend_from_slice(&chunk),
+                    None => break,
+                }
+            }
+            body.truncate(MAX_RESPONSE_BODY);
+            Ok::<_, reqwest::Error>((status, String::from_utf8_lossy(&body).into_owned()))
+        };
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(err)) => Err(classify(&err)),
+            Err(_) => Err((
+                ErrorKind::Timeout,
+                format!("no complete answer within {:?}", self.timeout),
+            )),
+        }
+    }
+}
+
+/// Every header a subscriber receives; see WEBHOOKS.md.
+fn request_headers(d: &Claimed, timestamp: i64) -> Result<HeaderMap, String> {
+    let current =
+        SigningSecret::parse(&d.secret).map_err(|e| format!("stored secret is unusable: {e}"))?;
+    let previous = d
+        .previous_secret
+        .as_deref()
+        .and_then(|s| SigningSecret::parse(s).ok());
+    let body = d.body.as_bytes();
+    let event_id = d.event_id.to_string();
+    let mut secrets = vec![&current];
+    secrets.extend(previous.as_ref());
+
+    let mut h = HeaderMap::new();
+    let mut put = |name: &'static str, value: String| -> Result<(), String> {
+        let value = HeaderValue::from_str(&value).map_err(|e| format!("header {name}: {e}"))?;
+        h.insert(HeaderName::from_static(name), value);
+        Ok(())
+    };
+    put("x-webhook-event", d.event_type.clone())?;
+    put("x-webhook-id", event_id.clone())?;
+    put("x-webhook-delivery", d.delivery_id.to_string())?;
+    put("x-webhook-attempt", (d.attempt_count + 1).to_string())?;
+    put("x-webhook-timestamp", timestamp.to_string())?;
+    put("x-webhook-signature", x_webhook_signature(&current, body))?;
+    if let Some(previous) = &previous {
+        put(
+            "x-webhook-signature-previous",
+            x_webhook_signature(previous, body),
+        )?;
+    }
+    put("webhook-id", event_id.clone())?;
+    put("webhook-timestamp", timestamp.to_string())?;
+    put(
+        "webhook-signature",
+        standard_signature(&secrets, &event_id, timestamp, body),
+    )?;
+    if d.test {
+        put("x-webhook-test", "true".into())?;
+    }
+    if let Some(custom) = d.headers.as_object() {
+        for (name, value) in custom {
+            let (Ok(name), Some(value)) = (HeaderName::from_bytes(name.as_bytes()), value.as_str())
+            else {
+                continue;
+            };
+            if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+                h.insert(name, value);
+            }
+        }
+    }
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(h)
+}
+
+/// Names the kind of a transport failure from the error and its causes.
+fn classify(err: &reqwest::Error) -> (ErrorKind, String) {
+    let message = error_chain(err);
+    let lower = message.to_lowercase();
+    let kind = if is_blocked_target(err) {
+        ErrorKind::BlockedTarget
+    } else if err.is_timeout() {
+        ErrorKind::Timeout
+    } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
+        ErrorKind::Dns
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        ErrorKind::Tls
+    } else if err.is_connect() {
+        ErrorKind::Connect
+    } else {
+        ErrorKind::Other
+    };
+    (kind, message)
+}
+
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,338 @@
+//! The SSRF guard (SPEC: Security): which addresses a webhook may never reach, and the
+//! pieces that enforce it at connect time.
+//!
+//! Two checks are needed because reqwest only calls a custom resolver for domain names:
+//! `GuardedResolver` filters what names resolve to (which also defeats DNS rebinding, as
+//! the check happens on the very addresses used to connect), and `check_literal_host`
+//! covers URLs whose host is an IP literal.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// IPv4 networks as (network, prefix length).
+const FORBIDDEN_V4: [(Ipv4Addr, u8); 11] = [
+    (Ipv4Addr::new(0, 0, 0, 0), 8),      // "this" network
+    (Ipv4Addr::new(10, 0, 0, 0), 8),     // private
+    (Ipv4Addr::new(100, 64, 0, 0), 10),  // carrier-grade NAT
+    (Ipv4Addr::new(127, 0, 0, 0), 8),    // loopback
+    (Ipv4Addr::new(169, 254, 0, 0), 16), // link-local, cloud metadata
+    (Ipv4Addr::new(172, 16, 0, 0), 12),  // private
+    (Ipv4Addr::new(192, 0, 0, 0), 24),   // IETF protocol assignments
+    (Ipv4Addr::new(192, 168, 0, 0), 16), // private
+    (Ipv4Addr::new(198, 18, 0, 0), 15),  // benchmarking
+    (Ipv4Addr::new(224, 0, 0, 0), 4),    // multicast
+    (Ipv4Addr::new(240, 0, 0, 0), 4),    // reserved, broadcast
+];
+
+/// IPv6 networks as (network, prefix length).
+const FORBIDDEN_V6: [(Ipv6Addr, u8); 8] = [
+    // ::/128 and ::1 from SPEC, widened to the deprecated IPv4-compatible block ::/96,
+    // which embeds IPv4 addresses too and holds nothing reachable.
+    (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0), 96),
+    (Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0), 96), // IPv4-mapped
+    (Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0), 96), // NAT64
+    (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16), // 6to4
+    (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7),  // unique local
+    (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10), // link-local
+    (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8),  // multicast
+    // Kept explicit although ::/96 covers them, so the SPEC list reads off this table.
+    (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 1), 128), // loopback
+];
+
+fn in_v4(ip: Ipv4Addr, (net, len): (Ipv4Addr, u8)) -> bool {
+    let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+    u32::from(ip) & mask == u32::from(net) & mask
+}
+
+fn in_v6(ip: Ipv6Addr, (net, len): (Ipv6Addr, u8)) -> bool {
+    let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+    u128::from(ip) & mask == u128::from(net) & mask
+}
+
+/// True when a webhook must not connect to `ip` (unless private targets are allowed).
+/// IPv6 prefixes that embed IPv4 are refused whole, whatever the embedded address.
+pub fn is_forbidden_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => FORBIDDEN_V4.iter().any(|&net| in_v4(v4, net)),
+        IpAddr::V6(v6) => FORBIDDEN_V6.iter().any(|&net| in_v6(v6, net)),
+    }
+}
+
+/// Every address of a target host is forbidden: the attempt's `blocked_target` failure.
+#[derive(Debug)]
+pub struct BlockedTarget {
+    pub host: String,
+}
+
+impl std::fmt::Display for BlockedTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "every address of {} is forbidden (private, loopback, link-local, multicast or metadata); \
+             set HOOKRELAY_ALLOW_PRIVATE_TARGETS=true to allow",
+            self.host
+        )
+    }
+}
+
+impl std::error::Error for BlockedTarget {}
+
+/// True when `err` or any error in its `source()` chain is a `BlockedTarget`: reqwest
+/// wraps the resolver's error several layers deep.
+pub fn is_blocked_target(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if e.is::<BlockedTarget>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// A reqwest resolver that drops forbidden addresses, so a name cannot lead a webhook to
+/// an internal service, whatever it resolves to at connect time.
+#[derive(Clone)]
+pub struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl GuardedResolver {
+    pub fn new(allow_private: bool) -> Self {
+        GuardedResolver { allow_private }
+    }
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = resolved
+                .iter()
+                .copied()
+                .filter(|addr| allow_private || !is_forbidden_ip(addr.ip()))
+                .collect();
+            if allowed.is_empty() && !resolved.is_empty() {
+                return Err(Box::new(BlockedTarget { host }) as _);
+            }
+            let addrs: Addrs = Box::new(allowed.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// reqwest does not call the resolver for IP-literal hosts, so the sender calls this
+/// before each attempt. Domain hosts pass here; the resolver checks them.
+pub fn check_literal_host(url: &url::Url, allow_private: bool) -> Result<(), BlockedTarget> {
+    if allow_private {
+        return Ok(());
+    }
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
+        Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
+        _ => return Ok(()),
+    };
+    if is_forbidden_ip(ip) {
+        return Err(BlockedTarget {
+            host: url.host_str().unwrap_or_default().to_owned(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_and_allowed_addresses() {
+        let table: &[(&str, bool)] = &[
+            // IPv4 boundaries
+            ("0.0.0.0", true),
+            ("0.255.255.255", true),
+            ("1.0.0.0", false),
+            ("9.255.255.255", false),
+            ("10.0.0.0", true),
+            ("10.255.255.255", true),
+            ("11.0.0.0", false),
+            ("100.63.255.255", false),
+            ("100.64.0.0", true),
+            ("100.127.255.255", true),
+            ("100.128.0.0", false),
+            ("126.255.255.255", false),
+            ("127.0.0.1", true),
+            ("127.255.255.255", true),
+            ("128.0.0.0", false),
+            ("169.253.255.255", false),
+            ("169.254.169.254", true),
+            ("169.255.0.0", false),
+            ("172.15.255.255", false),
+            ("172.16.0.0", true),
+            ("172.31.255.255", true),
+            ("172.32.0.0", false),
+            ("191.255.255.255", false),
+            ("192.0.0.0", true),
+            ("192.0.0.255", true),
+            ("192.0.1.0", false),
+            ("192.0.2.1", false),
+            ("192.167.255.255", false),
+            ("192.168.0.0", true),
+            ("192.168.255.255", true),
+            ("192.169.0.0", false),
+            ("198.17.255.255", false),
+            ("198.18.0.0", true),
+            ("198.19.255.255", true),
+            ("198.20.0.0", false),
+            ("223.255.255.255", false),
+            ("224.0.0.0", true),
+            ("239.255.255.255", true),
+            ("240.0.0.0", true),
+            ("255.255.255.255", true),
+            ("8.8.8.8", false),
+            ("1.1.1.1", false),
+            ("93.184.216.34", false),
+            // IPv6
+            ("::", true),
+            ("::1", true),
+            ("::2", true),
+            ("::ffff:0:0", true),
+            ("::ffff:127.0.0.1", true),
+            ("::ffff:8.8.8.8", true),
+            ("::ffff:ffff:ffff", true),
+            ("::1:0:0:0", false),
+            ("64:ff9b::8.8.8.8", true),
+            ("64:ff9b::7f00:1", true),
+            ("64:ff9b:0:0:0:1::", false),
+            ("2002::", true),
+            ("2002:0808:0808::1", true),
+            ("2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true),
+            ("2001:ffff::1", false),
+            ("2003::1", false),
+            ("fbff:ffff::1", false),
+            ("fc00::", true),
+            ("fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true),
+            ("fe00::1", false),
+            ("fe7f:ffff::1", false),
+            ("fe80::1", true),
+            ("febf:ffff::1", true),
+            ("fec0::1", false),
+            ("ff00::", true),
+            ("ff02::1", true),
+            ("2606:4700::1", false),
+            ("2001:4860:4860::8888", false),
+        ];
+        for (ip, forbidden) in table {
+            let parsed: IpAddr = ip.parse().unwrap();
+            assert_eq!(is_forbidden_ip(parsed), *forbidden, "{ip}");
+        }
+    }
+
+    #[test]
+    fn blocked_target_message() {
+        let e = BlockedTarget {
+            host: "internal.example".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "every address of internal.example is forbidden (private, loopback, link-local, \
+             multicast or metadata); set HOOKRELAY_ALLOW_PRIVATE_TARGETS=true to allow"
+        );
+    }
+
+    #[derive(Debug)]
+    struct Wrapper(Box<dyn std::error::Error + Send + Sync>);
+    impl std::fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("wrapper")
+        }
+    }
+    impl std::error::Error for Wrapper {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.0)
+        }
+    }
+
+    #[test]
+    fn blocked_target_is_found_in_a_chain() {
+        let direct = BlockedTarget { host: "h".into() };
+        assert!(is_blocked_target(&direct));
+        let nested = Wrapper(Box::new(Wrapper(Box::new(BlockedTarget {
+            host: "h".into(),
+        }))));
+        assert!(is_blocked_target(&nested));
+        let other = Wrapper(Box::new(std::io::Error::other("boom")));
+        assert!(!is_blocked_target(&other));
+    }
+
+    #[test]
+    fn literal_hosts() {
+        let check = |u: &str, allow| check_literal_host(&url::Url::parse(u).unwrap(), allow);
+        assert_eq!(
+            check("http://127.0.0.1:8080/", false).unwrap_err().host,
+            "127.0.0.1"
+        );
+        assert_eq!(check("http://[::1]/", false).unwrap_err().host, "[::1]");
+        assert!(check("http://2130706433/", false).is_err());
+        assert!(check("http://[::ffff:8.8.8.8]/", false).is_err());
+        assert!(check("http://127.0.0.1/", true).is_ok());
+        assert!(check("https://8.8.8.8/", false).is_ok());
+        assert!(check("https://[2606:4700::1]/", false).is_ok());
+        // Names are the resolver's job.
+        assert!(check("http://localhost/", false).is_ok());
+        assert!(check("https://example.com/", false).is_ok());
+    }
+
+    fn client(allow_private: bool) -> reqwest::Client {
+        reqwest::Client::builder()
+            .dns_resolver(GuardedResolver::new(allow_private))
+            .no_proxy()
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn resolver_blocks_localhost() {
+        let err = client(false)
+            .get("http://localhost:1/")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(is_blocked_target(&err), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn resolver_allows_localhost_when_private_targets_are_allowed() {
+        // Port 1 refuses the connection: an error, but not a blocked target.
+        let err = client(true)
+            .get("http://localhost:1/")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(!is_blocked_target(&err), "{err:?}");
+        assert!(err.is_connect(), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn resolver_filters_addresses() {
+        let name: Name = "localhost".parse().unwrap();
+        let addrs: Vec<SocketAddr> = GuardedResolver::new(true)
+            .resolve(name)
+            .await
+            .unwrap()
+            .collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
+        assert!(!addrs.is_empty());
+
+        let name: Name = "localhost".parse().unwrap();
+        let err = match GuardedResolver::new(false).resolve(name).await {
+            Ok(_) => panic!("localhost must be blocked"),
+            Err(e) => e,
+        };
+        assert!(is_blocked_target(&*err));
+    }
+}

@@ -1,0 +1,7 @@
+//! Validated domain values: what the API accepts, checked once at the edge.
+
+pub mod consumer;
+pub mod event;
+pub mod headers;
+pub mod secret;
+pub mod url;

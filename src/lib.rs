@@ -1,0 +1,37 @@
+//! hookrelay: outbound webhook delivery. The binary parses the CLI and calls [`run`].
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod dispatch;
+pub mod domain;
+pub mod error;
+pub mod startup;
+pub mod telemetry;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+
+use cli::{Cli, Command};
+use config::Config;
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    telemetry::init(cli.settings.mode);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let config = Config::from_settings(&cli.settings)?;
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Migrate => db::migrate(config.database_url.expose_secret()).await,
+            Command::Serve => {
+                let service = startup::Service::start(config).await?;
+                startup::cancel_on_signal(service.shutdown.clone());
+                service.wait().await
+            }
+        }
+    })
+}
