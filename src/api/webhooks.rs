@@ -187,7 +187,11 @@ async fn validate(
         None => {}
     }
     match input.consumer_id {
-        Some(Some(id)) if errors.check("consumerId", validate_consumer_id(&id)).is_some() => {
+        Some(Some(id))
+            if errors
+                .check("consumerId", validate_consumer_id(&id))
+                .is_some() =>
+        {
             changes.consumer_id = Some(Some(id));
         }
         Some(Some(_)) => {}

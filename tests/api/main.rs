@@ -1,1 +1,10 @@
-fn main() {}
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should panic loudly
+//! Integration tests: the real service against a real PostgreSQL (one database per test,
+//! cloned from a migrated template) with real HTTP receivers on 127.0.0.1.
+
+mod auth;
+mod deliveries;
+mod delivery;
+mod helpers;
+mod processes;
+mod webhooks;
