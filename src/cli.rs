@@ -3,11 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "hookrelay",
-    version,
-    about = "Outbound webhook delivery platform"
-)]
+#[command(name = "hookrelay", version, about = "Outbound webhook delivery platform")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -42,98 +38,46 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
     /// Address the API listens on.
-    #[arg(
-        long,
-        env = "HOOKRELAY_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "HOOKRELAY_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: String,
     /// `production` requires https targets and a real JWT secret.
-    #[arg(
-        long,
-        env = "HOOKRELAY_MODE",
-        value_enum,
-        default_value = "development",
-        global = true
-    )]
+    #[arg(long, env = "HOOKRELAY_MODE", value_enum, default_value = "development", global = true)]
     pub mode: Mode,
     /// HS256 key for access tokens, at least 32 bytes.
-    #[arg(
-        long,
-        env = "HOOKRELAY_JWT_SECRET",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "HOOKRELAY_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
     /// Allow loopback and private targets (local testing only).
     #[arg(long, env = "HOOKRELAY_ALLOW_PRIVATE_TARGETS", default_value = "false",
           action = clap::ArgAction::Set, global = true)]
     pub allow_private_targets: bool,
     /// Which parts run in this process.
-    #[arg(
-        long,
-        env = "HOOKRELAY_ROLE",
-        value_enum,
-        default_value = "all",
-        global = true
-    )]
+    #[arg(long, env = "HOOKRELAY_ROLE", value_enum, default_value = "all", global = true)]
     pub role: Role,
     /// Whole-attempt timeout (e.g. 30s, 500ms).
-    #[arg(
-        long,
-        env = "HOOKRELAY_ATTEMPT_TIMEOUT",
-        default_value = "30s",
-        global = true
-    )]
+    #[arg(long, env = "HOOKRELAY_ATTEMPT_TIMEOUT", default_value = "30s", global = true)]
     pub attempt_timeout: String,
     /// How long a claimed delivery stays leased; longer than the attempt timeout.
     #[arg(long, env = "HOOKRELAY_LEASE", default_value = "60s", global = true)]
     pub lease: String,
     /// How long attempt logs, finished deliveries and events are kept.
-    #[arg(
-        long,
-        env = "HOOKRELAY_LOG_RETENTION",
-        default_value = "30d",
-        global = true
-    )]
+    #[arg(long, env = "HOOKRELAY_LOG_RETENTION", default_value = "30d", global = true)]
     pub log_retention: String,
     /// Database connections in this process's pool.
     #[arg(long, env = "HOOKRELAY_POOL_SIZE", default_value_t = 16, global = true)]
     pub pool_size: usize,
     /// Largest accepted request body, in bytes.
-    #[arg(
-        long,
-        env = "HOOKRELAY_BODY_LIMIT",
-        default_value_t = 262_144,
-        global = true
-    )]
+    #[arg(long, env = "HOOKRELAY_BODY_LIMIT", default_value_t = 262_144, global = true)]
     pub body_limit: usize,
     /// Most webhooks one tenant may hold.
-    #[arg(
-        long,
-        env = "HOOKRELAY_MAX_WEBHOOKS",
-        default_value_t = 10_000,
-        global = true
-    )]
+    #[arg(long, env = "HOOKRELAY_MAX_WEBHOOKS", default_value_t = 10_000, global = true)]
     pub max_webhooks: i64,
     /// Access token lifetime.
     #[arg(long, env = "HOOKRELAY_TOKEN_TTL", default_value = "1h", global = true)]
     pub token_ttl: String,
     /// Attempts one dispatcher process keeps in flight at most.
-    #[arg(
-        long,
-        env = "HOOKRELAY_DISPATCH_CONCURRENCY",
-        default_value_t = 256,
-        global = true
-    )]
+    #[arg(long, env = "HOOKRELAY_DISPATCH_CONCURRENCY", default_value_t = 256, global = true)]
     pub dispatch_concurrency: usize,
     /// Fallback poll interval of the dispatcher when no notification arrives.
-    #[arg(
-        long,
-        env = "HOOKRELAY_POLL_INTERVAL",
-        default_value = "1s",
-        global = true
-    )]
+    #[arg(long, env = "HOOKRELAY_POLL_INTERVAL", default_value = "1s", global = true)]
     pub poll_interval: String,
 }

@@ -37,12 +37,10 @@ impl Config {
             "DATABASE_URL is not set: export it, or start the service with scripts/run, \
              which starts a private PostgreSQL",
         )?;
-        let bind = s.bind.parse().with_context(|| {
-            format!(
-                "HOOKRELAY_BIND {:?} is not an address like 127.0.0.1:8080",
-                s.bind
-            )
-        })?;
+        let bind = s
+            .bind
+            .parse()
+            .with_context(|| format!("HOOKRELAY_BIND {:?} is not an address like 127.0.0.1:8080", s.bind))?;
         let jwt_secret = match (&s.jwt_secret, s.mode) {
             (Some(secret), _) if secret.len() >= 32 => secret.clone(),
             (Some(_), _) => bail!("HOOKRELAY_JWT_SECRET must be at least 32 bytes"),
@@ -95,13 +93,10 @@ impl Config {
 /// Parses `500ms`, `30s`, `5m`, `2h`, `30d` (a bare number is seconds).
 pub fn parse_duration(name: &str, value: &str) -> anyhow::Result<Duration> {
     let value = value.trim();
-    let split = value
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(value.len());
+    let split = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
     let (number, unit) = value.split_at(split);
-    let n: u64 = number.parse().with_context(|| {
-        format!("{name} {value:?} is not a duration like 30s, 500ms, 5m, 2h or 30d")
-    })?;
+    let n: u64 =
+        number.parse().with_context(|| format!("{name} {value:?} is not a duration like 30s, 500ms, 5m, 2h or 30d"))?;
     let millis = match unit {
         "ms" => n,
         "" | "s" => n * 1_000,
@@ -123,14 +118,8 @@ mod tests {
     #[test]
     fn durations() {
         assert_eq!(parse_duration("x", "30s").unwrap(), Duration::from_secs(30));
-        assert_eq!(
-            parse_duration("x", "250ms").unwrap(),
-            Duration::from_millis(250)
-        );
-        assert_eq!(
-            parse_duration("x", "30d").unwrap(),
-            Duration::from_secs(30 * 86_400)
-        );
+        assert_eq!(parse_duration("x", "250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("x", "30d").unwrap(), Duration::from_secs(30 * 86_400));
         assert_eq!(parse_duration("x", "7").unwrap(), Duration::from_secs(7));
         assert!(parse_duration("x", "7w").is_err());
         assert!(parse_duration("x", "0s").is_err());

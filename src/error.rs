@@ -12,10 +12,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
+        FieldError { field: field.into(), message: message.into() }
     }
 }
 
@@ -142,9 +139,7 @@ impl From<diesel::result::Error> for ApiError {
 }
 
 impl From<deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>> for ApiError {
-    fn from(
-        err: deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>,
-    ) -> ApiError {
+    fn from(err: deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>) -> ApiError {
         ApiError::Internal(anyhow::anyhow!("database pool: {err}"))
     }
 }

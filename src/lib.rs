@@ -8,6 +8,7 @@ pub mod db;
 pub mod dispatch;
 pub mod domain;
 pub mod error;
+pub mod metrics;
 pub mod startup;
 pub mod telemetry;
 
@@ -19,10 +20,8 @@ use config::Config;
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(cli.settings.mode);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     runtime.block_on(async move {
         let config = Config::from_settings(&cli.settings)?;
         match cli.command.unwrap_or(Command::Serve) {

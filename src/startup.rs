@@ -8,26 +8,34 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use backon::{ExponentialBuilder, Retryable};
 use secrecy::ExposeSecret;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
 
 use crate::auth::jwt::JwtKeys;
 use crate::cli::Role;
 use crate::config::Config;
+use crate::db::queue::ATTEMPTS_CHANNEL;
 use crate::db::{self, PgPool};
-use crate::dispatch;
+use crate::dispatch::{self, listener};
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 
 /// What every request handler can reach.
 pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub jwt: JwtKeys,
+    pub metrics: Arc<Metrics>,
+    /// Ticks whenever attempts are recorded (by any dispatcher): wakes the live streams.
+    pub attempts: watch::Receiver<u64>,
 }
 
-/// A started service: the API (if its role runs one) listening on `addr`, the dispatcher
-/// (if its role runs one) claiming work, both stopped by cancelling `shutdown`.
+/// A started service: the HTTP server listening on `addr` (the API, or for a
+/// dispatcher-only process just health, readiness and metrics), the dispatcher (if its
+/// role runs one) claiming work, all stopped by cancelling `shutdown`.
 pub struct Service {
-    pub addr: Option<SocketAddr>,
+    pub addr: SocketAddr,
     pub shutdown: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -39,70 +47,59 @@ impl Service {
         let config = Arc::new(config);
         let url = config.database_url.expose_secret().to_owned();
         (|| db::migrate(&url))
-            .retry(
-                ExponentialBuilder::default()
-                    .with_max_times(8)
-                    .with_max_delay(Duration::from_secs(5)),
-            )
-            .notify(|err, after| {
-                tracing::warn!(
-                    error = format!("{err:#}"),
-                    ?after,
-                    "database not ready; retrying"
-                )
-            })
+            .retry(ExponentialBuilder::default().with_max_times(8).with_max_delay(Duration::from_secs(5)))
+            .notify(|err, after| tracing::warn!(error = format!("{err:#}"), ?after, "database not ready; retrying"))
             .await?;
         let pool = db::build_pool(&url, config.pool_size)?;
         let shutdown = CancellationToken::new();
+        let metrics = Arc::new(Metrics::default());
         let mut tasks = Vec::new();
-        let mut addr = None;
+        let serves_api = matches!(config.role, Role::Api | Role::All);
 
         if matches!(config.role, Role::Dispatcher | Role::All) {
-            let (pool, config, shutdown) = (pool.clone(), config.clone(), shutdown.clone());
-            tasks.push(tokio::spawn(dispatch::run(pool, config, shutdown)));
+            let (pool, config, metrics, shutdown) = (pool.clone(), config.clone(), metrics.clone(), shutdown.clone());
+            tasks.push(tokio::spawn(dispatch::run(pool, config, metrics, shutdown)));
         }
-        if matches!(config.role, Role::Api | Role::All) {
-            let listener = TcpListener::bind(config.bind)
-                .with_context(|| format!("binding {}", config.bind))?;
-            addr = Some(listener.local_addr()?);
-            let state = web::Data::new(AppState {
-                pool: pool.clone(),
-                jwt: JwtKeys::new(
-                    config.jwt_secret.expose_secret().as_bytes(),
-                    config.token_ttl,
-                ),
-                config: config.clone(),
-            });
-            let server = HttpServer::new(move || {
-                App::new()
-                    .app_data(state.clone())
-                    .app_data(
-                        web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
-                    )
-                    .wrap(tracing_actix_web::TracingLogger::default())
-                    .configure(crate::api::configure)
-                    .default_service(web::to(crate::api::not_found))
-            })
-            .disable_signals()
-            .shutdown_timeout(35)
-            .listen(listener)?
-            .run();
-            let handle = server.handle();
-            let stop = shutdown.clone();
-            tokio::spawn(async move {
-                stop.cancelled().await;
-                handle.stop(true).await;
-            });
+        let (recorded, attempts) = watch::channel(0u64);
+        if serves_api {
+            let on_recorded = move || recorded.send_modify(|n| *n = n.wrapping_add(1));
+            let listen = listener::listen(config.clone(), ATTEMPTS_CHANNEL, on_recorded, shutdown.clone());
             tasks.push(tokio::spawn(async move {
-                server.await.context("HTTP server failed")
+                listen.await;
+                Ok(())
             }));
-            tracing::info!(addr = %addr.unwrap_or(config.bind), "API listening");
         }
-        Ok(Service {
-            addr,
-            shutdown,
-            tasks,
+
+        let listener = TcpListener::bind(config.bind).with_context(|| format!("binding {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let state = web::Data::new(AppState {
+            pool,
+            jwt: JwtKeys::new(config.jwt_secret.expose_secret().as_bytes(), config.token_ttl),
+            config: config.clone(),
+            metrics,
+            attempts,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+                .wrap(TracingLogger::<RedactedSpan>::new())
+                .configure(if serves_api { crate::api::configure } else { crate::api::configure_operations })
+                .default_service(web::to(crate::api::not_found))
         })
+        .disable_signals()
+        .shutdown_timeout(35)
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            handle.stop(true).await;
+        });
+        tasks.push(tokio::spawn(async move { server.await.context("HTTP server failed") }));
+        tracing::info!(%addr, role = ?config.role, "listening");
+        Ok(Service { addr, shutdown, tasks })
     }
 
     /// Waits until every part has stopped.
@@ -136,4 +133,29 @@ pub fn cancel_on_signal(token: CancellationToken) {
         tracing::info!("shutdown signal received: finishing in-flight work");
         token.cancel();
     });
+}
+
+/// The request span: method and path only. The query string stays out of the logs,
+/// since the stream route may carry `?access_token=`.
+pub struct RedactedSpan;
+
+impl RootSpanBuilder for RedactedSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        tracing::info_span!(
+            "http_request",
+            method = %request.method(),
+            path = %request.path(),
+            status = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        if let Ok(response) = outcome {
+            span.record("status", response.status().as_u16());
+        }
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
 }

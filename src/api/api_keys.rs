@@ -12,12 +12,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/api-keys")
-            .route(web::post().to(create))
-            .route(web::get().to(list)),
-    )
-    .service(resource("/api-keys/{id}").route(web::delete().to(revoke)));
+    cfg.service(resource("/api-keys").route(web::post().to(create)).route(web::get().to(list)))
+        .service(resource("/api-keys/{id}").route(web::delete().to(revoke)));
 }
 
 #[derive(Deserialize)]
@@ -45,18 +41,12 @@ struct KeyView {
     last_used_at: Option<String>,
 }
 
-async fn create(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: JsonBody<CreateApiKey>,
-) -> ApiResult<HttpResponse> {
+async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<CreateApiKey>) -> ApiResult<HttpResponse> {
     let mut errors = Errors::default();
     let name = body.0.name.map(|n| n.trim().to_owned());
     match &name {
         None => errors.add("name", "is required"),
-        Some(n) if n.is_empty() || n.chars().count() > 100 => {
-            errors.add("name", "must be 1-100 characters")
-        }
+        Some(n) if n.is_empty() || n.chars().count() > 100 => errors.add("name", "must be 1-100 characters"),
         Some(_) => {}
     }
     errors.into_result()?;
@@ -83,11 +73,7 @@ async fn create(
     }))
 }
 
-async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> ApiResult<HttpResponse> {
     let (limit, after) = Params::from_request(&req)?.page()?;
     let mut conn = state.pool.get().await?;
     let rows = db::api_keys::list(&mut conn, caller.tenant, after, limit + 1).await?;
@@ -105,11 +91,7 @@ async fn list(
     )))
 }
 
-async fn revoke(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+async fn revoke(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     if db::api_keys::revoke(&mut conn, caller.tenant, id).await? {

@@ -55,17 +55,12 @@ fn valid_email(email: &str) -> bool {
 fn check_password(errors: &mut Errors, password: Option<&String>) {
     match password {
         None => errors.add("password", "is required"),
-        Some(p) if !(8..=128).contains(&p.chars().count()) => {
-            errors.add("password", "must be 8-128 characters")
-        }
+        Some(p) if !(8..=128).contains(&p.chars().count()) => errors.add("password", "must be 8-128 characters"),
         Some(_) => {}
     }
 }
 
-async fn register(
-    state: web::Data<AppState>,
-    body: JsonBody<RegisterRequest>,
-) -> ApiResult<HttpResponse> {
+async fn register(state: web::Data<AppState>, body: JsonBody<RegisterRequest>) -> ApiResult<HttpResponse> {
     let req = body.0;
     let mut errors = Errors::default();
     let email = req.email.as_deref().map(|e| e.trim().to_lowercase());
@@ -78,34 +73,21 @@ async fn register(
     let organization = req.organization.as_deref().map(str::trim);
     match organization {
         None => errors.add("organization", "is required"),
-        Some(o) if o.is_empty() || o.chars().count() > 100 => {
-            errors.add("organization", "must be 1-100 characters")
-        }
+        Some(o) if o.is_empty() || o.chars().count() > 100 => errors.add("organization", "must be 1-100 characters"),
         Some(_) => {}
     }
     errors.into_result()?;
-    let (Some(email), Some(password), Some(organization)) = (email, req.password, organization)
-    else {
-        return Err(ApiError::BadRequest(
-            "email, password and organization are required".into(),
-        ));
+    let (Some(email), Some(password), Some(organization)) = (email, req.password, organization) else {
+        return Err(ApiError::BadRequest("email, password and organization are required".into()));
     };
     let hash = password::hash(password).await?;
     let mut conn = state.pool.get().await?;
     match db::tenants::register(&mut conn, organization, &email, hash).await? {
         Registered::Created(tenant, user) => Ok(HttpResponse::Created().json(Registration {
-            tenant: TenantView {
-                id: tenant.id,
-                name: tenant.name,
-            },
-            user: UserView {
-                id: user.id,
-                email: user.email,
-            },
+            tenant: TenantView { id: tenant.id, name: tenant.name },
+            user: UserView { id: user.id, email: user.email },
         })),
-        Registered::EmailTaken => Err(ApiError::Conflict(
-            "an account with this e-mail already exists".into(),
-        )),
+        Registered::EmailTaken => Err(ApiError::Conflict("an account with this e-mail already exists".into())),
     }
 }
 
@@ -124,10 +106,7 @@ struct Token {
 }
 
 /// A wrong password and an unknown e-mail answer the same 401, in about the same time.
-async fn login(
-    state: web::Data<AppState>,
-    body: JsonBody<LoginRequest>,
-) -> ApiResult<HttpResponse> {
+async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> ApiResult<HttpResponse> {
     let req = body.0;
     let mut errors = Errors::default();
     if req.email.is_none() {
@@ -148,9 +127,5 @@ async fn login(
     }
     let user = user.ok_or(ApiError::Unauthorized)?;
     let access_token = state.jwt.issue(user.id, user.tenant_id)?;
-    Ok(HttpResponse::Ok().json(Token {
-        access_token,
-        token_type: "Bearer",
-        expires_in: state.jwt.ttl().as_secs(),
-    }))
+    Ok(HttpResponse::Ok().json(Token { access_token, token_type: "Bearer", expires_in: state.jwt.ttl().as_secs() }))
 }

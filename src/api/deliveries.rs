@@ -42,11 +42,7 @@ impl From<Delivery> for DeliveryView {
             webhook_id: d.webhook_id,
             event_type: d.event_type,
             // only pending work has a next attempt
-            next_attempt_at: if d.status == PENDING {
-                ts_opt(d.next_attempt_at)
-            } else {
-                None
-            },
+            next_attempt_at: if d.status == PENDING { ts_opt(d.next_attempt_at) } else { None },
             status: d.status,
             attempt_count: d.attempt_count,
             last_attempt_at: ts_opt(d.last_attempt_at),
@@ -107,11 +103,7 @@ struct DeliveryWithAttempts {
     attempts: Vec<AttemptView>,
 }
 
-async fn get(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     let delivery = db::deliveries::get(&mut conn, caller.tenant, id).await?;
@@ -122,43 +114,28 @@ async fn get(
     }))
 }
 
-async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> ApiResult<HttpResponse> {
     let params = Params::from_request(&req)?;
     let (limit, after) = params.page()?;
     let status = params.string("status");
     if let Some(s) = status {
         if ![PENDING, SUCCEEDED, FAILED].contains(&s) {
-            return Err(ApiError::field(
-                "status",
-                "must be pending, succeeded or failed",
-            ));
+            return Err(ApiError::field("status", "must be pending, succeeded or failed"));
         }
     }
-    let filter = DeliveryFilter {
-        status,
-        webhook_id: params.uuid("webhookId")?,
-        event_id: params.uuid("eventId")?,
-    };
+    let filter = DeliveryFilter { status, webhook_id: params.uuid("webhookId")?, event_id: params.uuid("eventId")? };
     let mut conn = state.pool.get().await?;
     let rows = db::deliveries::list(&mut conn, caller.tenant, filter, after, limit + 1).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |d| d.id, DeliveryView::from)))
 }
 
-async fn retry(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+async fn retry(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     match db::deliveries::retry(&mut conn, caller.tenant, id).await? {
         Retried::Started(d) => Ok(HttpResponse::Accepted().json(DeliveryView::from(d))),
-        Retried::StillPending => Err(ApiError::Conflict(
-            "this delivery is still pending; only a finished delivery can be retried".into(),
-        )),
+        Retried::StillPending => {
+            Err(ApiError::Conflict("this delivery is still pending; only a finished delivery can be retried".into()))
+        }
     }
 }

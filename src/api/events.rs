@@ -18,13 +18,9 @@ use crate::startup::AppState;
 pub const DEFAULT_TEST_EVENT_TYPE: &str = "webhook.test";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/events")
-            .route(web::post().to(publish))
-            .route(web::get().to(list)),
-    )
-    .service(resource("/events/{id}").route(web::get().to(get)))
-    .service(resource("/webhooks/{id}/test").route(web::post().to(send_test)));
+    cfg.service(resource("/events").route(web::post().to(publish)).route(web::get().to(list)))
+        .service(resource("/events/{id}").route(web::get().to(get)))
+        .service(resource("/webhooks/{id}/test").route(web::post().to(send_test)));
 }
 
 /// The body every subscriber receives, serialised once and stored, so that the bytes are
@@ -48,12 +44,7 @@ struct Accepted {
 
 impl From<&Event> for Accepted {
     fn from(e: &Event) -> Accepted {
-        Accepted {
-            id: e.id,
-            event: e.event_type.clone(),
-            timestamp: ts(e.created_at),
-            deliveries: e.deliveries,
-        }
+        Accepted { id: e.id, event: e.event_type.clone(), timestamp: ts(e.created_at), deliveries: e.deliveries }
     }
 }
 
@@ -71,9 +62,7 @@ struct EventView {
 }
 
 fn event_data(e: &Event) -> serde_json::Value {
-    serde_json::from_str::<Envelope>(&e.body)
-        .map(|env| env.data)
-        .unwrap_or(serde_json::Value::Null)
+    serde_json::from_str::<Envelope>(&e.body).map(|env| env.data).unwrap_or(serde_json::Value::Null)
 }
 
 impl From<Event> for EventView {
@@ -101,12 +90,7 @@ fn new_event(
 ) -> ApiResult<Event> {
     let id = new_id();
     let created_at: DateTime<Utc> = Utc::now();
-    let envelope = Envelope {
-        id,
-        event: event_type.as_str().to_owned(),
-        timestamp: ts(created_at),
-        data,
-    };
+    let envelope = Envelope { id, event: event_type.as_str().to_owned(), timestamp: ts(created_at), data };
     let body = serde_json::to_string(&envelope).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Event {
         id,
@@ -169,10 +153,7 @@ async fn publish(
     };
     let key = match (header_key, input.idempotency_key) {
         (Some(h), Some(b)) if h != b => {
-            errors.add(
-                "idempotencyKey",
-                "differs from the Idempotency-Key header; send one or the same value",
-            );
+            errors.add("idempotencyKey", "differs from the Idempotency-Key header; send one or the same value");
             None
         }
         (h, b) => h.or(b),
@@ -184,47 +165,29 @@ async fn publish(
     let Some(event_type) = event_type else {
         return Err(ApiError::field("event", "is required"));
     };
-    let event = new_event(
-        caller.tenant,
-        &event_type,
-        input.data.clone(),
-        input.consumer_id,
-        key.clone(),
-        false,
-    )?;
+    let event = new_event(caller.tenant, &event_type, input.data.clone(), input.consumer_id, key.clone(), false)?;
     let filters = event_type.matching_filters();
     let mut conn = state.pool.get().await?;
-    let published = db::events::publish(
-        &mut conn,
-        NewEvent {
-            event,
-            target: Target::Fanout { filters },
-        },
-    )
-    .await;
+    let published = db::events::publish(&mut conn, NewEvent { event, target: Target::Fanout { filters } }).await;
     let first = match published {
-        Ok(Published::Created(e)) => return Ok(HttpResponse::Accepted().json(Accepted::from(&e))),
+        Ok(Published::Created(e)) => {
+            state.metrics.published(e.deliveries);
+            return Ok(HttpResponse::Accepted().json(Accepted::from(&e)));
+        }
         Ok(Published::Replayed(first)) => first,
         // a concurrent publish with the same key won the race: answer as a replay
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => {
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
             let k = key.as_deref().unwrap_or_default();
             db::events::find_by_idempotency_key(&mut conn, caller.tenant, k)
                 .await?
-                .ok_or(ApiError::Conflict(
-                    "a publish with this idempotency key is in progress; retry".into(),
-                ))?
+                .ok_or(ApiError::Conflict("a publish with this idempotency key is in progress; retry".into()))?
         }
         Err(other) => return Err(other.into()),
     };
     if first.event_type == event_type.as_str() && event_data(&first) == input.data {
         Ok(HttpResponse::Ok().json(Accepted::from(&first)))
     } else {
-        Err(ApiError::Conflict(
-            "this idempotency key was used in the last 24 h with a different event or data".into(),
-        ))
+        Err(ApiError::Conflict("this idempotency key was used in the last 24 h with a different event or data".into()))
     }
 }
 
@@ -248,54 +211,27 @@ async fn send_test(
     let mut conn = state.pool.get().await?;
     db::webhooks::get(&mut conn, caller.tenant, webhook_id).await?;
     let mut errors = Errors::default();
-    let event_type = errors.check(
-        "eventType",
-        EventType::parse(
-            input
-                .event_type
-                .as_deref()
-                .unwrap_or(DEFAULT_TEST_EVENT_TYPE),
-        ),
-    );
+    let event_type =
+        errors.check("eventType", EventType::parse(input.event_type.as_deref().unwrap_or(DEFAULT_TEST_EVENT_TYPE)));
     errors.into_result()?;
     let Some(event_type) = event_type else {
         return Err(ApiError::field("eventType", "is invalid"));
     };
-    let data = input
-        .payload
-        .unwrap_or_else(|| serde_json::json!({"message": "This is a test event from hookrelay"}));
+    let data = input.payload.unwrap_or_else(|| serde_json::json!({"message": "This is a test event from hookrelay"}));
     let event = new_event(caller.tenant, &event_type, data, None, None, true)?;
-    match db::events::publish(
-        &mut conn,
-        NewEvent {
-            event,
-            target: Target::Webhook(webhook_id),
-        },
-    )
-    .await?
-    {
-        Published::Created(e) | Published::Replayed(e) => {
-            Ok(HttpResponse::Accepted().json(Accepted::from(&e)))
-        }
+    match db::events::publish(&mut conn, NewEvent { event, target: Target::Webhook(webhook_id) }).await? {
+        Published::Created(e) | Published::Replayed(e) => Ok(HttpResponse::Accepted().json(Accepted::from(&e))),
     }
 }
 
-async fn get(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     let event = db::events::get(&mut conn, caller.tenant, id).await?;
     Ok(HttpResponse::Ok().json(EventView::from(event)))
 }
 
-async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> ApiResult<HttpResponse> {
     let params = Params::from_request(&req)?;
     let (limit, after) = params.page()?;
     let (since, until) = params.window()?;

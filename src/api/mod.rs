@@ -5,6 +5,10 @@ pub mod auth;
 pub mod deliveries;
 pub mod events;
 pub mod health;
+pub mod logs;
+pub mod openapi;
+pub mod stats;
+pub mod stream;
 pub mod webhooks;
 
 use std::collections::HashMap;
@@ -30,9 +34,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(api_keys::routes)
             .configure(webhooks::routes)
             .configure(events::routes)
-            .configure(deliveries::routes),
+            .configure(deliveries::routes)
+            .configure(logs::routes)
+            .configure(stats::routes)
+            .configure(stream::routes),
     )
-    .configure(health::routes);
+    .configure(configure_operations)
+    .configure(openapi::routes);
+}
+
+/// The routes every process serves, dispatcher-only ones included: health, readiness and
+/// metrics.
+pub fn configure_operations(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::routes);
 }
 
 /// A resource that answers 405 (problem+json) to a method it does not route.
@@ -69,12 +83,7 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows fetched newest first: the extra row only
     /// tells that another page exists.
-    pub fn from_rows<R>(
-        mut rows: Vec<R>,
-        limit: i64,
-        id: impl Fn(&R) -> Uuid,
-        view: impl Fn(R) -> T,
-    ) -> Page<T> {
+    pub fn from_rows<R>(mut rows: Vec<R>, limit: i64, id: impl Fn(&R) -> Uuid, view: impl Fn(R) -> T) -> Page<T> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let next_cursor = if rows.len() > limit {
             rows.truncate(limit);
@@ -82,10 +91,7 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Page {
-            data: rows.into_iter().map(view).collect(),
-            next_cursor,
-        }
+        Page { data: rows.into_iter().map(view).collect(), next_cursor }
     }
 }
 
@@ -94,7 +100,7 @@ fn encode_cursor(id: Uuid) -> String {
 }
 
 /// Query parameters, parsed one by one so that a bad value is a 422 naming the parameter.
-pub struct Params(HashMap<String, String>);
+pub struct Params(pub HashMap<String, String>);
 
 impl Params {
     pub fn from_request(req: &HttpRequest) -> Result<Params, ApiError> {
@@ -124,31 +130,22 @@ impl Params {
                     .decode(s)
                     .ok()
                     .and_then(|b| Uuid::from_slice(&b).ok())
-                    .ok_or_else(|| {
-                        ApiError::field("cursor", "is not a cursor returned by this list")
-                    })?,
+                    .ok_or_else(|| ApiError::field("cursor", "is not a cursor returned by this list"))?,
             ),
         };
         Ok((limit, cursor))
     }
 
     pub fn uuid(&self, name: &str) -> Result<Option<Uuid>, ApiError> {
-        self.string(name)
-            .map(|s| Uuid::parse_str(s).map_err(|_| ApiError::field(name, "must be a UUID")))
-            .transpose()
+        self.string(name).map(|s| Uuid::parse_str(s).map_err(|_| ApiError::field(name, "must be a UUID"))).transpose()
     }
 
     pub fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
         self.string(name)
             .map(|s| {
-                DateTime::parse_from_rfc3339(s)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|_| {
-                        ApiError::field(
-                            name,
-                            "must be an RFC 3339 timestamp such as 2024-01-01T12:00:00.000Z",
-                        )
-                    })
+                DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+                    ApiError::field(name, "must be an RFC 3339 timestamp such as 2024-01-01T12:00:00.000Z")
+                })
             })
             .transpose()
     }
@@ -184,20 +181,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<JsonBody<T>, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(262_144, |s| s.config.body_limit);
+        let limit = req.app_data::<web::Data<AppState>>().map_or(262_144, |s| s.config.body_limit);
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            });
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
         let declared_len = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -210,17 +199,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|e| ApiError::BadRequest(format!("reading the request body: {e}")))?;
+                let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the request body: {e}")))?;
                 if body.len() + chunk.len() > limit {
                     return Err(ApiError::PayloadTooLarge(limit));
                 }
                 body.extend_from_slice(&chunk);
             }
-            let is_json = |ct: &str| {
-                ct == "application/json"
-                    || (ct.starts_with("application/") && ct.ends_with("+json"))
-            };
+            let is_json =
+                |ct: &str| ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"));
             match content_type.as_deref() {
                 Some(ct) if is_json(ct) => {}
                 // a body-less POST (e.g. rotate-secret) needs no content type
@@ -230,21 +216,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             let value: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
                 serde_json::Value::Null
             } else {
-                serde_json::from_slice(&body)
-                    .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?
+                serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?
             };
-            serde_path_to_error::deserialize(value)
-                .map(JsonBody)
-                .map_err(|err| {
-                    let path = err.path().to_string();
-                    let inner = err.into_inner().to_string();
-                    let field = if path == "." {
-                        missing_field(&inner).unwrap_or_else(|| "body".into())
-                    } else {
-                        path
-                    };
-                    ApiError::Validation(vec![FieldError::new(field, inner)])
-                })
+            serde_path_to_error::deserialize(value).map(JsonBody).map_err(|err| {
+                let path = err.path().to_string();
+                let inner = err.into_inner().to_string();
+                let field = if path == "." { missing_field(&inner).unwrap_or_else(|| "body".into()) } else { path };
+                ApiError::Validation(vec![FieldError::new(field, inner)])
+            })
         })
     }
 }

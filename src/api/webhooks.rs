@@ -22,19 +22,15 @@ pub const DEFAULT_RATE_LIMIT_PER_MINUTE: i32 = 100;
 pub const DEFAULT_MAX_CONCURRENCY: i32 = 10;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/webhooks")
-            .route(web::post().to(create))
-            .route(web::get().to(list)),
-    )
-    .service(
-        resource("/webhooks/{id}")
-            .route(web::get().to(get))
-            .route(web::patch().to(patch))
-            .route(web::delete().to(delete)),
-    )
-    .service(resource("/webhooks/{id}/secret").route(web::get().to(secret)))
-    .service(resource("/webhooks/{id}/rotate-secret").route(web::post().to(rotate_secret)));
+    cfg.service(resource("/webhooks").route(web::post().to(create)).route(web::get().to(list)))
+        .service(
+            resource("/webhooks/{id}")
+                .route(web::get().to(get))
+                .route(web::patch().to(patch))
+                .route(web::delete().to(delete)),
+        )
+        .service(resource("/webhooks/{id}/secret").route(web::get().to(secret)))
+        .service(resource("/webhooks/{id}/rotate-secret").route(web::post().to(rotate_secret)));
 }
 
 /// A webhook as the API shows it (never with its secret).
@@ -89,24 +85,15 @@ struct WebhookWithSecret {
 impl From<Webhook> for WebhookWithSecret {
     fn from(w: Webhook) -> WebhookWithSecret {
         let now = Utc::now();
-        let previous_secret_expires_at = if w.live_previous_secret(now).is_some() {
-            ts_opt(w.previous_secret_expires_at)
-        } else {
-            None
-        };
+        let previous_secret_expires_at =
+            if w.live_previous_secret(now).is_some() { ts_opt(w.previous_secret_expires_at) } else { None };
         let secret = w.secret.clone();
-        WebhookWithSecret {
-            webhook: w.into(),
-            secret,
-            previous_secret_expires_at,
-        }
+        WebhookWithSecret { webhook: w.into(), secret, previous_secret_expires_at }
     }
 }
 
 /// Distinguishes a field that is absent (`None`) from one that is `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -153,18 +140,9 @@ async fn validate(
     }
     match input.url {
         Some(Some(url)) => {
-            let parsed = parse_webhook_url(
-                &url,
-                state.config.require_https(),
-                state.config.allow_private_targets,
-            );
+            let parsed = parse_webhook_url(&url, state.config.require_https(), state.config.allow_private_targets);
             if let Some(parsed) = errors.check("url", parsed) {
-                if errors
-                    .check(
-                        "url",
-                        check_resolved_host(&parsed, state.config.allow_private_targets).await,
-                    )
-                    .is_some()
+                if errors.check("url", check_resolved_host(&parsed, state.config.allow_private_targets).await).is_some()
                 {
                     changes.url = Some(url);
                 }
@@ -187,11 +165,7 @@ async fn validate(
         None => {}
     }
     match input.consumer_id {
-        Some(Some(id))
-            if errors
-                .check("consumerId", validate_consumer_id(&id))
-                .is_some() =>
-        {
+        Some(Some(id)) if errors.check("consumerId", validate_consumer_id(&id)).is_some() => {
             changes.consumer_id = Some(Some(id));
         }
         Some(Some(_)) => {}
@@ -199,9 +173,7 @@ async fn validate(
         None => {}
     }
     match input.description {
-        Some(Some(d)) if d.chars().count() > 1_000 => {
-            errors.add("description", "must be at most 1,000 characters")
-        }
+        Some(Some(d)) if d.chars().count() > 1_000 => errors.add("description", "must be at most 1,000 characters"),
         Some(d) => changes.description = Some(d),
         None => {}
     }
@@ -224,13 +196,8 @@ async fn validate(
         None => {}
     }
     match input.rate_limit_per_minute {
-        Some(Some(n)) if (1..=100_000).contains(&n) => {
-            changes.rate_limit_per_minute = Some(i32::try_from(n).ok())
-        }
-        Some(Some(_)) => errors.add(
-            "rateLimitPerMinute",
-            "must be 1-100,000, or null for no limit",
-        ),
+        Some(Some(n)) if (1..=100_000).contains(&n) => changes.rate_limit_per_minute = Some(i32::try_from(n).ok()),
+        Some(Some(_)) => errors.add("rateLimitPerMinute", "must be 1-100,000, or null for no limit"),
         Some(None) => changes.rate_limit_per_minute = Some(None),
         None => {}
     }
@@ -244,19 +211,11 @@ async fn validate(
             let before = errors.len();
             for (i, d) in delays.iter().enumerate() {
                 if !(1..=86_400).contains(d) {
-                    errors.add(
-                        format!("retrySchedule[{i}]"),
-                        "must be a delay of 1-86,400 seconds",
-                    );
+                    errors.add(format!("retrySchedule[{i}]"), "must be a delay of 1-86,400 seconds");
                 }
             }
             if errors.len() == before {
-                changes.retry_schedule = Some(Some(
-                    delays
-                        .iter()
-                        .filter_map(|d| i32::try_from(*d).ok())
-                        .collect(),
-                ));
+                changes.retry_schedule = Some(Some(delays.iter().filter_map(|d| i32::try_from(*d).ok()).collect()));
             }
         }
         Some(Some(_)) => errors.add("retrySchedule", "must list at most 20 delays"),
@@ -270,18 +229,12 @@ async fn validate(
     (changes, secret)
 }
 
-async fn create(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: JsonBody<WebhookInput>,
-) -> ApiResult<HttpResponse> {
+async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<WebhookInput>) -> ApiResult<HttpResponse> {
     let input = body.0;
     let mut errors = Errors::default();
-    for (field, missing) in [
-        ("name", input.name.is_none()),
-        ("url", input.url.is_none()),
-        ("events", input.events.is_none()),
-    ] {
+    for (field, missing) in
+        [("name", input.name.is_none()), ("url", input.url.is_none()), ("events", input.events.is_none())]
+    {
         if missing {
             errors.add(field, "is required");
         }
@@ -289,9 +242,7 @@ async fn create(
     let (c, secret) = validate(&state, input, &mut errors).await;
     errors.into_result()?;
     let (Some(name), Some(url), Some(events)) = (c.name, c.url, c.events) else {
-        return Err(ApiError::BadRequest(
-            "name, url and events are required".into(),
-        ));
+        return Err(ApiError::BadRequest("name, url and events are required".into()));
     };
     let now = Utc::now();
     let webhook = Webhook {
@@ -304,15 +255,10 @@ async fn create(
         description: c.description.flatten(),
         headers: c.headers.unwrap_or_else(|| serde_json::json!({})),
         active: c.active.unwrap_or(true),
-        secret: secret
-            .unwrap_or_else(SigningSecret::generate)
-            .expose()
-            .to_owned(),
+        secret: secret.unwrap_or_else(SigningSecret::generate).expose().to_owned(),
         previous_secret: None,
         previous_secret_expires_at: None,
-        rate_limit_per_minute: c
-            .rate_limit_per_minute
-            .unwrap_or(Some(DEFAULT_RATE_LIMIT_PER_MINUTE)),
+        rate_limit_per_minute: c.rate_limit_per_minute.unwrap_or(Some(DEFAULT_RATE_LIMIT_PER_MINUTE)),
         max_concurrency: c.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
         retry_schedule: c.retry_schedule.flatten(),
         created_at: now,
@@ -328,30 +274,15 @@ async fn create(
     }
 }
 
-async fn list(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> ApiResult<HttpResponse> {
     let params = Params::from_request(&req)?;
     let (limit, after) = params.page()?;
     let mut conn = state.pool.get().await?;
-    let rows = db::webhooks::list(
-        &mut conn,
-        caller.tenant,
-        params.string("consumerId"),
-        after,
-        limit + 1,
-    )
-    .await?;
+    let rows = db::webhooks::list(&mut conn, caller.tenant, params.string("consumerId"), after, limit + 1).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |w| w.id, WebhookView::from)))
 }
 
-async fn get(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     let webhook = db::webhooks::get(&mut conn, caller.tenant, id).await?;
@@ -368,10 +299,7 @@ async fn patch(
     let mut input = body.0;
     let mut errors = Errors::default();
     if matches!(input.secret, Some(Some(_))) {
-        errors.add(
-            "secret",
-            "is changed with POST /api/v1/webhooks/{id}/rotate-secret",
-        );
+        errors.add("secret", "is changed with POST /api/v1/webhooks/{id}/rotate-secret");
         input.secret = None;
     }
     let mut conn = state.pool.get().await?;
@@ -390,11 +318,7 @@ async fn patch(
     Ok(HttpResponse::Ok().json(WebhookView::from(webhook)))
 }
 
-async fn delete(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+async fn delete(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     if db::webhooks::delete(&mut conn, caller.tenant, id).await? {
@@ -404,11 +328,7 @@ async fn delete(
     }
 }
 
-async fn secret(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+async fn secret(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     let webhook = db::webhooks::get(&mut conn, caller.tenant, id).await?;
@@ -439,13 +359,6 @@ async fn rotate_secret(
         return Err(ApiError::field("secret", "is invalid"));
     };
     let overlap_until = Utc::now() + Duration::hours(ROTATION_OVERLAP_HOURS);
-    let webhook = db::webhooks::rotate_secret(
-        &mut conn,
-        caller.tenant,
-        id,
-        new_secret.expose(),
-        overlap_until,
-    )
-    .await?;
+    let webhook = db::webhooks::rotate_secret(&mut conn, caller.tenant, id, new_secret.expose(), overlap_until).await?;
     Ok(HttpResponse::Ok().json(WebhookWithSecret::from(webhook)))
 }

@@ -23,14 +23,10 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned());
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned());
     }
     if req.path() == "/api/v1/stream" {
-        let query =
-            web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-                .ok()?;
+        let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string()).ok()?;
         return query.get("access_token").cloned();
     }
     None
@@ -44,22 +40,16 @@ impl FromRequest for Caller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {
-            let state = state
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
             let token = token.ok_or(ApiError::Unauthorized)?;
             if token.starts_with(crate::auth::api_key::KEY_PREFIX) {
                 let hash = crate::auth::api_key::hash(&token);
                 let mut conn = state.pool.get().await?;
-                let tenant = db::api_keys::authenticate(&mut conn, &hash)
-                    .await?
-                    .ok_or(ApiError::Unauthorized)?;
+                let tenant = db::api_keys::authenticate(&mut conn, &hash).await?.ok_or(ApiError::Unauthorized)?;
                 return Ok(Caller { tenant, user: None });
             }
             let claims = state.jwt.verify(&token).ok_or(ApiError::Unauthorized)?;
-            Ok(Caller {
-                tenant: TenantId(claims.tid),
-                user: Some(claims.sub),
-            })
+            Ok(Caller { tenant: TenantId(claims.tid), user: Some(claims.sub) })
         })
     }
 }

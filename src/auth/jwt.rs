@@ -63,8 +63,6 @@ impl JwtKeys {
     /// The claims of a valid token, or None for any defect (signature, algorithm, expiry,
     /// issuer, audience, shape).
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|d| d.claims)
+        decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|d| d.claims)
     }
 }

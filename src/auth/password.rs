@@ -28,11 +28,8 @@ pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<
             Some(s) => s,
             None => dummy_hash().to_owned(),
         };
-        let parsed =
-            PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored password hash: {e}"))?;
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored password hash: {e}"))?;
+        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(known && ok)
     })
     .await

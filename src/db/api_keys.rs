@@ -22,10 +22,7 @@ pub struct ApiKey {
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, key: &ApiKey) -> QueryResult<()> {
-    diesel::insert_into(api_keys::table)
-        .values(key)
-        .execute(conn)
-        .await?;
+    diesel::insert_into(api_keys::table).values(key).execute(conn).await?;
     Ok(())
 }
 
@@ -62,10 +59,7 @@ pub async fn revoke(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) ->
 
 /// Finds the live key with this hash and notes its use (at most once a minute, so that
 /// publishing does not write a row per request).
-pub async fn authenticate(
-    conn: &mut AsyncPgConnection,
-    key_hash: &[u8],
-) -> QueryResult<Option<TenantId>> {
+pub async fn authenticate(conn: &mut AsyncPgConnection, key_hash: &[u8]) -> QueryResult<Option<TenantId>> {
     let found: Option<(Uuid, Uuid, Option<DateTime<Utc>>)> = api_keys::table
         .filter(api_keys::key_hash.eq(key_hash))
         .filter(api_keys::revoked_at.is_null())
@@ -78,10 +72,7 @@ pub async fn authenticate(
     };
     let now = Utc::now();
     if last_used_at.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
-        diesel::update(api_keys::table.find(id))
-            .set(api_keys::last_used_at.eq(now))
-            .execute(conn)
-            .await?;
+        diesel::update(api_keys::table.find(id)).set(api_keys::last_used_at.eq(now)).execute(conn).await?;
     }
     Ok(Some(TenantId(tenant_id)))
 }

@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::events::Event;
 use super::schema::deliveries;
+use super::stats::Increments;
 use super::{new_id, TenantId};
 
 pub const PENDING: &str = "pending";
@@ -63,11 +64,7 @@ impl NewDelivery {
     }
 }
 
-pub async fn get(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-) -> QueryResult<Delivery> {
+pub async fn get(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<Delivery> {
     deliveries::table
         .filter(deliveries::id.eq(id))
         .filter(deliveries::tenant_id.eq(tenant.0))
@@ -118,32 +115,36 @@ pub enum Retried {
 
 /// Starts a new series of attempts for a finished delivery, due at once. Attempt numbers
 /// keep counting; the series counter restarts so the webhook's schedule applies again.
-pub async fn retry(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    id: Uuid,
-) -> QueryResult<Retried> {
-    let now = Utc::now();
-    let updated = diesel::update(deliveries::table)
-        .filter(deliveries::id.eq(id))
-        .filter(deliveries::tenant_id.eq(tenant.0))
-        .filter(deliveries::status.ne(PENDING))
-        .set((
-            deliveries::status.eq(PENDING),
-            deliveries::series_attempts.eq(0),
-            deliveries::next_attempt_at.eq(Some(now)),
-            deliveries::updated_at.eq(now),
-        ))
-        .returning(Delivery::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?;
-    match updated {
-        Some(delivery) => {
-            super::queue::wake(conn).await?;
-            Ok(Retried::Started(delivery))
+/// The delivery is no longer finished, so its stats count it as pending again.
+pub async fn retry(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<Retried> {
+    conn.transaction(async move |conn| {
+        let current: Delivery = deliveries::table
+            .filter(deliveries::id.eq(id))
+            .filter(deliveries::tenant_id.eq(tenant.0))
+            .select(Delivery::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        if current.status == PENDING {
+            return Ok(Retried::StillPending);
         }
-        // either it does not exist for this tenant (NotFound) or it is pending
-        None => get(conn, tenant, id).await.map(|_| Retried::StillPending),
-    }
+        let now = Utc::now();
+        let delivery = diesel::update(deliveries::table.find(id))
+            .set((
+                deliveries::status.eq(PENDING),
+                deliveries::series_attempts.eq(0),
+                deliveries::next_attempt_at.eq(Some(now)),
+                deliveries::updated_at.eq(now),
+            ))
+            .returning(Delivery::as_returning())
+            .get_result(conn)
+            .await?;
+        let mut stats = Increments::default();
+        let (succeeded, failed) = (current.status == SUCCEEDED, current.status == FAILED);
+        stats.delivery(tenant.0, current.webhook_id, current.created_at, 0, -i32::from(succeeded), -i32::from(failed));
+        super::stats::apply(conn, stats).await?;
+        super::queue::wake(conn).await?;
+        Ok(Retried::Started(delivery))
+    })
+    .await
 }

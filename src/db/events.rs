@@ -89,11 +89,9 @@ pub async fn publish(conn: &mut AsyncPgConnection, new: NewEvent) -> QueryResult
                     .select(webhooks::id)
                     .into_boxed();
                 query = match &event.consumer_id {
-                    Some(consumer) => query.filter(
-                        webhooks::consumer_id
-                            .is_null()
-                            .or(webhooks::consumer_id.eq(consumer.clone())),
-                    ),
+                    Some(consumer) => {
+                        query.filter(webhooks::consumer_id.is_null().or(webhooks::consumer_id.eq(consumer.clone())))
+                    }
                     None => query.filter(webhooks::consumer_id.is_null()),
                 };
                 query.load(conn).await?
@@ -101,21 +99,13 @@ pub async fn publish(conn: &mut AsyncPgConnection, new: NewEvent) -> QueryResult
             Target::Webhook(id) => vec![*id],
         };
         event.deliveries = i32::try_from(webhook_ids.len()).unwrap_or(i32::MAX);
-        diesel::insert_into(events::table)
-            .values(&event)
-            .execute(conn)
-            .await?;
+        diesel::insert_into(events::table).values(&event).execute(conn).await?;
         if !webhook_ids.is_empty() {
-            let rows: Vec<NewDelivery> = webhook_ids
-                .into_iter()
-                .map(|webhook_id| NewDelivery::pending(&event, webhook_id))
-                .collect();
+            let rows: Vec<NewDelivery> =
+                webhook_ids.into_iter().map(|webhook_id| NewDelivery::pending(&event, webhook_id)).collect();
             // PostgreSQL takes at most 65,535 bind parameters per statement
             for chunk in rows.chunks(4_000) {
-                diesel::insert_into(deliveries::table)
-                    .values(chunk)
-                    .execute(conn)
-                    .await?;
+                diesel::insert_into(deliveries::table).values(chunk).execute(conn).await?;
             }
             super::queue::wake(conn).await?;
         }

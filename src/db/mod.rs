@@ -6,7 +6,9 @@ pub mod deliveries;
 pub mod events;
 pub mod logs;
 pub mod queue;
+pub mod retention;
 pub mod schema;
+pub mod stats;
 pub mod tenants;
 pub mod webhooks;
 
@@ -51,9 +53,8 @@ pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn: AsyncConnectionWrapper<AsyncPgConnection> =
             diesel::Connection::establish(&url).context("connecting to PostgreSQL to migrate")?;
-        let applied = conn
-            .run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+        let applied =
+            conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
         for version in applied {
             tracing::info!(%version, "applied migration");
         }
@@ -78,12 +79,10 @@ pub async fn ready(pool: &PgPool) -> anyhow::Result<bool> {
         .max()
         .unwrap_or_default();
     let mut conn = pool.get().await.context("database unreachable")?;
-    let row: Count = diesel::sql_query(
-        "SELECT count(*) AS n FROM __diesel_schema_migrations WHERE version = $1",
-    )
-    .bind::<Text, _>(latest)
-    .get_result(&mut conn)
-    .await
-    .context("reading applied migrations")?;
+    let row: Count = diesel::sql_query("SELECT count(*) AS n FROM __diesel_schema_migrations WHERE version = $1")
+        .bind::<Text, _>(latest)
+        .get_result(&mut conn)
+        .await
+        .context("reading applied migrations")?;
     Ok(row.n == 1)
 }

@@ -8,19 +8,25 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{
-    Array, BigInt, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
-};
+use diesel::sql_types::{Array, BigInt, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::deliveries::{FAILED, PENDING, SUCCEEDED};
 use super::logs::AttemptLog;
 use super::schema::webhook_logs;
+use super::stats::Increments;
 use crate::dispatch::limits::{plan_claim, Candidate, WebhookLoad};
 
 /// The channel dispatchers LISTEN on; a notification means "due work may exist".
 pub const WAKE_CHANNEL: &str = "hookrelay_work";
+
+/// The channel API processes LISTEN on for the live stream: "attempts were recorded".
+pub const ATTEMPTS_CHANNEL: &str = "hookrelay_attempts";
+
+/// Serialises the recording of attempts, so that log sequence numbers are assigned in
+/// commit order and a stream reading `seq > last` never skips a row.
+const RECORD_LOCK: i64 = 0x686f_6f6b_6c6f_6773; // "hooklogs"
 
 /// Serialises claims across every dispatcher process, so that per-webhook concurrency and
 /// rate limits hold exactly however many dispatchers share the database. A claim is a few
@@ -63,6 +69,8 @@ pub struct Claimed {
     pub retry_schedule: Option<Vec<i32>>,
     #[diesel(sql_type = Text)]
     pub body: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub delivery_created_at: DateTime<Utc>,
 }
 
 #[derive(QueryableByName)]
@@ -92,49 +100,42 @@ struct LoadRow {
 /// Claims up to `limit` due deliveries, honouring each webhook's `maxConcurrency` and
 /// `rateLimitPerMinute`. Work over a limit stays pending (a rate-limited delivery is
 /// rescheduled to when its window frees); it is neither attempted nor failed.
-pub async fn claim(
-    conn: &mut AsyncPgConnection,
-    limit: usize,
-    lease: Duration,
-) -> QueryResult<Vec<Claimed>> {
+pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) -> QueryResult<Vec<Claimed>> {
     let lease_secs = lease.as_secs_f64();
     conn.transaction(async move |conn| {
-            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-                .bind::<BigInt, _>(CLAIM_LOCK)
-                .execute(conn)
-                .await?;
-            // webhooks already at their concurrency limit are skipped by the candidate scan,
-            // so that one saturated webhook's backlog cannot starve the others
-            let saturated: Vec<CandidateRow> = diesel::sql_query(
-                "SELECT d.webhook_id AS id, d.webhook_id FROM deliveries d \
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(CLAIM_LOCK).execute(conn).await?;
+        // webhooks already at their concurrency limit are skipped by the candidate scan,
+        // so that one saturated webhook's backlog cannot starve the others
+        let saturated: Vec<CandidateRow> = diesel::sql_query(
+            "SELECT d.webhook_id AS id, d.webhook_id FROM deliveries d \
                  JOIN webhooks w ON w.id = d.webhook_id \
                  WHERE d.locked_until > now() \
                  GROUP BY d.webhook_id, w.max_concurrency HAVING count(*) >= w.max_concurrency",
-            )
-            .load(conn)
-            .await?;
-            let saturated: Vec<Uuid> = saturated.into_iter().map(|r| r.webhook_id).collect();
-            let candidates: Vec<CandidateRow> = diesel::sql_query(
-                "SELECT d.id, d.webhook_id FROM deliveries d \
+        )
+        .load(conn)
+        .await?;
+        let saturated: Vec<Uuid> = saturated.into_iter().map(|r| r.webhook_id).collect();
+        let candidates: Vec<CandidateRow> = diesel::sql_query(
+            "SELECT d.id, d.webhook_id FROM deliveries d \
                  JOIN webhooks w ON w.id = d.webhook_id \
                  WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
                    AND (d.locked_until IS NULL OR d.locked_until <= now()) \
                    AND (w.active OR d.test) AND d.webhook_id <> ALL($1) \
                  ORDER BY d.next_attempt_at LIMIT $2 \
                  FOR UPDATE OF d SKIP LOCKED",
-            )
-            .bind::<Array<SqlUuid>, _>(&saturated)
-            .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
-            .load(conn)
-            .await?;
-            if candidates.is_empty() {
-                return Ok(Vec::new());
-            }
-            let mut webhook_ids: Vec<Uuid> = candidates.iter().map(|c| c.webhook_id).collect();
-            webhook_ids.sort_unstable();
-            webhook_ids.dedup();
-            let loads: Vec<LoadRow> = diesel::sql_query(
-                "SELECT w.id AS webhook_id, w.max_concurrency, w.rate_limit_per_minute, \
+        )
+        .bind::<Array<SqlUuid>, _>(&saturated)
+        .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+        .load(conn)
+        .await?;
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut webhook_ids: Vec<Uuid> = candidates.iter().map(|c| c.webhook_id).collect();
+        webhook_ids.sort_unstable();
+        webhook_ids.dedup();
+        let loads: Vec<LoadRow> = diesel::sql_query(
+            "SELECT w.id AS webhook_id, w.max_concurrency, w.rate_limit_per_minute, \
                    (SELECT count(*) FROM deliveries d \
                      WHERE d.webhook_id = w.id AND d.locked_until > now()) AS in_flight, \
                    CASE WHEN w.rate_limit_per_minute IS NULL THEN 0 ELSE \
@@ -144,51 +145,52 @@ pub async fn claim(
                    (SELECT min(l.created_at) FROM webhook_logs l \
                      WHERE l.webhook_id = w.id AND l.created_at > now() - interval '60 seconds') END AS oldest_recent \
                  FROM webhooks w WHERE w.id = ANY($1)",
-            )
-            .bind::<Array<SqlUuid>, _>(&webhook_ids)
-            .load(conn)
-            .await?;
-            let loads: HashMap<Uuid, WebhookLoad> = loads
-                .into_iter()
-                .map(|l| {
-                    (l.webhook_id, WebhookLoad {
+        )
+        .bind::<Array<SqlUuid>, _>(&webhook_ids)
+        .load(conn)
+        .await?;
+        let loads: HashMap<Uuid, WebhookLoad> = loads
+            .into_iter()
+            .map(|l| {
+                (
+                    l.webhook_id,
+                    WebhookLoad {
                         max_concurrency: l.max_concurrency,
                         rate_limit_per_minute: l.rate_limit_per_minute,
                         in_flight: l.in_flight,
                         recent_attempts: l.recent,
                         oldest_recent_attempt: l.oldest_recent,
-                    })
-                })
-                .collect();
-            let candidates: Vec<Candidate> = candidates
-                .into_iter()
-                .map(|c| Candidate { delivery_id: c.id, webhook_id: c.webhook_id })
-                .collect();
-            let plan = plan_claim(&candidates, &loads, Utc::now());
-            for (at, ids) in &plan.defer {
-                diesel::sql_query("UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2)")
-                    .bind::<Timestamptz, _>(at)
-                    .bind::<Array<SqlUuid>, _>(ids)
-                    .execute(conn)
-                    .await?;
-            }
-            if plan.claim.is_empty() {
-                return Ok(Vec::new());
-            }
-            diesel::sql_query(
-                "UPDATE deliveries d SET locked_until = now() + make_interval(secs => $2), lease_id = $3 \
+                    },
+                )
+            })
+            .collect();
+        let candidates: Vec<Candidate> =
+            candidates.into_iter().map(|c| Candidate { delivery_id: c.id, webhook_id: c.webhook_id }).collect();
+        let plan = plan_claim(&candidates, &loads, Utc::now());
+        for (at, ids) in &plan.defer {
+            diesel::sql_query("UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2)")
+                .bind::<Timestamptz, _>(at)
+                .bind::<Array<SqlUuid>, _>(ids)
+                .execute(conn)
+                .await?;
+        }
+        if plan.claim.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::sql_query(
+            "UPDATE deliveries d SET locked_until = now() + make_interval(secs => $2), lease_id = $3 \
                  FROM webhooks w, events e \
                  WHERE d.id = ANY($1) AND w.id = d.webhook_id AND e.id = d.event_id \
                  RETURNING d.id AS delivery_id, d.tenant_id, d.event_id, d.webhook_id, d.event_type, \
                    d.attempt_count, d.series_attempts, d.test, d.lease_id, w.url, w.headers, w.secret, \
                    CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret, \
-                   w.retry_schedule, e.body",
-            )
-            .bind::<Array<SqlUuid>, _>(&plan.claim)
-            .bind::<diesel::sql_types::Double, _>(lease_secs)
-            .bind::<SqlUuid, _>(Uuid::now_v7())
-            .load(conn)
-            .await
+                   w.retry_schedule, e.body, d.created_at AS delivery_created_at",
+        )
+        .bind::<Array<SqlUuid>, _>(&plan.claim)
+        .bind::<diesel::sql_types::Double, _>(lease_secs)
+        .bind::<SqlUuid, _>(Uuid::now_v7())
+        .load(conn)
+        .await
     })
     .await
 }
@@ -208,6 +210,7 @@ pub struct Outcome {
     pub lease_id: Uuid,
     pub series_attempts: i32,
     pub next: Next,
+    pub delivery_created_at: DateTime<Utc>,
     pub log: AttemptLog,
 }
 
@@ -218,62 +221,86 @@ struct IdRow {
 }
 
 /// Records a batch of outcomes in one transaction: the attempt logs, each delivery's new
-/// state and the release of its lease, then wakes the dispatchers (slots freed, retries
-/// scheduled). A delivery whose webhook was deleted mid-attempt is gone: its outcome is
-/// dropped. A delivery whose lease was lost (expired and claimed again) keeps the newer
-/// claimant's state, but its attempt is still logged: it did happen.
+/// state and the release of its lease, the stats rollups; then wakes the dispatchers
+/// (slots freed, retries scheduled) and the live streams. A delivery whose webhook was
+/// deleted mid-attempt is gone: its outcome is dropped. A delivery whose lease was lost
+/// (expired and claimed again) keeps the newer claimant's state, but its attempt is still
+/// logged and counted: it did happen.
 pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> QueryResult<()> {
     conn.transaction(async move |conn| {
-            let ids: Vec<Uuid> = outcomes.iter().map(|o| o.delivery_id).collect();
-            // locking the rows also holds off a concurrent webhook delete until we commit
-            let existing: Vec<IdRow> =
-                diesel::sql_query("SELECT id FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-                    .bind::<Array<SqlUuid>, _>(&ids)
-                    .load(conn)
-                    .await?;
-            let existing: std::collections::HashSet<Uuid> = existing.into_iter().map(|r| r.id).collect();
-            let live: Vec<&Outcome> = outcomes.iter().filter(|o| existing.contains(&o.delivery_id)).collect();
-            if live.is_empty() {
-                return Ok(());
-            }
-            let logs: Vec<&AttemptLog> = live.iter().map(|o| &o.log).collect();
-            diesel::insert_into(webhook_logs::table)
-                .values(logs.into_iter().cloned().collect::<Vec<_>>())
-                .execute(conn)
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(RECORD_LOCK).execute(conn).await?;
+        let ids: Vec<Uuid> = outcomes.iter().map(|o| o.delivery_id).collect();
+        // locking the rows also holds off a concurrent webhook delete until we commit
+        let existing: Vec<IdRow> =
+            diesel::sql_query("SELECT id FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+                .bind::<Array<SqlUuid>, _>(&ids)
+                .load(conn)
                 .await?;
-            for o in &live {
-                let (status, next_at) = match o.next {
-                    Next::Succeeded => (SUCCEEDED, None),
-                    Next::RetryAt(at) => (PENDING, Some(at)),
-                    Next::Failed => (FAILED, None),
-                };
-                diesel::sql_query(
-                    "UPDATE deliveries SET status = $3, attempt_count = $4, series_attempts = $5, \
-                       next_attempt_at = $6, last_attempt_at = $7, locked_until = NULL, lease_id = NULL, \
-                       updated_at = now() \
-                     WHERE id = $1 AND lease_id = $2",
-                )
-                .bind::<SqlUuid, _>(o.delivery_id)
-                .bind::<SqlUuid, _>(o.lease_id)
-                .bind::<Text, _>(status)
-                .bind::<Int4, _>(o.log.attempt)
-                .bind::<Int4, _>(o.series_attempts)
-                .bind::<Nullable<Timestamptz>, _>(next_at)
-                .bind::<Timestamptz, _>(o.log.created_at)
-                .execute(conn)
-                .await?;
+        let existing: std::collections::HashSet<Uuid> = existing.into_iter().map(|r| r.id).collect();
+        let live: Vec<&Outcome> = outcomes.iter().filter(|o| existing.contains(&o.delivery_id)).collect();
+        if live.is_empty() {
+            return Ok(());
+        }
+        diesel::insert_into(webhook_logs::table)
+            .values(live.iter().map(|o| o.log.clone()).collect::<Vec<_>>())
+            .execute(conn)
+            .await?;
+        let mut stats = Increments::default();
+        for o in &live {
+            let (status, next_at) = match o.next {
+                Next::Succeeded => (SUCCEEDED, None),
+                Next::RetryAt(at) => (PENDING, Some(at)),
+                Next::Failed => (FAILED, None),
+            };
+            let applied = diesel::sql_query(
+                "UPDATE deliveries SET status = $3, attempt_count = $4, series_attempts = $5, \
+                   next_attempt_at = $6, last_attempt_at = $7, locked_until = NULL, lease_id = NULL, \
+                   updated_at = now() \
+                 WHERE id = $1 AND lease_id = $2",
+            )
+            .bind::<SqlUuid, _>(o.delivery_id)
+            .bind::<SqlUuid, _>(o.lease_id)
+            .bind::<Text, _>(status)
+            .bind::<Int4, _>(o.log.attempt)
+            .bind::<Int4, _>(o.series_attempts)
+            .bind::<Nullable<Timestamptz>, _>(next_at)
+            .bind::<Timestamptz, _>(o.log.created_at)
+            .execute(conn)
+            .await?
+                == 1;
+            let l = &o.log;
+            let answered_in = l.response_status.map(|_| i64::from(l.duration_ms));
+            stats.attempt(
+                l.tenant_id,
+                l.webhook_id,
+                l.created_at,
+                l.attempt,
+                l.success,
+                answered_in,
+                l.error_kind.as_deref(),
+            );
+            if applied {
+                stats.delivery(
+                    l.tenant_id,
+                    l.webhook_id,
+                    o.delivery_created_at,
+                    i32::from(l.attempt == 1),
+                    i32::from(o.next == Next::Succeeded),
+                    i32::from(o.next == Next::Failed),
+                );
             }
-            wake(conn).await
+        }
+        super::stats::apply(conn, stats).await?;
+        wake(conn).await?;
+        diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(ATTEMPTS_CHANNEL).execute(conn).await?;
+        Ok(())
     })
     .await
 }
 
 /// Tells every dispatcher that due work may exist (delivered when the transaction commits).
 pub async fn wake(conn: &mut AsyncPgConnection) -> QueryResult<()> {
-    diesel::sql_query("SELECT pg_notify($1, '')")
-        .bind::<Text, _>(WAKE_CHANNEL)
-        .execute(conn)
-        .await?;
+    diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(WAKE_CHANNEL).execute(conn).await?;
     Ok(())
 }
 
@@ -295,4 +322,25 @@ pub async fn next_due(conn: &mut AsyncPgConnection) -> QueryResult<Option<DateTi
     .await
     .optional()?;
     Ok(row.and_then(|r| r.at))
+}
+
+#[derive(QueryableByName)]
+struct QueueGauges {
+    #[diesel(sql_type = BigInt)]
+    pending: i64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    oldest_due_age: f64,
+}
+
+/// Pending deliveries, and how long the oldest due one has waited (seconds; 0 if none).
+pub async fn gauges(conn: &mut AsyncPgConnection) -> QueryResult<(i64, f64)> {
+    let g: QueueGauges = diesel::sql_query(
+        "SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending') AS pending, \
+           coalesce((SELECT extract(epoch FROM now() - next_attempt_at)::float8 FROM deliveries \
+             WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 1), 0) \
+             AS oldest_due_age",
+    )
+    .get_result(conn)
+    .await?;
+    Ok((g.pending, g.oldest_due_age))
 }

@@ -106,6 +106,26 @@ diesel::table! {
         error_message -> Nullable<Text>,
         test -> Bool,
         created_at -> Timestamptz,
+        seq -> Int8,
+        response_headers -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    stats_minute (tenant_id, webhook_id, minute) {
+        tenant_id -> Uuid,
+        webhook_id -> Uuid,
+        minute -> Timestamptz,
+        attempts -> Int4,
+        attempt_successes -> Int4,
+        retries -> Int4,
+        answered -> Int4,
+        latency_sum_ms -> Int8,
+        latency_hist -> Array<Int4>,
+        errors -> Array<Int4>,
+        deliveries_started -> Int4,
+        deliveries_succeeded -> Int4,
+        deliveries_failed -> Int4,
     }
 }
 
@@ -125,4 +145,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     deliveries,
     webhook_logs,
+    stats_minute,
 );

@@ -39,23 +39,10 @@ pub async fn register(
     password_hash: String,
 ) -> QueryResult<Registered> {
     let now = Utc::now();
-    let tenant = Tenant {
-        id: new_id(),
-        name: organization.to_owned(),
-        created_at: now,
-    };
-    let user = User {
-        id: new_id(),
-        tenant_id: tenant.id,
-        email: email.to_owned(),
-        password_hash,
-        created_at: now,
-    };
+    let tenant = Tenant { id: new_id(), name: organization.to_owned(), created_at: now };
+    let user = User { id: new_id(), tenant_id: tenant.id, email: email.to_owned(), password_hash, created_at: now };
     conn.transaction(async move |conn| {
-        diesel::insert_into(tenants::table)
-            .values(&tenant)
-            .execute(conn)
-            .await?;
+        diesel::insert_into(tenants::table).values(&tenant).execute(conn).await?;
         let inserted = diesel::insert_into(users::table)
             .values(&user)
             .on_conflict(users::email)
@@ -75,14 +62,6 @@ pub async fn register(
     })
 }
 
-pub async fn find_user_by_email(
-    conn: &mut AsyncPgConnection,
-    email: &str,
-) -> QueryResult<Option<User>> {
-    users::table
-        .filter(users::email.eq(email))
-        .select(User::as_select())
-        .first(conn)
-        .await
-        .optional()
+pub async fn find_user_by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<Option<User>> {
+    users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).await.optional()
 }

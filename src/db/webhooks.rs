@@ -64,23 +64,11 @@ pub enum Inserted {
 
 /// Inserts a webhook unless the tenant already holds `max` of them. The tenant row is
 /// locked so that concurrent creates cannot both slip under the limit.
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    webhook: Webhook,
-    max: i64,
-) -> QueryResult<Inserted> {
+pub async fn insert(conn: &mut AsyncPgConnection, webhook: Webhook, max: i64) -> QueryResult<Inserted> {
     conn.transaction(async move |conn| {
-        tenants::table
-            .find(webhook.tenant_id)
-            .select(tenants::id)
-            .for_update()
-            .first::<Uuid>(conn)
-            .await?;
-        let count: i64 = webhooks::table
-            .filter(webhooks::tenant_id.eq(webhook.tenant_id))
-            .count()
-            .get_result(conn)
-            .await?;
+        tenants::table.find(webhook.tenant_id).select(tenants::id).for_update().first::<Uuid>(conn).await?;
+        let count: i64 =
+            webhooks::table.filter(webhooks::tenant_id.eq(webhook.tenant_id)).count().get_result(conn).await?;
         if count >= max {
             return Ok(Inserted::LimitReached);
         }
@@ -140,14 +128,21 @@ pub async fn update(
         .await
 }
 
-/// Deletes a webhook; its deliveries and logs go with it (ON DELETE CASCADE).
+/// Deletes a webhook; its deliveries and logs go with it (ON DELETE CASCADE), and so
+/// do its own stats rows.
 pub async fn delete(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<bool> {
-    let n = diesel::delete(webhooks::table)
-        .filter(webhooks::id.eq(id))
-        .filter(webhooks::tenant_id.eq(tenant.0))
-        .execute(conn)
-        .await?;
-    Ok(n == 1)
+    conn.transaction(async move |conn| {
+        let n = diesel::delete(webhooks::table)
+            .filter(webhooks::id.eq(id))
+            .filter(webhooks::tenant_id.eq(tenant.0))
+            .execute(conn)
+            .await?;
+        if n == 1 {
+            super::stats::delete_webhook(conn, tenant, id).await?;
+        }
+        Ok(n == 1)
+    })
+    .await
 }
 
 /// Makes `new_secret` current; the secret it replaces keeps signing until `overlap_until`.

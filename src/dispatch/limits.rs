@@ -35,11 +35,7 @@ pub struct ClaimPlan {
 /// Decides which candidates (ordered by due time) may be attempted now. Those over the
 /// concurrency limit simply stay due; those over the rate limit are moved to when the
 /// oldest attempt in the window leaves it, so that they do not crowd later scans.
-pub fn plan_claim(
-    candidates: &[Candidate],
-    loads: &HashMap<Uuid, WebhookLoad>,
-    now: DateTime<Utc>,
-) -> ClaimPlan {
+pub fn plan_claim(candidates: &[Candidate], loads: &HashMap<Uuid, WebhookLoad>, now: DateTime<Utc>) -> ClaimPlan {
     let mut taken: HashMap<Uuid, i64> = HashMap::new();
     let mut plan = ClaimPlan::default();
     let mut deferred: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
@@ -49,15 +45,11 @@ pub fn plan_claim(
         };
         let n = taken.entry(c.webhook_id).or_insert(0);
         let concurrency_room = i64::from(load.max_concurrency) - load.in_flight - *n;
-        let rate_room = load
-            .rate_limit_per_minute
-            .map(|limit| i64::from(limit) - load.recent_attempts - load.in_flight - *n);
+        let rate_room =
+            load.rate_limit_per_minute.map(|limit| i64::from(limit) - load.recent_attempts - load.in_flight - *n);
         match rate_room {
             Some(room) if room <= 0 && room <= concurrency_room => {
-                deferred
-                    .entry(c.webhook_id)
-                    .or_default()
-                    .push(c.delivery_id);
+                deferred.entry(c.webhook_id).or_default().push(c.delivery_id);
             }
             _ if concurrency_room <= 0 => {}
             _ => {
@@ -94,12 +86,7 @@ mod tests {
     }
 
     fn candidates(webhook: Uuid, n: usize) -> Vec<Candidate> {
-        (0..n)
-            .map(|_| Candidate {
-                delivery_id: Uuid::now_v7(),
-                webhook_id: webhook,
-            })
-            .collect()
+        (0..n).map(|_| Candidate { delivery_id: Uuid::now_v7(), webhook_id: webhook }).collect()
     }
 
     #[test]
@@ -121,13 +108,7 @@ mod tests {
         l.oldest_recent_attempt = Some(now - Duration::seconds(20));
         let plan = plan_claim(&c, &HashMap::from([(w, l)]), now);
         assert_eq!(plan.claim, vec![c[0].delivery_id, c[1].delivery_id]);
-        assert_eq!(
-            plan.defer,
-            vec![(
-                now + Duration::seconds(40),
-                vec![c[2].delivery_id, c[3].delivery_id]
-            )]
-        );
+        assert_eq!(plan.defer, vec![(now + Duration::seconds(40), vec![c[2].delivery_id, c[3].delivery_id])]);
     }
 
     #[test]
@@ -137,9 +118,6 @@ mod tests {
         c.extend(candidates(b, 2));
         let loads = HashMap::from([(a, load(10, None, 9, 500)), (b, load(10, None, 0, 0))]);
         let plan = plan_claim(&c, &loads, Utc::now());
-        assert_eq!(
-            plan.claim,
-            vec![c[0].delivery_id, c[3].delivery_id, c[4].delivery_id]
-        );
+        assert_eq!(plan.claim, vec![c[0].delivery_id, c[3].delivery_id, c[4].delivery_id]);
     }
 }

@@ -1,5 +1,6 @@
-//! Wakes the claim loop when new work is committed: LISTEN on a dedicated connection,
-//! reconnecting with backoff. Polling in the claim loop is only the fallback.
+//! LISTEN on a dedicated connection, reconnecting with backoff: wakes the claim loop when
+//! new work is committed, and the live streams when attempts are recorded. Polling is
+//! only the fallback of both.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,24 +8,28 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use futures_util::StreamExt;
 use secrecy::ExposeSecret;
-use tokio::sync::Notify;
 use tokio_postgres::{AsyncMessage, NoTls};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::db::queue::WAKE_CHANNEL;
 
-pub async fn listen(config: Arc<Config>, wake: Arc<Notify>, shutdown: CancellationToken) {
+/// Calls `on_notify` for every notification on `channel` (and once after each
+/// (re)connect, since notifications may have been missed meanwhile) until `shutdown`.
+pub async fn listen(
+    config: Arc<Config>,
+    channel: &'static str,
+    on_notify: impl Fn() + Send + 'static,
+    shutdown: CancellationToken,
+) {
     while !shutdown.is_cancelled() {
-        let connect =
-            || async { tokio_postgres::connect(config.database_url.expose_secret(), NoTls).await };
-        let connected = connect
-            .retry(ExponentialBuilder::default().with_max_delay(Duration::from_secs(5)).without_max_times())
-            .notify(|err, after| tracing::warn!(error = %err, ?after, "LISTEN connection failed; retrying"))
-            .await;
-        let Ok((client, mut connection)) = connected else {
-            continue;
+        let connect = || async { tokio_postgres::connect(config.database_url.expose_secret(), NoTls).await };
+        let connected = tokio::select! {
+            c = connect
+                .retry(ExponentialBuilder::default().with_max_delay(Duration::from_secs(5)).without_max_times())
+                .notify(|err, after| tracing::warn!(error = %err, ?after, channel, "LISTEN connection failed; retrying")) => c,
+            _ = shutdown.cancelled() => return,
         };
+        let Ok((client, mut connection)) = connected else { continue };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let driver = tokio::spawn(async move {
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
@@ -43,20 +48,16 @@ pub async fn listen(config: Arc<Config>, wake: Arc<Notify>, shutdown: Cancellati
                 }
             }
         });
-        if let Err(err) = client
-            .batch_execute(&format!("LISTEN {WAKE_CHANNEL}"))
-            .await
-        {
-            tracing::warn!(error = %err, "LISTEN failed; reconnecting");
+        if let Err(err) = client.batch_execute(&format!("LISTEN {channel}")).await {
+            tracing::warn!(error = %err, channel, "LISTEN failed; reconnecting");
             driver.abort();
             continue;
         }
-        // notifications may have been missed while disconnected
-        wake.notify_one();
+        on_notify();
         loop {
             tokio::select! {
                 got = rx.recv() => match got {
-                    Some(()) => wake.notify_one(),
+                    Some(()) => on_notify(),
                     None => break,
                 },
                 _ = shutdown.cancelled() => break,

@@ -3,6 +3,7 @@
 pub mod limits;
 pub mod listener;
 pub mod recorder;
+pub mod retention;
 pub mod schedule;
 pub mod sender;
 pub mod signing;
@@ -18,8 +19,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::db::logs::AttemptLog;
-use crate::db::queue::{self, Claimed, Next, Outcome};
-use crate::db::{new_id, PgPool};
+use crate::db::queue::{self, Claimed, Next, Outcome, WAKE_CHANNEL};
+use crate::db::PgPool;
+use crate::metrics::Metrics;
 use sender::{AttemptResult, Sender};
 
 /// Most deliveries claimed in one statement.
@@ -30,26 +32,22 @@ const CLAIM_BATCH: usize = 100;
 pub async fn run(
     pool: PgPool,
     config: Arc<Config>,
+    metrics: Arc<Metrics>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let wake = Arc::new(Notify::new());
-    let sender = Arc::new(Sender::new(
-        config.attempt_timeout,
-        config.allow_private_targets,
-    )?);
-    let listener = tokio::spawn(listener::listen(
-        config.clone(),
-        wake.clone(),
-        shutdown.clone(),
-    ));
+    let sender = Arc::new(Sender::new(config.attempt_timeout, config.allow_private_targets)?);
+    let on_work = {
+        let wake = wake.clone();
+        move || wake.notify_one()
+    };
+    let listener = tokio::spawn(listener::listen(config.clone(), WAKE_CHANNEL, on_work, shutdown.clone()));
+    let purger = tokio::spawn(retention::run(pool.clone(), config.clone(), shutdown.clone()));
     let (outcomes, outcomes_rx) = mpsc::unbounded_channel();
     let recorder = tokio::spawn(recorder::record(pool.clone(), outcomes_rx, wake.clone()));
     let slots = Arc::new(Semaphore::new(config.dispatch_concurrency));
     let mut in_flight = JoinSet::new();
-    tracing::info!(
-        concurrency = config.dispatch_concurrency,
-        "dispatcher started"
-    );
+    tracing::info!(concurrency = config.dispatch_concurrency, "dispatcher started");
 
     while !shutdown.is_cancelled() {
         while in_flight.try_join_next().is_some() {}
@@ -65,10 +63,7 @@ pub async fn run(
         let claimed = match claim(&pool, asked, config.lease).await {
             Ok(claimed) => claimed,
             Err(err) => {
-                tracing::warn!(
-                    error = format!("{err:#}"),
-                    "claiming deliveries failed; retrying shortly"
-                );
+                tracing::warn!(error = format!("{err:#}"), "claiming deliveries failed; retrying shortly");
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                     _ = shutdown.cancelled() => break,
@@ -77,14 +72,17 @@ pub async fn run(
             }
         };
         let got = claimed.len();
+        metrics.claimed(got);
         for delivery in claimed {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 break;
             };
             let sender = sender.clone();
             let outcomes = outcomes.clone();
+            let metrics = metrics.clone();
             in_flight.spawn(async move {
                 let result = sender.attempt(&delivery).await;
+                metrics.attempt(result.error_kind.map(|k| k.as_str()), result.duration.as_secs_f64());
                 // the receiver lives until every sender is dropped
                 let _ = outcomes.send(outcome(&delivery, result));
                 drop(permit);
@@ -101,14 +99,12 @@ pub async fn run(
         }
     }
 
-    tracing::info!(
-        in_flight = in_flight.len(),
-        "dispatcher stopping: finishing in-flight attempts"
-    );
+    tracing::info!(in_flight = in_flight.len(), "dispatcher stopping: finishing in-flight attempts");
     while in_flight.join_next().await.is_some() {}
     drop(outcomes);
     recorder.await??;
     listener.abort();
+    purger.abort();
     tracing::info!("dispatcher stopped");
     Ok(())
 }
@@ -126,12 +122,15 @@ async fn until_next_due(pool: &PgPool, poll: Duration) -> Duration {
         Err(_) => None,
     };
     match next {
-        Some(at) => (at - Utc::now())
-            .to_std()
-            .unwrap_or(Duration::ZERO)
-            .min(poll),
+        Some(at) => (at - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(poll),
         None => poll,
     }
+}
+
+/// A UUID v7 from the attempt's start, so that logs ordered by id are ordered by time.
+fn log_id(started_at: chrono::DateTime<Utc>) -> uuid::Uuid {
+    let secs = u64::try_from(started_at.timestamp()).unwrap_or(0);
+    uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, started_at.timestamp_subsec_nanos()))
 }
 
 /// Turns an attempt's result into what the database records: the log row and the
@@ -141,14 +140,9 @@ fn outcome(d: &Claimed, r: AttemptResult) -> Outcome {
     let next = if r.success() {
         Next::Succeeded
     } else {
-        let schedule = d
-            .retry_schedule
-            .as_deref()
-            .unwrap_or(&schedule::DEFAULT_SCHEDULE);
+        let schedule = d.retry_schedule.as_deref().unwrap_or(&schedule::DEFAULT_SCHEDULE);
         match schedule::retry_delay(schedule, u32::try_from(series_attempts).unwrap_or(u32::MAX)) {
-            Some(delay) => {
-                Next::RetryAt(r.finished_at + chrono::Duration::from_std(delay).unwrap_or_default())
-            }
+            Some(delay) => Next::RetryAt(r.finished_at + chrono::Duration::from_std(delay).unwrap_or_default()),
             None => Next::Failed,
         }
     };
@@ -157,8 +151,9 @@ fn outcome(d: &Claimed, r: AttemptResult) -> Outcome {
         lease_id: d.lease_id,
         series_attempts,
         next,
+        delivery_created_at: d.delivery_created_at,
         log: AttemptLog {
-            id: new_id(),
+            id: log_id(r.started_at),
             tenant_id: d.tenant_id,
             delivery_id: d.delivery_id,
             event_id: d.event_id,
@@ -174,6 +169,7 @@ fn outcome(d: &Claimed, r: AttemptResult) -> Outcome {
             error_message: r.error_message,
             test: d.test,
             created_at: r.started_at,
+            response_headers: r.headers,
         },
     }
 }

@@ -12,11 +12,7 @@ use crate::db::PgPool;
 const MAX_BATCH: usize = 500;
 
 /// Runs until every sender of `rx` is dropped and all received outcomes are written.
-pub async fn record(
-    pool: PgPool,
-    mut rx: mpsc::UnboundedReceiver<Outcome>,
-    wake: Arc<Notify>,
-) -> anyhow::Result<()> {
+pub async fn record(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Outcome>, wake: Arc<Notify>) -> anyhow::Result<()> {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         write(&pool, &batch).await;
@@ -33,9 +29,7 @@ async fn write(pool: &PgPool, batch: &[Outcome]) {
     let mut delay = Duration::from_millis(100);
     loop {
         let result = match pool.get().await {
-            Ok(mut conn) => queue::record(&mut conn, batch)
-                .await
-                .map_err(anyhow::Error::from),
+            Ok(mut conn) => queue::record(&mut conn, batch).await.map_err(anyhow::Error::from),
             Err(err) => Err(anyhow::anyhow!("database pool: {err}")),
         };
         match result {

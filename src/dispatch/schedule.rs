@@ -24,9 +24,8 @@ mod tests {
 
     #[test]
     fn default_schedule() {
-        let delays: Vec<Option<u64>> = (1..=5)
-            .map(|n| retry_delay(&DEFAULT_SCHEDULE, n).map(|d| d.as_secs()))
-            .collect();
+        let delays: Vec<Option<u64>> =
+            (1..=5).map(|n| retry_delay(&DEFAULT_SCHEDULE, n).map(|d| d.as_secs())).collect();
         assert_eq!(delays, vec![Some(4), Some(8), Some(10), None, None]);
     }
 

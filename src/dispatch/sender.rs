@@ -47,6 +47,7 @@ pub struct AttemptResult {
     pub finished_at: DateTime<Utc>,
     pub duration: Duration,
     pub status: Option<u16>,
+    pub headers: Option<serde_json::Value>,
     pub body: Option<String>,
     pub error_kind: Option<ErrorKind>,
     pub error_message: Option<String>,
@@ -74,28 +75,20 @@ impl Sender {
             .dns_resolver(std::sync::Arc::new(GuardedResolver::new(allow_private)))
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
-        Ok(Sender {
-            client,
-            timeout,
-            allow_private,
-        })
+        Ok(Sender { client, timeout, allow_private })
     }
 
     /// Makes one attempt. Never fails: every problem is an outcome to log.
     pub async fn attempt(&self, d: &Claimed) -> AttemptResult {
         let started_at = Utc::now();
         let clock = Instant::now();
-        let (status, body, error) = match self.send(d, started_at).await {
-            Ok((status, body)) if (200..300).contains(&status) => (Some(status), Some(body), None),
-            Ok((status, body)) => (
-                Some(status),
-                Some(body),
-                Some((
-                    ErrorKind::HttpStatus,
-                    format!("receiver answered HTTP {status}"),
-                )),
-            ),
-            Err(error) => (None, None, Some(error)),
+        let (answer, error) = match self.send(d, started_at).await {
+            Ok(a) if (200..300).contains(&a.status) => (Some(a), None),
+            Ok(a) => {
+                let error = (ErrorKind::HttpStatus, format!("receiver answered HTTP {}", a.status));
+                (Some(a), Some(error))
+            }
+            Err(error) => (None, Some(error)),
         };
         let (error_kind, error_message) = match error {
             Some((kind, message)) => (Some(kind), Some(message)),
@@ -105,30 +98,25 @@ impl Sender {
             started_at,
             finished_at: Utc::now(),
             duration: clock.elapsed(),
-            status,
-            body,
+            status: answer.as_ref().map(|a| a.status),
+            headers: answer.as_ref().map(|a| a.headers.clone()),
+            body: answer.map(|a| a.body),
             error_kind,
             error_message,
         }
     }
 
-    async fn send(
-        &self,
-        d: &Claimed,
-        started_at: DateTime<Utc>,
-    ) -> Result<(u16, String), (ErrorKind, String)> {
-        let url = reqwest::Url::parse(&d.url)
-            .map_err(|e| (ErrorKind::Other, format!("invalid URL: {e}")))?;
+    async fn send(&self, d: &Claimed, started_at: DateTime<Utc>) -> Result<Answer, (ErrorKind, String)> {
+        let url = reqwest::Url::parse(&d.url).map_err(|e| (ErrorKind::Other, format!("invalid URL: {e}")))?;
         // reqwest does not ask the resolver about IP-literal hosts
-        check_literal_host(&url, self.allow_private)
-            .map_err(|e| (ErrorKind::BlockedTarget, e.to_string()))?;
-        let headers =
-            request_headers(d, started_at.timestamp()).map_err(|m| (ErrorKind::Other, m))?;
+        check_literal_host(&url, self.allow_private).map_err(|e| (ErrorKind::BlockedTarget, e.to_string()))?;
+        let headers = request_headers(d, started_at.timestamp()).map_err(|m| (ErrorKind::Other, m))?;
         let request = self.client.post(url).headers(headers).body(d.body.clone());
         // the client's timeout covers the whole attempt; this one also bounds a slow body
         let exchange = async {
             let mut response = request.send().await?;
             let status = response.status().as_u16();
+            let headers = response_headers(response.headers());
             let mut body = Vec::new();
             while body.len() < MAX_RESPONSE_BODY {
                 match response.chunk().await? {
@@ -137,27 +125,50 @@ impl Sender {
                 }
             }
             body.truncate(MAX_RESPONSE_BODY);
-            Ok::<_, reqwest::Error>((status, String::from_utf8_lossy(&body).into_owned()))
+            Ok::<_, reqwest::Error>(Answer { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
         };
         match tokio::time::timeout(self.timeout, exchange).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(err)) => Err(classify(&err)),
-            Err(_) => Err((
-                ErrorKind::Timeout,
-                format!("no complete answer within {:?}", self.timeout),
-            )),
+            Err(_) => Err((ErrorKind::Timeout, format!("no complete answer within {:?}", self.timeout))),
         }
     }
 }
 
+/// What the receiver answered.
+struct Answer {
+    status: u16,
+    headers: serde_json::Value,
+    body: String,
+}
+
+/// The response headers as a JSON object (repeated names joined with ", "), capped so
+/// that a hostile receiver cannot bloat the logs.
+fn response_headers(headers: &HeaderMap) -> serde_json::Value {
+    const MAX_HEADERS: usize = 50;
+    const MAX_VALUE: usize = 1024;
+    let mut map = serde_json::Map::new();
+    for (name, value) in headers.iter() {
+        let value: String = String::from_utf8_lossy(value.as_bytes()).chars().take(MAX_VALUE).collect();
+        let full = map.len() >= MAX_HEADERS;
+        match map.get_mut(name.as_str()) {
+            Some(serde_json::Value::String(existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&value);
+            }
+            _ if !full => {
+                map.insert(name.as_str().to_owned(), serde_json::Value::String(value));
+            }
+            _ => {}
+        }
+    }
+    serde_json::Value::Object(map)
+}
+
 /// Every header a subscriber receives; see WEBHOOKS.md.
 fn request_headers(d: &Claimed, timestamp: i64) -> Result<HeaderMap, String> {
-    let current =
-        SigningSecret::parse(&d.secret).map_err(|e| format!("stored secret is unusable: {e}"))?;
-    let previous = d
-        .previous_secret
-        .as_deref()
-        .and_then(|s| SigningSecret::parse(s).ok());
+    let current = SigningSecret::parse(&d.secret).map_err(|e| format!("stored secret is unusable: {e}"))?;
+    let previous = d.previous_secret.as_deref().and_then(|s| SigningSecret::parse(s).ok());
     let body = d.body.as_bytes();
     let event_id = d.event_id.to_string();
     let mut secrets = vec![&current];
@@ -176,24 +187,17 @@ fn request_headers(d: &Claimed, timestamp: i64) -> Result<HeaderMap, String> {
     put("x-webhook-timestamp", timestamp.to_string())?;
     put("x-webhook-signature", x_webhook_signature(&current, body))?;
     if let Some(previous) = &previous {
-        put(
-            "x-webhook-signature-previous",
-            x_webhook_signature(previous, body),
-        )?;
+        put("x-webhook-signature-previous", x_webhook_signature(previous, body))?;
     }
     put("webhook-id", event_id.clone())?;
     put("webhook-timestamp", timestamp.to_string())?;
-    put(
-        "webhook-signature",
-        standard_signature(&secrets, &event_id, timestamp, body),
-    )?;
+    put("webhook-signature", standard_signature(&secrets, &event_id, timestamp, body))?;
     if d.test {
         put("x-webhook-test", "true".into())?;
     }
     if let Some(custom) = d.headers.as_object() {
         for (name, value) in custom {
-            let (Ok(name), Some(value)) = (HeaderName::from_bytes(name.as_bytes()), value.as_str())
-            else {
+            let (Ok(name), Some(value)) = (HeaderName::from_bytes(name.as_bytes()), value.as_str()) else {
                 continue;
             };
             if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
@@ -215,8 +219,7 @@ fn classify(err: &reqwest::Error) -> (ErrorKind, String) {
         ErrorKind::Timeout
     } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
         ErrorKind::Dns
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         ErrorKind::Tls
     } else if err.is_connect() {
         ErrorKind::Connect

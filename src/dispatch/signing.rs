@@ -23,28 +23,17 @@ fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
 /// `X-Webhook-Signature`: `sha256=` + lowercase hex HMAC-SHA256 of the raw body, keyed by
 /// the secret string's UTF-8 bytes (`whsec_` included), the format existing receivers verify.
 pub fn x_webhook_signature(secret: &SigningSecret, body: &[u8]) -> String {
-    format!(
-        "sha256={}",
-        hex::encode(hmac_sha256(secret.x_signature_key(), &[body]))
-    )
+    format!("sha256={}", hex::encode(hmac_sha256(secret.x_signature_key(), &[body])))
 }
 
 /// Standard Webhooks `webhook-signature`: one `v1,<base64>` per secret, in the order given
 /// (newest first during a rotation), space-separated. Each signs `{msg_id}.{timestamp}.{body}`.
-pub fn standard_signature(
-    secrets: &[&SigningSecret],
-    msg_id: &str,
-    timestamp: i64,
-    body: &[u8],
-) -> String {
+pub fn standard_signature(secrets: &[&SigningSecret], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
     let timestamp = timestamp.to_string();
     secrets
         .iter()
         .map(|secret| {
-            let mac = hmac_sha256(
-                &secret.standard_key(),
-                &[msg_id.as_bytes(), b".", timestamp.as_bytes(), b".", body],
-            );
+            let mac = hmac_sha256(&secret.standard_key(), &[msg_id.as_bytes(), b".", timestamp.as_bytes(), b".", body]);
             format!("v1,{}", STANDARD.encode(mac))
         })
         .collect::<Vec<_>>()
@@ -57,19 +46,14 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    const VECTORS: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/vectors/signatures.json"
-    ));
+    const VECTORS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/signatures.json"));
 
     fn vectors() -> Value {
         serde_json::from_str(VECTORS).unwrap()
     }
 
     fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-        v[key]
-            .as_str()
-            .unwrap_or_else(|| panic!("missing string {key}"))
+        v[key].as_str().unwrap_or_else(|| panic!("missing string {key}"))
     }
 
     fn secret(v: &Value, key: &str) -> SigningSecret {
@@ -108,18 +92,9 @@ mod tests {
         let previous = secret(r, "previous_secret");
         let body = s(r, "body").as_bytes();
         let ts = r["timestamp"].as_i64().unwrap();
-        assert_eq!(
-            x_webhook_signature(&newest, body),
-            s(r, "x_webhook_signature")
-        );
-        assert_eq!(
-            x_webhook_signature(&previous, body),
-            s(r, "x_webhook_signature_previous")
-        );
-        assert_eq!(
-            standard_signature(&[&newest, &previous], s(r, "webhook_id"), ts, body),
-            s(r, "webhook_signature")
-        );
+        assert_eq!(x_webhook_signature(&newest, body), s(r, "x_webhook_signature"));
+        assert_eq!(x_webhook_signature(&previous, body), s(r, "x_webhook_signature_previous"));
+        assert_eq!(standard_signature(&[&newest, &previous], s(r, "webhook_id"), ts, body), s(r, "webhook_signature"));
     }
 
     #[test]
@@ -158,9 +133,7 @@ mod tests {
         let secret = SigningSecret::generate();
         let x = x_webhook_signature(&secret, b"{}");
         assert_eq!(x.len(), "sha256=".len() + 64);
-        assert!(x[7..]
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(x[7..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
         let std_sig = standard_signature(&[&secret], "id", 1, b"{}");
         assert!(std_sig.starts_with("v1,"));
         assert_eq!(STANDARD.decode(&std_sig[3..]).unwrap().len(), 32);

@@ -30,12 +30,12 @@ const FORBIDDEN_V6: [(Ipv6Addr, u8); 8] = [
     // ::/128 and ::1 from SPEC, widened to the deprecated IPv4-compatible block ::/96,
     // which embeds IPv4 addresses too and holds nothing reachable.
     (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0), 96),
-    (Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0), 96), // IPv4-mapped
+    (Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0), 96),    // IPv4-mapped
     (Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0), 96), // NAT64
-    (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16), // 6to4
-    (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7),  // unique local
-    (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10), // link-local
-    (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8),  // multicast
+    (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16),    // 6to4
+    (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7),     // unique local
+    (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10),    // link-local
+    (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8),     // multicast
     // Kept explicit although ::/96 covers them, so the SPEC list reads off this table.
     (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 1), 128), // loopback
 ];
@@ -109,13 +109,9 @@ impl Resolve for GuardedResolver {
         let allow_private = self.allow_private;
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let resolved: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = resolved
-                .iter()
-                .copied()
-                .filter(|addr| allow_private || !is_forbidden_ip(addr.ip()))
-                .collect();
+            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> =
+                resolved.iter().copied().filter(|addr| allow_private || !is_forbidden_ip(addr.ip())).collect();
             if allowed.is_empty() && !resolved.is_empty() {
                 return Err(Box::new(BlockedTarget { host }) as _);
             }
@@ -137,9 +133,7 @@ pub fn check_literal_host(url: &url::Url, allow_private: bool) -> Result<(), Blo
         _ => return Ok(()),
     };
     if is_forbidden_ip(ip) {
-        return Err(BlockedTarget {
-            host: url.host_str().unwrap_or_default().to_owned(),
-        });
+        return Err(BlockedTarget { host: url.host_str().unwrap_or_default().to_owned() });
     }
     Ok(())
 }
@@ -234,9 +228,7 @@ mod tests {
 
     #[test]
     fn blocked_target_message() {
-        let e = BlockedTarget {
-            host: "internal.example".into(),
-        };
+        let e = BlockedTarget { host: "internal.example".into() };
         assert_eq!(
             e.to_string(),
             "every address of internal.example is forbidden (private, loopback, link-local, \
@@ -261,9 +253,7 @@ mod tests {
     fn blocked_target_is_found_in_a_chain() {
         let direct = BlockedTarget { host: "h".into() };
         assert!(is_blocked_target(&direct));
-        let nested = Wrapper(Box::new(Wrapper(Box::new(BlockedTarget {
-            host: "h".into(),
-        }))));
+        let nested = Wrapper(Box::new(Wrapper(Box::new(BlockedTarget { host: "h".into() }))));
         assert!(is_blocked_target(&nested));
         let other = Wrapper(Box::new(std::io::Error::other("boom")));
         assert!(!is_blocked_target(&other));
@@ -272,10 +262,7 @@ mod tests {
     #[test]
     fn literal_hosts() {
         let check = |u: &str, allow| check_literal_host(&url::Url::parse(u).unwrap(), allow);
-        assert_eq!(
-            check("http://127.0.0.1:8080/", false).unwrap_err().host,
-            "127.0.0.1"
-        );
+        assert_eq!(check("http://127.0.0.1:8080/", false).unwrap_err().host, "127.0.0.1");
         assert_eq!(check("http://[::1]/", false).unwrap_err().host, "[::1]");
         assert!(check("http://2130706433/", false).is_err());
         assert!(check("http://[::ffff:8.8.8.8]/", false).is_err());
@@ -288,31 +275,19 @@ mod tests {
     }
 
     fn client(allow_private: bool) -> reqwest::Client {
-        reqwest::Client::builder()
-            .dns_resolver(GuardedResolver::new(allow_private))
-            .no_proxy()
-            .build()
-            .unwrap()
+        reqwest::Client::builder().dns_resolver(GuardedResolver::new(allow_private)).no_proxy().build().unwrap()
     }
 
     #[tokio::test]
     async fn resolver_blocks_localhost() {
-        let err = client(false)
-            .get("http://localhost:1/")
-            .send()
-            .await
-            .unwrap_err();
+        let err = client(false).get("http://localhost:1/").send().await.unwrap_err();
         assert!(is_blocked_target(&err), "{err:?}");
     }
 
     #[tokio::test]
     async fn resolver_allows_localhost_when_private_targets_are_allowed() {
         // Port 1 refuses the connection: an error, but not a blocked target.
-        let err = client(true)
-            .get("http://localhost:1/")
-            .send()
-            .await
-            .unwrap_err();
+        let err = client(true).get("http://localhost:1/").send().await.unwrap_err();
         assert!(!is_blocked_target(&err), "{err:?}");
         assert!(err.is_connect(), "{err:?}");
     }
@@ -320,11 +295,7 @@ mod tests {
     #[tokio::test]
     async fn resolver_filters_addresses() {
         let name: Name = "localhost".parse().unwrap();
-        let addrs: Vec<SocketAddr> = GuardedResolver::new(true)
-            .resolve(name)
-            .await
-            .unwrap()
-            .collect();
+        let addrs: Vec<SocketAddr> = GuardedResolver::new(true).resolve(name).await.unwrap().collect();
         assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
         assert!(!addrs.is_empty());
 

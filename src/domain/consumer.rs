@@ -3,8 +3,7 @@
 /// 1–128 characters of `[A-Za-z0-9._:-]`.
 pub fn validate_consumer_id(s: &str) -> Result<(), String> {
     let ok = (1..=128).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
     if ok {
         Ok(())
     } else {

@@ -5,8 +5,7 @@
 //! (`events && $filters`). A unit test keeps them consistent.
 
 const MAX_LEN: usize = 128;
-const EVENT_TYPE_RULE: &str =
-    "must be 1-128 characters of lowercase dot-separated segments of [a-z0-9_-]";
+const EVENT_TYPE_RULE: &str = "must be 1-128 characters of lowercase dot-separated segments of [a-z0-9_-]";
 
 /// A validated event type name such as `message.new`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -15,12 +14,8 @@ pub struct EventType(String);
 fn is_valid_event_type(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= MAX_LEN
-        && s.split('.').all(|seg| {
-            !seg.is_empty()
-                && seg
-                    .bytes()
-                    .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
-        })
+        && s.split('.')
+            .all(|seg| !seg.is_empty() && seg.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-')))
 }
 
 impl EventType {
@@ -88,9 +83,9 @@ impl EventFilter {
         match self {
             EventFilter::All => true,
             EventFilter::Exact(name) => name == event_type,
-            EventFilter::Prefix(prefix) => event_type
-                .strip_prefix(prefix.as_str())
-                .is_some_and(|rest| rest.len() > 1 && rest.starts_with('.')),
+            EventFilter::Prefix(prefix) => {
+                event_type.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.len() > 1 && rest.starts_with('.'))
+            }
         }
     }
 }
@@ -115,34 +110,14 @@ mod tests {
 
     #[test]
     fn valid_event_types() {
-        for s in [
-            "a",
-            "message.new",
-            "a.b.c",
-            "user_created",
-            "x-y.z_0.9",
-            &"a".repeat(128),
-        ] {
+        for s in ["a", "message.new", "a.b.c", "user_created", "x-y.z_0.9", &"a".repeat(128)] {
             assert_eq!(EventType::parse(s).unwrap().as_str(), s, "{s}");
         }
     }
 
     #[test]
     fn invalid_event_types() {
-        for s in [
-            "",
-            ".",
-            "a.",
-            ".a",
-            "a..b",
-            "Message.new",
-            "a b",
-            "a.*",
-            "*",
-            "é",
-            "a/b",
-            &"a".repeat(129),
-        ] {
+        for s in ["", ".", "a.", ".a", "a..b", "Message.new", "a b", "a.*", "*", "é", "a/b", &"a".repeat(129)] {
             let err = EventType::parse(s).unwrap_err();
             assert!(err.contains("1-128"), "{s}: {err}");
         }
@@ -151,21 +126,10 @@ mod tests {
     #[test]
     fn parse_filters() {
         assert_eq!(EventFilter::parse("*").unwrap(), EventFilter::All);
-        assert_eq!(
-            EventFilter::parse("message.new").unwrap(),
-            EventFilter::Exact("message.new".into())
-        );
-        assert_eq!(
-            EventFilter::parse("message.*").unwrap(),
-            EventFilter::Prefix("message".into())
-        );
-        assert_eq!(
-            EventFilter::parse("a.b.*").unwrap(),
-            EventFilter::Prefix("a.b".into())
-        );
-        for bad in [
-            "", ".*", "**", "*.*", "a.*.b", "a*", "a.**", "a.b*", "A.*", "a..*", "a.*.*",
-        ] {
+        assert_eq!(EventFilter::parse("message.new").unwrap(), EventFilter::Exact("message.new".into()));
+        assert_eq!(EventFilter::parse("message.*").unwrap(), EventFilter::Prefix("message".into()));
+        assert_eq!(EventFilter::parse("a.b.*").unwrap(), EventFilter::Prefix("a.b".into()));
+        for bad in ["", ".*", "**", "*.*", "a.*.b", "a*", "a.**", "a.b*", "A.*", "a..*", "a.*.*"] {
             assert!(EventFilter::parse(bad).is_err(), "{bad:?}");
         }
         // 126 + ".*" = 128 is fine; longer is not.
@@ -233,11 +197,7 @@ mod tests {
             let sql_side = et.matching_filters();
             for f in &filters {
                 let filter = EventFilter::parse(f).unwrap();
-                assert_eq!(
-                    filter.matches(t),
-                    sql_side.contains(f),
-                    "type {t:?} filter {f:?}"
-                );
+                assert_eq!(filter.matches(t), sql_side.contains(f), "type {t:?} filter {f:?}");
             }
             // Every filter it lists is itself a valid filter that matches it.
             for f in &sql_side {

@@ -6,14 +6,8 @@ pub const MAX_HEADERS: usize = 20;
 pub const MAX_VALUE_BYTES: usize = 1024;
 
 /// Names hookrelay sets itself or that would break the request's framing.
-const FORBIDDEN_NAMES: [&str; 6] = [
-    "host",
-    "content-length",
-    "content-type",
-    "transfer-encoding",
-    "connection",
-    "user-agent",
-];
+const FORBIDDEN_NAMES: [&str; 6] =
+    ["host", "content-length", "content-type", "transfer-encoding", "connection", "user-agent"];
 /// Prefixes of the signature and metadata headers, so a webhook cannot spoof them.
 const FORBIDDEN_PREFIXES: [&str; 2] = ["x-webhook-", "webhook-"];
 
@@ -22,20 +16,7 @@ fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric()
         || matches!(
             b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
+            b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
         )
 }
 
@@ -45,15 +26,10 @@ fn name_error(name: &str) -> Option<String> {
     }
     let lower = name.to_ascii_lowercase();
     if FORBIDDEN_NAMES.contains(&lower.as_str()) {
-        return Some(format!(
-            "header {name} is set by hookrelay and cannot be overridden"
-        ));
+        return Some(format!("header {name} is set by hookrelay and cannot be overridden"));
     }
     if FORBIDDEN_PREFIXES.iter().any(|p| lower.starts_with(p)) {
-        return Some(
-            "header names starting with X-Webhook- or webhook- are reserved for hookrelay"
-                .to_owned(),
-        );
+        return Some("header names starting with X-Webhook- or webhook- are reserved for hookrelay".to_owned());
     }
     None
 }
@@ -63,17 +39,12 @@ fn value_error(value: &Value) -> Option<String> {
         return Some("header value must be a string".to_owned());
     };
     if s.len() > MAX_VALUE_BYTES {
-        return Some(format!(
-            "header value must be at most {MAX_VALUE_BYTES} bytes"
-        ));
+        return Some(format!("header value must be at most {MAX_VALUE_BYTES} bytes"));
     }
     // CR/LF would allow header injection; other control characters (tab aside, which
     // HTTP allows inside a value) are refused too, since HTTP clients reject them.
     if s.chars().any(|c| c.is_control() && c != '\t') {
-        return Some(
-            "header value must not contain CR, LF or other control characters (tab is allowed)"
-                .to_owned(),
-        );
+        return Some("header value must not contain CR, LF or other control characters (tab is allowed)".to_owned());
     }
     None
 }
@@ -83,10 +54,7 @@ fn value_error(value: &Value) -> Option<String> {
 pub fn validate_custom_headers(headers: &Map<String, Value>) -> Vec<(String, String)> {
     let mut errors = Vec::new();
     if headers.len() > MAX_HEADERS {
-        errors.push((
-            "headers".to_owned(),
-            format!("at most {MAX_HEADERS} headers are allowed"),
-        ));
+        errors.push(("headers".to_owned(), format!("at most {MAX_HEADERS} headers are allowed")));
     }
     let mut seen: Vec<String> = Vec::with_capacity(headers.len());
     for (name, value) in headers {
@@ -98,10 +66,7 @@ pub fn validate_custom_headers(headers: &Map<String, Value>) -> Vec<(String, Str
             // would be sent as one header with two values.
             let lower = name.to_ascii_lowercase();
             if seen.contains(&lower) {
-                errors.push((
-                    field.clone(),
-                    "duplicate header name (header names are case-insensitive)".to_owned(),
-                ));
+                errors.push((field.clone(), "duplicate header name (header names are case-insensitive)".to_owned()));
             }
             seen.push(lower);
         }
@@ -169,10 +134,7 @@ mod tests {
             "webhook-id",
             "Webhook-Signature",
         ] {
-            assert_eq!(
-                fields(json!({ name: "v" })),
-                vec![format!("headers.{name}")]
-            );
+            assert_eq!(fields(json!({ name: "v" })), vec![format!("headers.{name}")]);
         }
         // Merely similar names are fine.
         assert!(check(json!({"X-Webhooks": "v", "Hostname": "v", "webhook": "v"})).is_empty());
@@ -180,13 +142,8 @@ mod tests {
 
     #[test]
     fn names_must_be_tokens() {
-        for name in [
-            "", "X Custom", "X:Custom", "X(C)", "Zoë", "X\r\nY", "X/Y", "X\"Y",
-        ] {
-            assert_eq!(
-                fields(json!({ name: "v" })),
-                vec![format!("headers.{name}")]
-            );
+        for name in ["", "X Custom", "X:Custom", "X(C)", "Zoë", "X\r\nY", "X/Y", "X\"Y"] {
+            assert_eq!(fields(json!({ name: "v" })), vec![format!("headers.{name}")]);
         }
     }
 

@@ -3,5 +3,6 @@
 pub mod consumer;
 pub mod event;
 pub mod headers;
+pub mod latency;
 pub mod secret;
 pub mod url;

@@ -37,21 +37,17 @@ impl SigningSecret {
 
     pub fn parse(s: &str) -> Result<SigningSecret, String> {
         if let Some(encoded) = s.strip_prefix(PREFIX) {
-            let key = STANDARD_PADDING_OPTIONAL.decode(encoded).map_err(|_| {
-                "a secret starting with whsec_ must be followed by valid standard base64".to_owned()
-            })?;
+            let key = STANDARD_PADDING_OPTIONAL
+                .decode(encoded)
+                .map_err(|_| "a secret starting with whsec_ must be followed by valid standard base64".to_owned())?;
             if !(24..=64).contains(&key.len()) {
-                return Err(format!(
-                    "a whsec_ secret must encode 24-64 bytes (this one encodes {})",
-                    key.len()
-                ));
+                return Err(format!("a whsec_ secret must encode 24-64 bytes (this one encodes {})", key.len()));
             }
         } else {
             let printable = s.bytes().all(|b| (0x20..=0x7e).contains(&b));
             if !printable || !(16..=128).contains(&s.len()) {
                 return Err(
-                    "secret must be whsec_ + base64 of 24-64 bytes, or 16-128 printable ASCII characters"
-                        .to_owned(),
+                    "secret must be whsec_ + base64 of 24-64 bytes, or 16-128 printable ASCII characters".to_owned()
                 );
             }
         }
@@ -74,9 +70,7 @@ impl SigningSecret {
         match self.0.strip_prefix(PREFIX) {
             // `parse` and `generate` guarantee that this decodes; falling back to the raw
             // bytes keeps this infallible without a panic path.
-            Some(encoded) => STANDARD_PADDING_OPTIONAL
-                .decode(encoded)
-                .unwrap_or_else(|_| self.0.as_bytes().to_vec()),
+            Some(encoded) => STANDARD_PADDING_OPTIONAL.decode(encoded).unwrap_or_else(|_| self.0.as_bytes().to_vec()),
             None => self.0.as_bytes().to_vec(),
         }
     }
@@ -99,10 +93,7 @@ mod tests {
         assert_eq!(a.standard_key().len(), 32);
         assert_eq!(a.x_signature_key(), a.expose().as_bytes());
         // A generated secret is accepted back by parse (it is stored and reloaded).
-        assert_eq!(
-            SigningSecret::parse(a.expose()).unwrap().expose(),
-            a.expose()
-        );
+        assert_eq!(SigningSecret::parse(a.expose()).unwrap().expose(), a.expose());
     }
 
     #[test]
@@ -116,22 +107,13 @@ mod tests {
     fn whsec_secrets() {
         let s = SigningSecret::parse("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
         assert_eq!(s.standard_key().len(), 24);
-        assert_eq!(
-            s.x_signature_key(),
-            b"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
-        );
+        assert_eq!(s.x_signature_key(), b"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
 
         let padded = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
         let unpadded = padded.trim_end_matches('=');
         let expected: Vec<u8> = (0u8..32).collect();
-        assert_eq!(
-            SigningSecret::parse(padded).unwrap().standard_key(),
-            expected
-        );
-        assert_eq!(
-            SigningSecret::parse(unpadded).unwrap().standard_key(),
-            expected
-        );
+        assert_eq!(SigningSecret::parse(padded).unwrap().standard_key(), expected);
+        assert_eq!(SigningSecret::parse(unpadded).unwrap().standard_key(), expected);
 
         // 24 and 64 bytes are the bounds.
         assert!(SigningSecret::parse(&format!("whsec_{}", STANDARD.encode([7u8; 64]))).is_ok());

@@ -12,8 +12,7 @@ pub const MAX_URL_LEN: usize = 2048;
 /// How long a save-time lookup may take before the name is accepted unchecked.
 pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
 
-const FORBIDDEN_ADDRESS: &str =
-    "is a forbidden address (private, loopback, link-local, multicast or metadata)";
+const FORBIDDEN_ADDRESS: &str = "is a forbidden address (private, loopback, link-local, multicast or metadata)";
 
 /// Invisible formatting characters that are neither whitespace nor control characters
 /// to Rust, but would hide part of a URL from a reader (IDNA even deletes some of them).
@@ -38,17 +37,11 @@ fn literal_ip(url: &url::Url) -> Option<IpAddr> {
 
 /// Validates a webhook URL as stored. The url crate normalises every IPv4 spelling
 /// (`2130706433`, `0x7f000001`, `0177.0.0.1`, `127.1`) before the address check.
-pub fn parse_webhook_url(
-    s: &str,
-    require_https: bool,
-    allow_private: bool,
-) -> Result<url::Url, String> {
+pub fn parse_webhook_url(s: &str, require_https: bool, allow_private: bool) -> Result<url::Url, String> {
     if s.chars().count() > MAX_URL_LEN {
         return Err(format!("must be at most {MAX_URL_LEN} characters"));
     }
-    if s.chars()
-        .any(|c| c.is_whitespace() || c.is_control() || is_invisible_format(c))
-    {
+    if s.chars().any(|c| c.is_whitespace() || c.is_control() || is_invisible_format(c)) {
         return Err("must not contain whitespace or control characters".to_owned());
     }
     let url = url::Url::parse(s).map_err(|e| format!("is not a valid URL: {e}"))?;
@@ -59,11 +52,7 @@ pub fn parse_webhook_url(
         other if require_https => {
             return Err(format!("scheme {other} is not allowed: must use https"));
         }
-        other => {
-            return Err(format!(
-                "scheme {other} is not allowed: must use https or http"
-            ))
-        }
+        other => return Err(format!("scheme {other} is not allowed: must use https or http")),
     }
     let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
         return Err("must have a host".to_owned());
@@ -95,10 +84,9 @@ pub async fn check_resolved_host(url: &url::Url, allow_private: bool) -> Result<
         // Literals were checked by `parse_webhook_url`; checking again costs nothing.
         Some(_) => {
             return match literal_ip(url) {
-                Some(ip) if is_forbidden_ip(ip) => Err(format!(
-                    "host {} {FORBIDDEN_ADDRESS}",
-                    url.host_str().unwrap_or_default()
-                )),
+                Some(ip) if is_forbidden_ip(ip) => {
+                    Err(format!("host {} {FORBIDDEN_ADDRESS}", url.host_str().unwrap_or_default()))
+                }
                 _ => Ok(()),
             };
         }
@@ -109,10 +97,7 @@ pub async fn check_resolved_host(url: &url::Url, allow_private: bool) -> Result<
     let Ok(Ok(addrs)) = lookup.await else {
         return Ok(());
     };
-    let forbidden: Vec<IpAddr> = addrs
-        .map(|a| a.ip())
-        .filter(|ip| is_forbidden_ip(*ip))
-        .collect();
+    let forbidden: Vec<IpAddr> = addrs.map(|a| a.ip()).filter(|ip| is_forbidden_ip(*ip)).collect();
     if let Some(ip) = forbidden.first() {
         return Err(format!(
             "host resolves to a forbidden address ({ip}: private, loopback, link-local, \
@@ -145,18 +130,14 @@ mod tests {
         ok("https://8.8.8.8/hook", true, false);
         ok("https://[2606:4700::1]/hook", true, false);
         ok("http://example.com/hook", false, false);
-        assert_eq!(
-            ok("HTTPS://Example.COM/hook", true, false).as_str(),
-            "https://example.com/hook"
-        );
+        assert_eq!(ok("HTTPS://Example.COM/hook", true, false).as_str(), "https://example.com/hook");
         // Non-ASCII hosts are fine (IDNA), as is a non-ASCII path (percent-encoded).
         ok("https://bücher.example/ö", true, false);
     }
 
     #[test]
     fn scheme_rules() {
-        assert!(err("http://example.com/", true, false)
-            .contains("https is required in production mode"));
+        assert!(err("http://example.com/", true, false).contains("https is required in production mode"));
         assert!(err("ftp://example.com/", false, false).contains("ftp"));
         assert!(err("ftp://example.com/", true, false).contains("https"));
         err("file:///etc/passwd", false, true);
@@ -167,11 +148,7 @@ mod tests {
 
     #[test]
     fn credentials_refused() {
-        for u in [
-            "https://user:pass@example.com/",
-            "https://user@example.com/",
-            "https://:pass@example.com/",
-        ] {
+        for u in ["https://user:pass@example.com/", "https://user@example.com/", "https://:pass@example.com/"] {
             assert_eq!(err(u, true, true), "credentials are not allowed in the URL");
         }
     }
@@ -230,22 +207,10 @@ mod tests {
             // Allowed when the operator allows private targets.
             ok(u, false, true);
         }
-        assert_eq!(
-            ok("http://2130706433/", false, true).host_str(),
-            Some("127.0.0.1")
-        );
-        assert_eq!(
-            ok("http://0177.0.0.1/", false, true).host_str(),
-            Some("127.0.0.1")
-        );
-        assert_eq!(
-            ok("http://127.1/", false, true).host_str(),
-            Some("127.0.0.1")
-        );
-        assert_eq!(
-            ok("http://0x7f000001/", false, true).host_str(),
-            Some("127.0.0.1")
-        );
+        assert_eq!(ok("http://2130706433/", false, true).host_str(), Some("127.0.0.1"));
+        assert_eq!(ok("http://0177.0.0.1/", false, true).host_str(), Some("127.0.0.1"));
+        assert_eq!(ok("http://127.1/", false, true).host_str(), Some("127.0.0.1"));
+        assert_eq!(ok("http://0x7f000001/", false, true).host_str(), Some("127.0.0.1"));
     }
 
     #[test]

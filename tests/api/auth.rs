@@ -26,48 +26,26 @@ fn claims(tenant: &str, overrides: Value) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn register_and_login_answer_the_documented_shapes() {
     let app = TestApp::spawn().await;
-    let body =
-        json!({"email": "Owner@Example.com", "password": "password-123", "organization": "Acme"});
-    let (status, reg) = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/register",
-            None,
-            Some(body.clone()),
-        )
-        .await;
+    let body = json!({"email": "Owner@Example.com", "password": "password-123", "organization": "Acme"});
+    let (status, reg) = app.call(Method::POST, "/api/v1/auth/register", None, Some(body.clone())).await;
     assert_eq!(status, 201, "{reg}");
     assert_eq!(reg["tenant"]["name"], "Acme");
     assert_eq!(reg["user"]["email"], "owner@example.com");
     assert_eq!(reg["tenant"].as_object().unwrap().len(), 2);
     assert_eq!(reg["user"].as_object().unwrap().len(), 2);
-    assert_eq!(
-        uuid::Uuid::parse_str(reg["tenant"]["id"].as_str().unwrap())
-            .unwrap()
-            .get_version_num(),
-        7
-    );
+    assert_eq!(uuid::Uuid::parse_str(reg["tenant"]["id"].as_str().unwrap()).unwrap().get_version_num(), 7);
 
     // the same e-mail again, in any case: 409, and nothing else is created
-    let again =
-        json!({"email": "owner@EXAMPLE.com", "password": "password-456", "organization": "Other"});
-    let (status, err) = app
-        .call(Method::POST, "/api/v1/auth/register", None, Some(again))
-        .await;
+    let again = json!({"email": "owner@EXAMPLE.com", "password": "password-456", "organization": "Other"});
+    let (status, err) = app.call(Method::POST, "/api/v1/auth/register", None, Some(again)).await;
     assert_eq!(status, 409, "{err}");
     assert_eq!(err["type"], "conflict");
     let db = app.db.client().await;
-    let tenants: i64 = db
-        .query_one("SELECT count(*) FROM tenants", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let tenants: i64 = db.query_one("SELECT count(*) FROM tenants", &[]).await.unwrap().get(0);
     assert_eq!(tenants, 1);
 
     let login = json!({"email": "owner@example.com", "password": "password-123"});
-    let (status, tok) = app
-        .call(Method::POST, "/api/v1/auth/login", None, Some(login))
-        .await;
+    let (status, tok) = app.call(Method::POST, "/api/v1/auth/login", None, Some(login)).await;
     assert_eq!(status, 200, "{tok}");
     assert_eq!(tok["tokenType"], "Bearer");
     assert_eq!(tok["expiresIn"], 3600);
@@ -80,85 +58,33 @@ async fn register_and_login_answer_the_documented_shapes() {
 async fn registration_validates_every_field() {
     let app = TestApp::spawn().await;
     let cases = [
-        (
-            json!({"email": "nope", "password": "password-123", "organization": "A"}),
-            "email",
-        ),
-        (
-            json!({"email": "a@b.co", "password": "short", "organization": "A"}),
-            "password",
-        ),
-        (
-            json!({"email": "a@b.co", "password": "x".repeat(129), "organization": "A"}),
-            "password",
-        ),
-        (
-            json!({"email": "a@b.co", "password": "password-123", "organization": ""}),
-            "organization",
-        ),
-        (
-            json!({"password": "password-123", "organization": "A"}),
-            "email",
-        ),
-        (
-            json!({"email": 5, "password": "password-123", "organization": "A"}),
-            "email",
-        ),
+        (json!({"email": "nope", "password": "password-123", "organization": "A"}), "email"),
+        (json!({"email": "a@b.co", "password": "short", "organization": "A"}), "password"),
+        (json!({"email": "a@b.co", "password": "x".repeat(129), "organization": "A"}), "password"),
+        (json!({"email": "a@b.co", "password": "password-123", "organization": ""}), "organization"),
+        (json!({"password": "password-123", "organization": "A"}), "email"),
+        (json!({"email": 5, "password": "password-123", "organization": "A"}), "email"),
     ];
     for (body, field) in cases {
-        let (status, err) = app
-            .call(
-                Method::POST,
-                "/api/v1/auth/register",
-                None,
-                Some(body.clone()),
-            )
-            .await;
+        let (status, err) = app.call(Method::POST, "/api/v1/auth/register", None, Some(body.clone())).await;
         assert_eq!(status, 422, "{body} -> {err}");
         assert_eq!(err["type"], "validation_failed");
-        assert!(
-            err["errors"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e["field"] == field),
-            "{body} -> {err}"
-        );
+        assert!(err["errors"].as_array().unwrap().iter().any(|e| e["field"] == field), "{body} -> {err}");
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn login_does_not_reveal_whether_an_email_exists() {
     let app = TestApp::spawn().await;
-    let reg =
-        json!({"email": "known@example.com", "password": "password-123", "organization": "Acme"});
-    assert_eq!(
-        app.call(Method::POST, "/api/v1/auth/register", None, Some(reg))
-            .await
-            .0,
-        201
-    );
+    let reg = json!({"email": "known@example.com", "password": "password-123", "organization": "Acme"});
+    assert_eq!(app.call(Method::POST, "/api/v1/auth/register", None, Some(reg)).await.0, 201);
     let wrong_password = json!({"email": "known@example.com", "password": "password-999"});
     let unknown_email = json!({"email": "unknown@example.com", "password": "password-123"});
     let started = std::time::Instant::now();
-    let a = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(wrong_password),
-        )
-        .await;
+    let a = app.call(Method::POST, "/api/v1/auth/login", None, Some(wrong_password)).await;
     let t_a = started.elapsed();
     let started = std::time::Instant::now();
-    let b = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(unknown_email),
-        )
-        .await;
+    let b = app.call(Method::POST, "/api/v1/auth/login", None, Some(unknown_email)).await;
     let t_b = started.elapsed();
     assert_eq!(a.0, 401);
     assert_eq!(a, b, "the two failures must be indistinguishable");
@@ -174,16 +100,10 @@ async fn bad_tokens_are_all_401() {
     assert_eq!(app.get("/api/v1/webhooks", &good).await.0, 200);
     let key = DEV_JWT_SECRET.as_bytes();
     let valid = token_with(Algorithm::HS256, key, claims(&tenant, json!({})));
-    assert_eq!(
-        app.get("/api/v1/webhooks", &valid).await.0,
-        200,
-        "a well-formed token is accepted"
-    );
+    assert_eq!(app.get("/api/v1/webhooks", &valid).await.0, 200, "a well-formed token is accepted");
 
-    let header = base64::Engine::encode(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        br#"{"alg":"none","typ":"JWT"}"#,
-    );
+    let header =
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, br#"{"alg":"none","typ":"JWT"}"#);
     let payload = base64::Engine::encode(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD,
         claims(&tenant, json!({})).to_string().as_bytes(),
@@ -194,40 +114,15 @@ async fn bad_tokens_are_all_401() {
         ("alg none", alg_none),
         (
             "wrong key",
-            token_with(
-                Algorithm::HS256,
-                b"another-secret-of-at-least-32-bytes!!",
-                claims(&tenant, json!({})),
-            ),
+            token_with(Algorithm::HS256, b"another-secret-of-at-least-32-bytes!!", claims(&tenant, json!({}))),
         ),
-        (
-            "wrong algorithm",
-            token_with(Algorithm::HS384, key, claims(&tenant, json!({}))),
-        ),
+        ("wrong algorithm", token_with(Algorithm::HS384, key, claims(&tenant, json!({})))),
         (
             "expired",
-            token_with(
-                Algorithm::HS256,
-                key,
-                claims(&tenant, json!({"exp": 1_000_000_000, "iat": 999_999_000})),
-            ),
+            token_with(Algorithm::HS256, key, claims(&tenant, json!({"exp": 1_000_000_000, "iat": 999_999_000}))),
         ),
-        (
-            "wrong audience",
-            token_with(
-                Algorithm::HS256,
-                key,
-                claims(&tenant, json!({"aud": "someone-else"})),
-            ),
-        ),
-        (
-            "wrong issuer",
-            token_with(
-                Algorithm::HS256,
-                key,
-                claims(&tenant, json!({"iss": "evil"})),
-            ),
-        ),
+        ("wrong audience", token_with(Algorithm::HS256, key, claims(&tenant, json!({"aud": "someone-else"})))),
+        ("wrong issuer", token_with(Algorithm::HS256, key, claims(&tenant, json!({"iss": "evil"})))),
     ];
     for (what, token) in cases {
         let (status, body) = app.get("/api/v1/webhooks", &token).await;
@@ -235,11 +130,7 @@ async fn bad_tokens_are_all_401() {
         assert_eq!(body["type"], "unauthorized", "{what}");
     }
     let (status, body) = app.call(Method::GET, "/api/v1/webhooks", None, None).await;
-    assert_eq!(
-        (status, body["type"].as_str()),
-        (401, Some("unauthorized")),
-        "missing token"
-    );
+    assert_eq!((status, body["type"].as_str()), (401, Some("unauthorized")), "missing token");
     let res = app
         .http
         .get(format!("{}/api/v1/webhooks", app.base))
@@ -255,9 +146,7 @@ async fn bad_tokens_are_all_401() {
 async fn api_keys_authenticate_until_revoked() {
     let app = TestApp::spawn().await;
     let (token, _) = app.tenant("Acme").await;
-    let (status, created) = app
-        .post("/api/v1/api-keys", &token, json!({"name": "publisher"}))
-        .await;
+    let (status, created) = app.post("/api/v1/api-keys", &token, json!({"name": "publisher"})).await;
     assert_eq!(status, 201, "{created}");
     let key = created["key"].as_str().unwrap().to_owned();
     assert!(key.starts_with("hrk_") && key.len() == 47, "{key}");
@@ -270,57 +159,25 @@ async fn api_keys_authenticate_until_revoked() {
     let (status, list) = app.get("/api/v1/api-keys", &token).await;
     assert_eq!(status, 200);
     let row = &list["data"][0];
-    let mut fields: Vec<&str> = row
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let mut fields: Vec<&str> = row.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort_unstable();
-    assert_eq!(
-        fields,
-        ["createdAt", "id", "lastUsedAt", "name", "prefix"],
-        "the key itself is never listed"
-    );
+    assert_eq!(fields, ["createdAt", "id", "lastUsedAt", "name", "prefix"], "the key itself is never listed");
     assert!(row["lastUsedAt"].is_string());
     assert!(list["nextCursor"].is_null());
 
     // only a hash is stored
     let db = app.db.client().await;
-    let stored: Vec<u8> = db
-        .query_one("SELECT key_hash FROM api_keys", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let stored: Vec<u8> = db.query_one("SELECT key_hash FROM api_keys", &[]).await.unwrap().get(0);
     assert_eq!(stored.len(), 32);
     assert!(!String::from_utf8_lossy(&stored).contains(&key[4..]));
 
     let id = created["id"].as_str().unwrap();
     let (other, _) = app.tenant("Other").await;
-    assert_eq!(
-        app.delete(&format!("/api/v1/api-keys/{id}"), &other)
-            .await
-            .0,
-        404,
-        "another tenant cannot revoke it"
-    );
-    assert_eq!(
-        app.delete(&format!("/api/v1/api-keys/{id}"), &token)
-            .await
-            .0,
-        204
-    );
+    assert_eq!(app.delete(&format!("/api/v1/api-keys/{id}"), &other).await.0, 404, "another tenant cannot revoke it");
+    assert_eq!(app.delete(&format!("/api/v1/api-keys/{id}"), &token).await.0, 204);
     let (status, body) = app.get("/api/v1/webhooks", &key).await;
     assert_eq!(status, 401, "a revoked key: {body}");
-    assert_eq!(
-        app.delete(&format!("/api/v1/api-keys/{id}"), &token)
-            .await
-            .0,
-        404
-    );
+    assert_eq!(app.delete(&format!("/api/v1/api-keys/{id}"), &token).await.0, 404);
     let (status, err) = app.post("/api/v1/api-keys", &token, json!({})).await;
-    assert_eq!(
-        (status, err["errors"][0]["field"].as_str()),
-        (422, Some("name"))
-    );
+    assert_eq!((status, err["errors"][0]["field"].as_str()), (422, Some("name")));
 }

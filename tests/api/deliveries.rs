@@ -11,19 +11,8 @@ async fn events_and_deliveries_read_back_with_the_documented_fields() {
     let app = TestApp::spawn().await;
     let (token, _) = app.tenant("Acme").await;
     let receiver = Receiver::ok().await;
-    let w = app
-        .webhook(
-            &token,
-            json!({"name": "h", "url": receiver.url, "events": ["*"]}),
-        )
-        .await;
-    let e = app
-        .publish(
-            &token,
-            "message.new",
-            json!({"b": 2, "a": [1, {"z": null}]}),
-        )
-        .await;
+    let w = app.webhook(&token, json!({"name": "h", "url": receiver.url, "events": ["*"]})).await;
+    let e = app.publish(&token, "message.new", json!({"b": 2, "a": [1, {"z": null}]})).await;
     let mut keys: Vec<&str> = e.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
     assert_eq!(keys, ["deliveries", "event", "id", "timestamp"]);
@@ -38,19 +27,9 @@ async fn events_and_deliveries_read_back_with_the_documented_fields() {
     receiver.wait_for(1, Duration::from_secs(10)).await;
     let d = &app.deliveries_of(&token, id).await[0];
     let done = app
-        .wait_delivery(
-            &token,
-            d["id"].as_str().unwrap(),
-            Duration::from_secs(10),
-            |d| d["status"] == "succeeded",
-        )
+        .wait_delivery(&token, d["id"].as_str().unwrap(), Duration::from_secs(10), |d| d["status"] == "succeeded")
         .await;
-    let mut keys: Vec<&str> = done
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let mut keys: Vec<&str> = done.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
@@ -71,12 +50,7 @@ async fn events_and_deliveries_read_back_with_the_documented_fields() {
     );
     assert_eq!(done["webhookId"], w["id"]);
     let attempt = &done["attempts"][0];
-    let mut keys: Vec<&str> = attempt
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let mut keys: Vec<&str> = attempt.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
@@ -107,34 +81,14 @@ async fn events_and_deliveries_read_back_with_the_documented_fields() {
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     let (_, list) = app.get("/api/v1/events?event=message.other", &token).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 0);
-    let (_, list) = app
-        .get("/api/v1/events?since=2999-01-01T00:00:00Z", &token)
-        .await;
+    let (_, list) = app.get("/api/v1/events?since=2999-01-01T00:00:00Z", &token).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 0);
-    let (status, err) = app
-        .get(
-            "/api/v1/events?since=2030-01-01T00:00:00Z&until=2020-01-01T00:00:00Z",
-            &token,
-        )
-        .await;
-    assert_eq!(
-        (status, err["errors"][0]["field"].as_str()),
-        (422, Some("since"))
-    );
+    let (status, err) = app.get("/api/v1/events?since=2030-01-01T00:00:00Z&until=2020-01-01T00:00:00Z", &token).await;
+    assert_eq!((status, err["errors"][0]["field"].as_str()), (422, Some("since")));
     let (status, err) = app.get("/api/v1/deliveries?status=weird", &token).await;
-    assert_eq!(
-        (status, err["errors"][0]["field"].as_str()),
-        (422, Some("status"))
-    );
-    let (_, list) = app
-        .get(
-            &format!(
-                "/api/v1/deliveries?webhookId={}&status=succeeded",
-                w["id"].as_str().unwrap()
-            ),
-            &token,
-        )
-        .await;
+    assert_eq!((status, err["errors"][0]["field"].as_str()), (422, Some("status")));
+    let (_, list) =
+        app.get(&format!("/api/v1/deliveries?webhookId={}&status=succeeded", w["id"].as_str().unwrap()), &token).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
 }
 
@@ -147,31 +101,15 @@ async fn publishing_validates_the_event() {
         (json!({"event": "Bad Type", "data": {}}), "event"),
         (json!({"event": "a..b", "data": {}}), "event"),
         (json!({"event": "x".repeat(129), "data": {}}), "event"),
-        (
-            json!({"event": "a.b", "data": {}, "consumerId": "no spaces"}),
-            "consumerId",
-        ),
+        (json!({"event": "a.b", "data": {}, "consumerId": "no spaces"}), "consumerId"),
         (json!({"event": 5, "data": {}}), "event"),
     ];
     for (body, field) in cases {
         let (status, err) = app.post("/api/v1/events", &token, body.clone()).await;
-        assert_eq!(
-            (status, err["errors"][0]["field"].as_str()),
-            (422, Some(field)),
-            "{body}: {err}"
-        );
+        assert_eq!((status, err["errors"][0]["field"].as_str()), (422, Some(field)), "{body}: {err}");
     }
-    let (status, err) = app
-        .post(
-            "/api/v1/events",
-            &token,
-            json!({"event": "a.b", "data": "x".repeat(4000)}),
-        )
-        .await;
-    assert_eq!(
-        (status, err["type"].as_str()),
-        (413, Some("payload_too_large"))
-    );
+    let (status, err) = app.post("/api/v1/events", &token, json!({"event": "a.b", "data": "x".repeat(4000)})).await;
+    assert_eq!((status, err["type"].as_str()), (413, Some("payload_too_large")));
     let res = app
         .http
         .post(format!("{}/api/v1/events", app.base))
@@ -183,11 +121,7 @@ async fn publishing_validates_the_event() {
         .unwrap();
     assert_eq!(res.status(), 422);
     let db = app.db.client().await;
-    let n: i64 = db
-        .query_one("SELECT count(*) FROM events", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let n: i64 = db.query_one("SELECT count(*) FROM events", &[]).await.unwrap().get(0);
     assert_eq!(n, 0, "nothing stored");
 }
 
@@ -197,13 +131,8 @@ async fn an_idempotency_key_creates_one_event() {
     let (token, _) = app.tenant("Acme").await;
     let (other, _) = app.tenant("Other").await;
     let receiver = Receiver::ok().await;
-    app.webhook(
-        &token,
-        json!({"name": "h", "url": receiver.url, "events": ["*"]}),
-    )
-    .await;
-    let body =
-        json!({"event": "order.paid", "data": {"a": 1, "b": 2}, "idempotencyKey": "order-1"});
+    app.webhook(&token, json!({"name": "h", "url": receiver.url, "events": ["*"]})).await;
+    let body = json!({"event": "order.paid", "data": {"a": 1, "b": 2}, "idempotencyKey": "order-1"});
     let (status, first) = app.post("/api/v1/events", &token, body.clone()).await;
     assert_eq!(status, 202);
     let (status, again) = app
@@ -228,17 +157,9 @@ async fn an_idempotency_key_creates_one_event() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap(), first);
     let (status, err) = app
-        .post(
-            "/api/v1/events",
-            &token,
-            json!({"event": "order.paid", "data": {"a": 2}, "idempotencyKey": "order-1"}),
-        )
+        .post("/api/v1/events", &token, json!({"event": "order.paid", "data": {"a": 2}, "idempotencyKey": "order-1"}))
         .await;
-    assert_eq!(
-        (status, err["type"].as_str()),
-        (409, Some("conflict")),
-        "same key, different data"
-    );
+    assert_eq!((status, err["type"].as_str()), (409, Some("conflict")), "same key, different data");
     // keys are per tenant
     let (status, _) = app.post("/api/v1/events", &other, body).await;
     assert_eq!(status, 202);
@@ -256,50 +177,23 @@ async fn a_pending_delivery_cannot_be_retried_and_foreign_ids_are_404() {
     let (token, _) = app.tenant("Acme").await;
     let (other, _) = app.tenant("Other").await;
     let receiver = Receiver::start(|_| Reply::status(500)).await;
-    app.webhook(
-        &token,
-        json!({"name": "h", "url": receiver.url, "events": ["*"], "retrySchedule": [60]}),
-    )
-    .await;
+    app.webhook(&token, json!({"name": "h", "url": receiver.url, "events": ["*"], "retrySchedule": [60]})).await;
     let e = app.publish(&token, "a.b", json!({})).await;
     let event_id = e["id"].as_str().unwrap();
     let d = &app.deliveries_of(&token, event_id).await[0];
     let id = d["id"].as_str().unwrap();
     receiver.wait_for(1, Duration::from_secs(10)).await;
-    let pending = app
-        .wait_delivery(&token, id, Duration::from_secs(5), |d| {
-            d["attemptCount"] == 1
-        })
-        .await;
+    let pending = app.wait_delivery(&token, id, Duration::from_secs(5), |d| d["attemptCount"] == 1).await;
     assert_eq!(pending["status"], "pending");
-    assert!(
-        pending["nextAttemptAt"].is_string(),
-        "the next attempt time is stored: {pending}"
-    );
-    let (status, err) = app
-        .post(&format!("/api/v1/deliveries/{id}/retry"), &token, json!({}))
-        .await;
+    assert!(pending["nextAttemptAt"].is_string(), "the next attempt time is stored: {pending}");
+    let (status, err) = app.post(&format!("/api/v1/deliveries/{id}/retry"), &token, json!({})).await;
     assert_eq!((status, err["type"].as_str()), (409, Some("conflict")));
-    for path in [
-        format!("/api/v1/deliveries/{id}"),
-        format!("/api/v1/events/{event_id}"),
-    ] {
+    for path in [format!("/api/v1/deliveries/{id}"), format!("/api/v1/events/{event_id}")] {
         assert_eq!(app.get(&path, &other).await.0, 404, "{path}");
     }
-    assert_eq!(
-        app.post(&format!("/api/v1/deliveries/{id}/retry"), &other, json!({}))
-            .await
-            .0,
-        404
-    );
-    let (_, list) = app
-        .get(&format!("/api/v1/deliveries?eventId={event_id}"), &other)
-        .await;
-    assert_eq!(
-        list["data"].as_array().unwrap().len(),
-        0,
-        "a filter naming another tenant's id matches nothing"
-    );
+    assert_eq!(app.post(&format!("/api/v1/deliveries/{id}/retry"), &other, json!({})).await.0, 404);
+    let (_, list) = app.get(&format!("/api/v1/deliveries?eventId={event_id}"), &other).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 0, "a filter naming another tenant's id matches nothing");
     let (_, list) = app.get("/api/v1/events", &other).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 0);
 }
@@ -309,54 +203,15 @@ async fn deleting_a_webhook_deletes_its_deliveries_but_keeps_events() {
     let app = TestApp::spawn().await;
     let (token, _) = app.tenant("Acme").await;
     let receiver = Receiver::ok().await;
-    let w = app
-        .webhook(
-            &token,
-            json!({"name": "h", "url": receiver.url, "events": ["*"]}),
-        )
-        .await;
+    let w = app.webhook(&token, json!({"name": "h", "url": receiver.url, "events": ["*"]})).await;
     let e = app.publish(&token, "a.b", json!({})).await;
     receiver.wait_for(1, Duration::from_secs(10)).await;
     let d = &app.deliveries_of(&token, e["id"].as_str().unwrap()).await[0];
-    app.wait_delivery(
-        &token,
-        d["id"].as_str().unwrap(),
-        Duration::from_secs(10),
-        |d| d["status"] == "succeeded",
-    )
-    .await;
-    assert_eq!(
-        app.delete(
-            &format!("/api/v1/webhooks/{}", w["id"].as_str().unwrap()),
-            &token
-        )
-        .await
-        .0,
-        204
-    );
-    assert_eq!(
-        app.get(
-            &format!("/api/v1/deliveries/{}", d["id"].as_str().unwrap()),
-            &token
-        )
-        .await
-        .0,
-        404
-    );
-    assert_eq!(
-        app.get(
-            &format!("/api/v1/events/{}", e["id"].as_str().unwrap()),
-            &token
-        )
-        .await
-        .0,
-        200
-    );
+    app.wait_delivery(&token, d["id"].as_str().unwrap(), Duration::from_secs(10), |d| d["status"] == "succeeded").await;
+    assert_eq!(app.delete(&format!("/api/v1/webhooks/{}", w["id"].as_str().unwrap()), &token).await.0, 204);
+    assert_eq!(app.get(&format!("/api/v1/deliveries/{}", d["id"].as_str().unwrap()), &token).await.0, 404);
+    assert_eq!(app.get(&format!("/api/v1/events/{}", e["id"].as_str().unwrap()), &token).await.0, 200);
     let db = app.db.client().await;
-    let logs: i64 = db
-        .query_one("SELECT count(*) FROM webhook_logs", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let logs: i64 = db.query_one("SELECT count(*) FROM webhook_logs", &[]).await.unwrap().get(0);
     assert_eq!(logs, 0);
 }

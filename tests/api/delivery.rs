@@ -28,22 +28,11 @@ fn standard_signatures(r: &Received, secret: &str) -> (bool, usize) {
         Some(b64) => STANDARD.decode(b64).unwrap(),
         None => secret.as_bytes().to_vec(),
     };
-    let mut signed = format!(
-        "{}.{}.",
-        r.header("webhook-id"),
-        r.header("webhook-timestamp")
-    )
-    .into_bytes();
+    let mut signed = format!("{}.{}.", r.header("webhook-id"), r.header("webhook-timestamp")).into_bytes();
     signed.extend_from_slice(&r.body);
     let expected = format!("v1,{}", STANDARD.encode(hmac(&key, &signed)));
     let entries: Vec<&str> = r.header("webhook-signature").split(' ').collect();
-    (
-        entries.contains(&expected.as_str()),
-        entries
-            .iter()
-            .position(|e| *e == expected)
-            .unwrap_or(usize::MAX),
-    )
+    (entries.contains(&expected.as_str()), entries.iter().position(|e| *e == expected).unwrap_or(usize::MAX))
 }
 
 async fn hook(app: &TestApp, token: &str, url: &str, events: Value, extra: Value) -> Value {
@@ -69,35 +58,12 @@ async fn an_event_reaches_exactly_the_matching_active_webhooks() {
     hook(&app, &token, &exact.url, json!(["message.new"]), json!({})).await;
     hook(&app, &token, &star.url, json!(["*"]), json!({})).await;
     hook(&app, &token, &prefix.url, json!(["message.*"]), json!({})).await;
-    hook(
-        &app,
-        &token,
-        &deep_prefix.url,
-        json!(["message.new.*", "order.paid"]),
-        json!({}),
-    )
-    .await;
-    hook(
-        &app,
-        &token,
-        &unrelated.url,
-        json!(["messages.*", "message"]),
-        json!({}),
-    )
-    .await;
-    hook(
-        &app,
-        &token,
-        &inactive.url,
-        json!(["*"]),
-        json!({"active": false}),
-    )
-    .await;
+    hook(&app, &token, &deep_prefix.url, json!(["message.new.*", "order.paid"]), json!({})).await;
+    hook(&app, &token, &unrelated.url, json!(["messages.*", "message"]), json!({})).await;
+    hook(&app, &token, &inactive.url, json!(["*"]), json!({"active": false})).await;
     hook(&app, &other, &foreign.url, json!(["*"]), json!({})).await;
 
-    let event = app
-        .publish(&token, "message.new", json!({"text": "hi"}))
-        .await;
+    let event = app.publish(&token, "message.new", json!({"text": "hi"})).await;
     assert_eq!(event["deliveries"], 3);
     assert_eq!(event["event"], "message.new");
     for r in [&exact, &star, &prefix] {
@@ -110,24 +76,13 @@ async fn an_event_reaches_exactly_the_matching_active_webhooks() {
     prefix.wait_for(2, Duration::from_secs(10)).await;
     star.wait_for(2, Duration::from_secs(10)).await;
     let none = app.publish(&token, "message", json!({})).await;
-    assert_eq!(
-        none["deliveries"], 2,
-        "`message.*` does not match `message`; `*` and the exact `message` do"
-    );
+    assert_eq!(none["deliveries"], 2, "`message.*` does not match `message`; `*` and the exact `message` do");
     unrelated.wait_for(1, Duration::from_secs(10)).await;
     // give stray deliveries a moment to show up, then check nobody else got anything
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(exact.received().len(), 1);
-    assert_eq!(
-        inactive.received().len(),
-        0,
-        "inactive webhooks never receive"
-    );
-    assert_eq!(
-        foreign.received().len(),
-        0,
-        "another tenant's webhooks never receive"
-    );
+    assert_eq!(inactive.received().len(), 0, "inactive webhooks never receive");
+    assert_eq!(foreign.received().len(), 0, "another tenant's webhooks never receive");
     assert_eq!(unrelated.received().len(), 1);
 }
 
@@ -138,48 +93,21 @@ async fn consumer_ids_route_events_to_that_customer_only() {
     let alice = Receiver::ok().await;
     let bob = Receiver::ok().await;
     let everyone = Receiver::ok().await;
-    hook(
-        &app,
-        &token,
-        &alice.url,
-        json!(["*"]),
-        json!({"consumerId": "alice"}),
-    )
-    .await;
-    hook(
-        &app,
-        &token,
-        &bob.url,
-        json!(["*"]),
-        json!({"consumerId": "bob"}),
-    )
-    .await;
+    hook(&app, &token, &alice.url, json!(["*"]), json!({"consumerId": "alice"})).await;
+    hook(&app, &token, &bob.url, json!(["*"]), json!({"consumerId": "bob"})).await;
     hook(&app, &token, &everyone.url, json!(["*"]), json!({})).await;
-    let (status, e) = app
-        .post(
-            "/api/v1/events",
-            &token,
-            json!({"event": "invoice.paid", "data": {}, "consumerId": "alice"}),
-        )
-        .await;
+    let (status, e) =
+        app.post("/api/v1/events", &token, json!({"event": "invoice.paid", "data": {}, "consumerId": "alice"})).await;
     assert_eq!((status, e["deliveries"].as_i64()), (202, Some(2)));
     alice.wait_for(1, Duration::from_secs(10)).await;
     everyone.wait_for(1, Duration::from_secs(10)).await;
     let plain = app.publish(&token, "invoice.paid", json!({})).await;
-    assert_eq!(
-        plain["deliveries"], 1,
-        "an event without consumerId reaches only webhooks without one"
-    );
+    assert_eq!(plain["deliveries"], 1, "an event without consumerId reaches only webhooks without one");
     everyone.wait_for(2, Duration::from_secs(10)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(bob.received().len(), 0);
     assert_eq!(alice.received().len(), 1);
-    let (_, event) = app
-        .get(
-            &format!("/api/v1/events/{}", e["id"].as_str().unwrap()),
-            &token,
-        )
-        .await;
+    let (_, event) = app.get(&format!("/api/v1/events/{}", e["id"].as_str().unwrap()), &token).await;
     assert_eq!(event["consumerId"], "alice");
 }
 
@@ -188,23 +116,10 @@ async fn receivers_verify_both_signatures_before_and_during_a_rotation() {
     let app = TestApp::spawn().await;
     let (token, _) = app.tenant("Acme").await;
     let receiver = Receiver::ok().await;
-    let w = hook(
-        &app,
-        &token,
-        &receiver.url,
-        json!(["order.*"]),
-        json!({"headers": {"X-Tenant-Tag": "blue"}}),
-    )
-    .await;
+    let w = hook(&app, &token, &receiver.url, json!(["order.*"]), json!({"headers": {"X-Tenant-Tag": "blue"}})).await;
     let first_secret = w["secret"].as_str().unwrap().to_owned();
 
-    let e = app
-        .publish(
-            &token,
-            "order.paid",
-            json!({"amount": 42, "currency": "EUR"}),
-        )
-        .await;
+    let e = app.publish(&token, "order.paid", json!({"amount": 42, "currency": "EUR"})).await;
     let r = &receiver.wait_for(1, Duration::from_secs(10)).await[0];
     let body: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(
@@ -218,58 +133,25 @@ async fn receivers_verify_both_signatures_before_and_during_a_rotation() {
     assert_eq!(r.header("webhook-id"), e["id"].as_str().unwrap());
     assert_eq!(r.header("x-webhook-attempt"), "1");
     assert_eq!(r.header("x-tenant-tag"), "blue");
-    assert_eq!(
-        r.header("x-webhook-timestamp"),
-        r.header("webhook-timestamp")
-    );
+    assert_eq!(r.header("x-webhook-timestamp"), r.header("webhook-timestamp"));
     let ts: i64 = r.header("webhook-timestamp").parse().unwrap();
     assert!((chrono::Utc::now().timestamp() - ts).abs() < 60);
-    assert!(
-        r.header("x-webhook-test").is_empty()
-            && r.header("x-webhook-signature-previous").is_empty()
-    );
+    assert!(r.header("x-webhook-test").is_empty() && r.header("x-webhook-signature-previous").is_empty());
     let deliveries = app.deliveries_of(&token, e["id"].as_str().unwrap()).await;
-    assert_eq!(
-        r.header("x-webhook-delivery"),
-        deliveries[0]["id"].as_str().unwrap()
-    );
+    assert_eq!(r.header("x-webhook-delivery"), deliveries[0]["id"].as_str().unwrap());
     assert!(x_signature_ok(r, &first_secret, "x-webhook-signature"));
     assert_eq!(standard_signatures(r, &first_secret), (true, 0));
-    assert!(!x_signature_ok(
-        r,
-        "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        "x-webhook-signature"
-    ));
+    assert!(!x_signature_ok(r, "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "x-webhook-signature"));
 
-    let (status, rotated) = app
-        .post(
-            &format!(
-                "/api/v1/webhooks/{}/rotate-secret",
-                w["id"].as_str().unwrap()
-            ),
-            &token,
-            json!({}),
-        )
-        .await;
+    let (status, rotated) =
+        app.post(&format!("/api/v1/webhooks/{}/rotate-secret", w["id"].as_str().unwrap()), &token, json!({})).await;
     assert_eq!(status, 200);
     let new_secret = rotated["secret"].as_str().unwrap().to_owned();
-    app.publish(&token, "order.paid", json!({"amount": 7}))
-        .await;
+    app.publish(&token, "order.paid", json!({"amount": 7})).await;
     let r = &receiver.wait_for(2, Duration::from_secs(10)).await[1];
-    assert!(
-        x_signature_ok(r, &new_secret, "x-webhook-signature"),
-        "X-Webhook-Signature uses the newest secret"
-    );
-    assert!(x_signature_ok(
-        r,
-        &first_secret,
-        "x-webhook-signature-previous"
-    ));
-    assert_eq!(
-        standard_signatures(r, &new_secret),
-        (true, 0),
-        "newest first"
-    );
+    assert!(x_signature_ok(r, &new_secret, "x-webhook-signature"), "X-Webhook-Signature uses the newest secret");
+    assert!(x_signature_ok(r, &first_secret, "x-webhook-signature-previous"));
+    assert_eq!(standard_signatures(r, &new_secret), (true, 0), "newest first");
     assert_eq!(standard_signatures(r, &first_secret), (true, 1));
     assert_eq!(r.header("webhook-signature").split(' ').count(), 2);
 }
@@ -280,14 +162,8 @@ async fn a_plain_caller_secret_signs_with_its_utf8_bytes_and_test_events_are_mar
     let (token, _) = app.tenant("Acme").await;
     let receiver = Receiver::ok().await;
     let secret = "plain-secret-with-enough-length";
-    let w = hook(
-        &app,
-        &token,
-        &receiver.url,
-        json!(["never.matches"]),
-        json!({"secret": secret, "active": false}),
-    )
-    .await;
+    let w =
+        hook(&app, &token, &receiver.url, json!(["never.matches"]), json!({"secret": secret, "active": false})).await;
     assert_eq!(w["secret"], secret);
     let (status, accepted) = app
         .post(
@@ -303,24 +179,12 @@ async fn a_plain_caller_secret_signs_with_its_utf8_bytes_and_test_events_are_mar
     assert_eq!(r.header("x-webhook-event"), "ping.check");
     assert!(x_signature_ok(r, secret, "x-webhook-signature"));
     assert_eq!(standard_signatures(r, secret), (true, 0));
-    let (_, event) = app
-        .get(
-            &format!("/api/v1/events/{}", accepted["id"].as_str().unwrap()),
-            &token,
-        )
-        .await;
+    let (_, event) = app.get(&format!("/api/v1/events/{}", accepted["id"].as_str().unwrap()), &token).await;
     assert_eq!(event["test"], true);
     assert_eq!(event["data"], json!({"hello": "world"}));
-    let d = &app
-        .deliveries_of(&token, accepted["id"].as_str().unwrap())
-        .await[0];
+    let d = &app.deliveries_of(&token, accepted["id"].as_str().unwrap()).await[0];
     let done = app
-        .wait_delivery(
-            &token,
-            d["id"].as_str().unwrap(),
-            Duration::from_secs(10),
-            |d| d["status"] == "succeeded",
-        )
+        .wait_delivery(&token, d["id"].as_str().unwrap(), Duration::from_secs(10), |d| d["status"] == "succeeded")
         .await;
     assert_eq!(done["test"], true);
     assert_eq!(done["attempts"][0]["test"], true);
@@ -334,15 +198,9 @@ async fn the_default_schedule_retries_after_4_8_and_10_seconds() {
     hook(&app, &token, &receiver.url, json!(["*"]), json!({})).await;
     let e = app.publish(&token, "job.done", json!({})).await;
     let got = receiver.wait_for(4, Duration::from_secs(40)).await;
-    let gaps: Vec<f64> = got
-        .windows(2)
-        .map(|w| (w[1].at - w[0].at).as_secs_f64())
-        .collect();
+    let gaps: Vec<f64> = got.windows(2).map(|w| (w[1].at - w[0].at).as_secs_f64()).collect();
     for (gap, want) in gaps.iter().zip([4.0, 8.0, 10.0]) {
-        assert!(
-            *gap >= want - 0.05 && *gap <= want + 1.5,
-            "gaps {gaps:?} should be about 4, 8, 10 s"
-        );
+        assert!(*gap >= want - 0.05 && *gap <= want + 1.5, "gaps {gaps:?} should be about 4, 8, 10 s");
     }
     let attempts: Vec<&str> = got.iter().map(|r| r.header("x-webhook-attempt")).collect();
     assert_eq!(attempts, ["1", "2", "3", "4"]);
@@ -352,29 +210,11 @@ async fn the_default_schedule_retries_after_4_8_and_10_seconds() {
     assert_eq!(bodies.len(), 1, "the same body bytes on every attempt");
     let d = &app.deliveries_of(&token, e["id"].as_str().unwrap()).await[0];
     let done = app
-        .wait_delivery(
-            &token,
-            d["id"].as_str().unwrap(),
-            Duration::from_secs(5),
-            |d| d["status"] == "succeeded",
-        )
+        .wait_delivery(&token, d["id"].as_str().unwrap(), Duration::from_secs(5), |d| d["status"] == "succeeded")
         .await;
     assert_eq!(done["attemptCount"], 4);
-    let kinds: Vec<&Value> = done["attempts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| &a["errorKind"])
-        .collect();
-    assert_eq!(
-        kinds,
-        [
-            &json!("http_status"),
-            &json!("http_status"),
-            &json!("http_status"),
-            &Value::Null
-        ]
-    );
+    let kinds: Vec<&Value> = done["attempts"].as_array().unwrap().iter().map(|a| &a["errorKind"]).collect();
+    assert_eq!(kinds, [&json!("http_status"), &json!("http_status"), &json!("http_status"), &Value::Null]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -382,22 +222,11 @@ async fn a_receiver_that_always_fails_ends_failed_and_a_manual_retry_starts_a_ne
     let app = TestApp::spawn().await;
     let (token, _) = app.tenant("Acme").await;
     let receiver = Receiver::start(|n| Reply::status(if n < 4 { 500 } else { 200 })).await;
-    hook(
-        &app,
-        &token,
-        &receiver.url,
-        json!(["*"]),
-        json!({"retrySchedule": [1, 1, 1]}),
-    )
-    .await;
+    hook(&app, &token, &receiver.url, json!(["*"]), json!({"retrySchedule": [1, 1, 1]})).await;
     let e = app.publish(&token, "job.done", json!({})).await;
     let d = &app.deliveries_of(&token, e["id"].as_str().unwrap()).await[0];
     let id = d["id"].as_str().unwrap();
-    let failed = app
-        .wait_delivery(&token, id, Duration::from_secs(20), |d| {
-            d["status"] == "failed"
-        })
-        .await;
+    let failed = app.wait_delivery(&token, id, Duration::from_secs(20), |d| d["status"] == "failed").await;
     assert_eq!(failed["attemptCount"], 4);
     assert_eq!(failed["nextAttemptAt"], Value::Null);
     let attempts = failed["attempts"].as_array().unwrap();
@@ -412,25 +241,15 @@ async fn a_receiver_that_always_fails_ends_failed_and_a_manual_retry_starts_a_ne
     let (status, list) = app.get("/api/v1/deliveries?status=failed", &token).await;
     assert_eq!((status, list["data"].as_array().unwrap().len()), (200, 1));
 
-    let (status, retried) = app
-        .post(&format!("/api/v1/deliveries/{id}/retry"), &token, json!({}))
-        .await;
+    let (status, retried) = app.post(&format!("/api/v1/deliveries/{id}/retry"), &token, json!({})).await;
     assert_eq!(status, 202, "{retried}");
     assert_eq!(retried["status"], "pending");
-    let done = app
-        .wait_delivery(&token, id, Duration::from_secs(10), |d| {
-            d["status"] == "succeeded"
-        })
-        .await;
+    let done = app.wait_delivery(&token, id, Duration::from_secs(10), |d| d["status"] == "succeeded").await;
     assert_eq!(done["attemptCount"], 5, "attempt numbers keep counting");
     assert_eq!(receiver.received()[4].header("x-webhook-attempt"), "5");
-    let (status, err) = app
-        .post(&format!("/api/v1/deliveries/{id}/retry"), &token, json!({}))
-        .await;
+    let (status, err) = app.post(&format!("/api/v1/deliveries/{id}/retry"), &token, json!({})).await;
     assert_eq!(status, 202, "a succeeded delivery can be sent again: {err}");
-    let (status, err) = app
-        .post(&format!("/api/v1/deliveries/{id}/retry"), &token, json!({}))
-        .await;
+    let (status, err) = app.post(&format!("/api/v1/deliveries/{id}/retry"), &token, json!({})).await;
     assert!(status == 409 || status == 202, "{err}");
 }
 
@@ -438,20 +257,13 @@ async fn a_receiver_that_always_fails_ends_failed_and_a_manual_retry_starts_a_ne
 async fn each_failure_is_logged_with_its_kind_and_retried() {
     let app = TestApp::spawn_with(&["--attempt-timeout", "500ms", "--lease", "5s"]).await;
     let (token, _) = app.tenant("Acme").await;
-    let slow = Receiver::start(|n| Reply {
-        status: 200,
-        delay: Duration::from_millis(if n == 0 { 2000 } else { 0 }),
-    })
-    .await;
+    let slow =
+        Receiver::start(|n| Reply { status: 200, delay: Duration::from_millis(if n == 0 { 2000 } else { 0 }) }).await;
     let redirect = Receiver::start(|n| Reply::status(if n == 0 { 302 } else { 200 })).await;
     let client_error = Receiver::start(|n| Reply::status(if n == 0 { 404 } else { 200 })).await;
     let server_error = Receiver::start(|n| Reply::status(if n == 0 { 502 } else { 200 })).await;
     // a port with nothing listening: bind, note the port, close
-    let refused_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let refused_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let refused = format!("http://127.0.0.1:{refused_port}/hook");
     let cases = [
         (slow.url.clone(), "timeout", Value::Null),
@@ -463,87 +275,38 @@ async fn each_failure_is_logged_with_its_kind_and_retried() {
     let mut deliveries = Vec::new();
     for (i, (url, _, _)) in cases.iter().enumerate() {
         let event = format!("case.n{i}");
-        hook(
-            &app,
-            &token,
-            url,
-            json!([event]),
-            json!({"retrySchedule": [1]}),
-        )
-        .await;
+        hook(&app, &token, url, json!([event]), json!({"retrySchedule": [1]})).await;
         let e = app.publish(&token, &event, json!({})).await;
-        deliveries.push(
-            app.deliveries_of(&token, e["id"].as_str().unwrap()).await[0]["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        deliveries
+            .push(app.deliveries_of(&token, e["id"].as_str().unwrap()).await[0]["id"].as_str().unwrap().to_owned());
     }
     for ((url, kind, status), id) in cases.iter().zip(&deliveries) {
-        let want = if url == &refused {
-            "failed"
-        } else {
-            "succeeded"
-        };
-        let d = app
-            .wait_delivery(&token, id, Duration::from_secs(15), |d| d["status"] == want)
-            .await;
+        let want = if url == &refused { "failed" } else { "succeeded" };
+        let d = app.wait_delivery(&token, id, Duration::from_secs(15), |d| d["status"] == want).await;
         let first = &d["attempts"][0];
         assert_eq!(first["errorKind"], *kind, "{url}: {d}");
         assert_eq!(first["responseStatus"], *status, "{url}");
         assert_eq!(first["success"], false);
         assert!(first["errorMessage"].is_string());
-        assert_eq!(
-            d["attempts"].as_array().unwrap().len(),
-            2,
-            "retried once: {d}"
-        );
+        assert_eq!(d["attempts"].as_array().unwrap().len(), 2, "retried once: {d}");
     }
-    assert_eq!(
-        redirect.received().len(),
-        2,
-        "the redirect was not followed"
-    );
-    let timed_out = app
-        .wait_delivery(&token, &deliveries[0], Duration::from_secs(1), |_| true)
-        .await;
-    assert!(
-        timed_out["attempts"][0]["durationMs"].as_i64().unwrap() < 1900,
-        "the attempt was cut at the timeout"
-    );
+    assert_eq!(redirect.received().len(), 2, "the redirect was not followed");
+    let timed_out = app.wait_delivery(&token, &deliveries[0], Duration::from_secs(1), |_| true).await;
+    assert!(timed_out["attempts"][0]["durationMs"].as_i64().unwrap() < 1900, "the attempt was cut at the timeout");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn max_concurrency_bounds_requests_in_flight() {
     let app = TestApp::spawn().await;
     let (token, _) = app.tenant("Acme").await;
-    let receiver = Receiver::start(|_| Reply {
-        status: 200,
-        delay: Duration::from_millis(150),
-    })
-    .await;
-    hook(
-        &app,
-        &token,
-        &receiver.url,
-        json!(["*"]),
-        json!({"maxConcurrency": 2, "rateLimitPerMinute": null}),
-    )
-    .await;
+    let receiver = Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(150) }).await;
+    hook(&app, &token, &receiver.url, json!(["*"]), json!({"maxConcurrency": 2, "rateLimitPerMinute": null})).await;
     for i in 0..12 {
         app.publish(&token, "load.test", json!({"i": i})).await;
     }
     receiver.wait_for(12, Duration::from_secs(30)).await;
-    assert!(
-        receiver.max_in_flight() <= 2,
-        "saw {} at once",
-        receiver.max_in_flight()
-    );
-    assert_eq!(
-        receiver.max_in_flight(),
-        2,
-        "the limit is used, not undershot"
-    );
+    assert!(receiver.max_in_flight() <= 2, "saw {} at once", receiver.max_in_flight());
+    assert_eq!(receiver.max_in_flight(), 2, "the limit is used, not undershot");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -551,14 +314,7 @@ async fn work_over_the_rate_limit_waits_without_failing() {
     let app = TestApp::spawn().await;
     let (token, _) = app.tenant("Acme").await;
     let receiver = Receiver::ok().await;
-    hook(
-        &app,
-        &token,
-        &receiver.url,
-        json!(["*"]),
-        json!({"rateLimitPerMinute": 3}),
-    )
-    .await;
+    hook(&app, &token, &receiver.url, json!(["*"]), json!({"rateLimitPerMinute": 3})).await;
     let mut events = Vec::new();
     for i in 0..5 {
         events.push(app.publish(&token, "load.test", json!({"i": i})).await);
@@ -581,34 +337,17 @@ async fn inactive_webhooks_hold_their_deliveries_until_reactivated() {
     let app = TestApp::spawn().await;
     let (token, _) = app.tenant("Acme").await;
     let receiver = Receiver::start(|n| Reply::status(if n == 0 { 500 } else { 200 })).await;
-    let w = hook(
-        &app,
-        &token,
-        &receiver.url,
-        json!(["*"]),
-        json!({"retrySchedule": [1]}),
-    )
-    .await;
+    let w = hook(&app, &token, &receiver.url, json!(["*"]), json!({"retrySchedule": [1]})).await;
     let path = format!("/api/v1/webhooks/{}", w["id"].as_str().unwrap());
     let e = app.publish(&token, "a.b", json!({})).await;
     receiver.wait_for(1, Duration::from_secs(10)).await;
-    assert_eq!(
-        app.patch(&path, &token, json!({"active": false})).await.0,
-        200
-    );
+    assert_eq!(app.patch(&path, &token, json!({"active": false})).await.0, 200);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(
-        receiver.received().len(),
-        1,
-        "the retry waits while inactive"
-    );
+    assert_eq!(receiver.received().len(), 1, "the retry waits while inactive");
     let d = &app.deliveries_of(&token, e["id"].as_str().unwrap()).await[0];
     assert_eq!(d["status"], "pending");
     let started = Instant::now();
-    assert_eq!(
-        app.patch(&path, &token, json!({"active": true})).await.0,
-        200
-    );
+    assert_eq!(app.patch(&path, &token, json!({"active": true})).await.0, 200);
     receiver.wait_for(2, Duration::from_secs(10)).await;
     assert!(started.elapsed() < Duration::from_secs(5));
 }
@@ -620,42 +359,17 @@ async fn targets_that_resolve_to_forbidden_addresses_are_blocked_at_connect_time
     let receiver = Receiver::ok().await;
     // saved while private targets were allowed; attempted by a dispatcher that forbids them
     let by_name = receiver.url.replace("127.0.0.1", "localhost");
-    hook(
-        &app,
-        &token,
-        &by_name,
-        json!(["by.name"]),
-        json!({"retrySchedule": []}),
-    )
-    .await;
-    hook(
-        &app,
-        &token,
-        &receiver.url,
-        json!(["by.literal"]),
-        json!({"retrySchedule": []}),
-    )
-    .await;
-    let _dispatcher = TestApp::spawn_on(
-        app.db.clone(),
-        &["--role", "dispatcher", "--allow-private-targets", "false"],
-    )
-    .await;
+    hook(&app, &token, &by_name, json!(["by.name"]), json!({"retrySchedule": []})).await;
+    hook(&app, &token, &receiver.url, json!(["by.literal"]), json!({"retrySchedule": []})).await;
+    let _dispatcher =
+        TestApp::spawn_on(app.db.clone(), &["--role", "dispatcher", "--allow-private-targets", "false"]).await;
     for event in ["by.name", "by.literal"] {
         let e = app.publish(&token, event, json!({})).await;
         let d = &app.deliveries_of(&token, e["id"].as_str().unwrap()).await[0];
         let done = app
-            .wait_delivery(
-                &token,
-                d["id"].as_str().unwrap(),
-                Duration::from_secs(10),
-                |d| d["status"] == "failed",
-            )
+            .wait_delivery(&token, d["id"].as_str().unwrap(), Duration::from_secs(10), |d| d["status"] == "failed")
             .await;
-        assert_eq!(
-            done["attempts"][0]["errorKind"], "blocked_target",
-            "{event}: {done}"
-        );
+        assert_eq!(done["attempts"][0]["errorKind"], "blocked_target", "{event}: {done}");
     }
     assert_eq!(receiver.received().len(), 0);
 }

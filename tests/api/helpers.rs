@@ -45,8 +45,7 @@ async fn template() -> &'static str {
         .get_or_init(|| async {
             use sha2::{Digest, Sha256};
             let mut hasher = Sha256::new();
-            let mut files: Vec<_> =
-                walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"));
+            let mut files: Vec<_> = walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"));
             files.sort();
             for f in files {
                 hasher.update(f.to_string_lossy().as_bytes());
@@ -54,10 +53,7 @@ async fn template() -> &'static str {
             }
             let name = format!("hookrelay_tpl_{}", &hex::encode(hasher.finalize())[..16]);
             let client = admin().await;
-            client
-                .execute("SELECT pg_advisory_lock(4242)", &[])
-                .await
-                .expect("advisory lock");
+            client.execute("SELECT pg_advisory_lock(4242)", &[]).await.expect("advisory lock");
             let exists = client
                 .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
                 .await
@@ -65,26 +61,12 @@ async fn template() -> &'static str {
                 .is_some();
             if !exists {
                 let building = format!("{name}_building");
-                client
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {building}"))
-                    .await
-                    .expect("drop");
-                client
-                    .batch_execute(&format!("CREATE DATABASE {building}"))
-                    .await
-                    .expect("create template");
-                hookrelay::db::migrate(&database_url(&building))
-                    .await
-                    .expect("migrating the template");
-                client
-                    .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
-                    .await
-                    .expect("rename");
+                client.batch_execute(&format!("DROP DATABASE IF EXISTS {building}")).await.expect("drop");
+                client.batch_execute(&format!("CREATE DATABASE {building}")).await.expect("create template");
+                hookrelay::db::migrate(&database_url(&building)).await.expect("migrating the template");
+                client.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}")).await.expect("rename");
             }
-            client
-                .execute("SELECT pg_advisory_unlock(4242)", &[])
-                .await
-                .expect("advisory unlock");
+            client.execute("SELECT pg_advisory_unlock(4242)", &[]).await.expect("advisory unlock");
             name
         })
         .await
@@ -114,17 +96,9 @@ impl TestDb {
         let name = format!("hookrelay_test_{}", uuid::Uuid::new_v4().simple());
         let client = admin().await;
         // CREATE DATABASE … TEMPLATE fails while another clone of it is being made
-        client
-            .execute("SELECT pg_advisory_lock(4242)", &[])
-            .await
-            .expect("advisory lock");
-        let created = client
-            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
-            .await;
-        client
-            .execute("SELECT pg_advisory_unlock(4242)", &[])
-            .await
-            .expect("advisory unlock");
+        client.execute("SELECT pg_advisory_lock(4242)", &[]).await.expect("advisory lock");
+        let created = client.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")).await;
+        client.execute("SELECT pg_advisory_unlock(4242)", &[]).await.expect("advisory unlock");
         created.expect("creating the test database");
         TestDb { name }
     }
@@ -134,9 +108,8 @@ impl TestDb {
     }
 
     pub async fn client(&self) -> tokio_postgres::Client {
-        let (client, connection) = tokio_postgres::connect(&self.url(), NoTls)
-            .await
-            .expect("connecting to the test db");
+        let (client, connection) =
+            tokio_postgres::connect(&self.url(), NoTls).await.expect("connecting to the test db");
         tokio::spawn(connection);
         client
     }
@@ -147,20 +120,13 @@ impl Drop for TestDb {
         let name = self.name.clone();
         // Drop runs inside the test's runtime: use a thread with its own
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
             rt.block_on(async {
-                if let Ok((client, connection)) =
-                    tokio_postgres::connect(&database_url("postgres"), NoTls).await
-                {
+                if let Ok((client, connection)) = tokio_postgres::connect(&database_url("postgres"), NoTls).await {
                     tokio::spawn(connection);
-                    let _ = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
+                    let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                 }
             });
         })
@@ -211,25 +177,11 @@ impl TestApp {
     pub async fn spawn_on(db: Arc<TestDb>, extra: &[&str]) -> TestApp {
         let config = test_config(&db, extra);
         let service = Service::start(config).await.expect("starting the service");
-        let base = service
-            .addr
-            .map(|a| format!("http://{a}"))
-            .unwrap_or_default();
-        TestApp {
-            base,
-            http: reqwest::Client::new(),
-            service: Some(service),
-            db,
-        }
+        let base = format!("http://{}", service.addr);
+        TestApp { base, http: reqwest::Client::new(), service: Some(service), db }
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, Value) {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -240,11 +192,8 @@ impl TestApp {
         let res = req.send().await.expect("request failed");
         let status = res.status().as_u16();
         let text = res.text().await.expect("reading the response");
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
+        let value =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         (status, value)
     }
 
@@ -257,8 +206,7 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        self.call(Method::PATCH, path, Some(token), Some(body))
-            .await
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> (u16, Value) {
@@ -267,11 +215,7 @@ impl TestApp {
 
     /// Registers a tenant and logs in: (access token, tenant id).
     pub async fn tenant(&self, name: &str) -> (String, String) {
-        let email = format!(
-            "{}-{}@example.com",
-            name.to_lowercase(),
-            uuid::Uuid::new_v4().simple()
-        );
+        let email = format!("{}-{}@example.com", name.to_lowercase(), uuid::Uuid::new_v4().simple());
         let (status, body) = self
             .call(
                 Method::POST,
@@ -291,10 +235,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, 200, "login: {body}");
-        (
-            body["accessToken"].as_str().expect("token").to_owned(),
-            tenant_id,
-        )
+        (body["accessToken"].as_str().expect("token").to_owned(), tenant_id)
     }
 
     /// Creates a webhook and returns it (with its secret).
@@ -305,25 +246,13 @@ impl TestApp {
     }
 
     pub async fn publish(&self, token: &str, event: &str, data: Value) -> Value {
-        let (status, body) = self
-            .post(
-                "/api/v1/events",
-                token,
-                json!({"event": event, "data": data}),
-            )
-            .await;
+        let (status, body) = self.post("/api/v1/events", token, json!({"event": event, "data": data})).await;
         assert_eq!(status, 202, "publish: {body}");
         body
     }
 
     /// Polls a delivery until `done` holds for it, or panics after `within`.
-    pub async fn wait_delivery(
-        &self,
-        token: &str,
-        id: &str,
-        within: Duration,
-        done: impl Fn(&Value) -> bool,
-    ) -> Value {
+    pub async fn wait_delivery(&self, token: &str, id: &str, within: Duration, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + within;
         loop {
             let (status, d) = self.get(&format!("/api/v1/deliveries/{id}"), token).await;
@@ -331,19 +260,14 @@ impl TestApp {
             if done(&d) {
                 return d;
             }
-            assert!(
-                Instant::now() < deadline,
-                "delivery did not reach the expected state in {within:?}: {d}"
-            );
+            assert!(Instant::now() < deadline, "delivery did not reach the expected state in {within:?}: {d}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
     /// The deliveries of an event.
     pub async fn deliveries_of(&self, token: &str, event_id: &str) -> Vec<Value> {
-        let (status, page) = self
-            .get(&format!("/api/v1/deliveries?eventId={event_id}"), token)
-            .await;
+        let (status, page) = self.get(&format!("/api/v1/deliveries?eventId={event_id}"), token).await;
         assert_eq!(status, 200, "{page}");
         page["data"].as_array().cloned().unwrap_or_default()
     }
@@ -366,10 +290,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn status(status: u16) -> Reply {
-        Reply {
-            status,
-            delay: Duration::ZERO,
-        }
+        Reply { status, delay: Duration::ZERO }
     }
 }
 
@@ -382,10 +303,7 @@ pub struct Received {
 
 impl Received {
     pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(&name.to_ascii_lowercase())
-            .map(String::as_str)
-            .unwrap_or("")
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str).unwrap_or("")
     }
 }
 
@@ -419,22 +337,15 @@ impl Receiver {
         let shared = web::Data::from(state.clone());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a receiver");
         let addr = listener.local_addr().expect("receiver address");
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(shared.clone())
-                .default_service(web::to(receive))
-        })
-        .workers(2)
-        .disable_signals()
-        .shutdown_timeout(0)
-        .listen(listener)
-        .expect("receiver listen")
-        .run();
+        let server = HttpServer::new(move || App::new().app_data(shared.clone()).default_service(web::to(receive)))
+            .workers(2)
+            .disable_signals()
+            .shutdown_timeout(0)
+            .listen(listener)
+            .expect("receiver listen")
+            .run();
         tokio::spawn(server);
-        Receiver {
-            url: format!("http://{addr}/hook"),
-            state,
-        }
+        Receiver { url: format!("http://{addr}/hook"), state }
     }
 
     /// Always answers `status` at once.
@@ -460,21 +371,13 @@ impl Receiver {
                 return got;
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "receiver got {} of {n} requests in {within:?}",
-                got.len()
-            );
+            assert!(!left.is_zero(), "receiver got {} of {n} requests in {within:?}", got.len());
             let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), notified).await;
         }
     }
 }
 
-async fn receive(
-    req: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<ReceiverState>,
-) -> HttpResponse {
+async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<ReceiverState>) -> HttpResponse {
     let arrived = Instant::now();
     let n = state.count.fetch_add(1, Ordering::SeqCst);
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -482,26 +385,16 @@ async fn receive(
     let headers = req
         .headers()
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     let reply = (state.behaviour)(n);
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
     state.in_flight.fetch_sub(1, Ordering::SeqCst);
-    state.received.lock().expect("lock").push(Received {
-        at: arrived,
-        headers,
-        body: body.to_vec(),
-    });
+    state.received.lock().expect("lock").push(Received { at: arrived, headers, body: body.to_vec() });
     state.notify.notify_waiters();
-    let mut res =
-        HttpResponse::build(actix_web::http::StatusCode::from_u16(reply.status).expect("status"));
+    let mut res = HttpResponse::build(actix_web::http::StatusCode::from_u16(reply.status).expect("status"));
     if (300..400).contains(&reply.status) {
         res.insert_header(("Location", "http://127.0.0.1:9/elsewhere"));
     }

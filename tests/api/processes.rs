@@ -14,6 +14,7 @@ fn dispatcher(db: &TestDb, lease: &str) -> Child {
         .arg("serve")
         .env("DATABASE_URL", db.url())
         .env("HOOKRELAY_ROLE", "dispatcher")
+        .env("HOOKRELAY_BIND", "127.0.0.1:0")
         .env("HOOKRELAY_ALLOW_PRIVATE_TARGETS", "true")
         .env("HOOKRELAY_ATTEMPT_TIMEOUT", "2s")
         .env("HOOKRELAY_LEASE", lease)
@@ -27,21 +28,13 @@ fn dispatcher(db: &TestDb, lease: &str) -> Child {
 }
 
 fn unique_ids(receiver: &Receiver) -> HashSet<String> {
-    receiver
-        .received()
-        .iter()
-        .map(|r| r.header("x-webhook-id").to_owned())
-        .collect()
+    receiver.received().iter().map(|r| r.header("x-webhook-id").to_owned()).collect()
 }
 
 async fn wait_unique(receiver: &Receiver, n: usize, within: Duration) {
     let deadline = std::time::Instant::now() + within;
     while unique_ids(receiver).len() < n {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "only {} of {n} events delivered",
-            unique_ids(receiver).len()
-        );
+        assert!(std::time::Instant::now() < deadline, "only {} of {n} events delivered", unique_ids(receiver).len());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -50,12 +43,12 @@ async fn wait_unique(receiver: &Receiver, n: usize, within: Duration) {
 async fn nothing_is_lost_when_a_dispatcher_is_killed_mid_flight() {
     let api = TestApp::spawn_with(&["--role", "api"]).await;
     let (token, _) = api.tenant("Acme").await;
-    let receiver = Receiver::start(|_| Reply {
-        status: 200,
-        delay: Duration::from_millis(40),
-    })
+    let receiver = Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(40) }).await;
+    api.webhook(
+        &token,
+        json!({"name": "slow", "url": receiver.url, "events": ["*"], "maxConcurrency": 20, "rateLimitPerMinute": null}),
+    )
     .await;
-    api.webhook(&token, json!({"name": "slow", "url": receiver.url, "events": ["*"], "maxConcurrency": 20, "rateLimitPerMinute": null})).await;
     let total = 300;
     for i in 0..total {
         api.publish(&token, "load.item", json!({"i": i})).await;
@@ -65,10 +58,7 @@ async fn nothing_is_lost_when_a_dispatcher_is_killed_mid_flight() {
     first.kill().expect("kill -9");
     first.wait().expect("reaping");
     let before = unique_ids(&receiver).len();
-    assert!(
-        before < total,
-        "killed mid-flight ({before} of {total} delivered)"
-    );
+    assert!(before < total, "killed mid-flight ({before} of {total} delivered)");
 
     let mut second = dispatcher(&api.db, "3s");
     wait_unique(&receiver, total, Duration::from_secs(60)).await;
@@ -76,34 +66,25 @@ async fn nothing_is_lost_when_a_dispatcher_is_killed_mid_flight() {
     second.wait().ok();
     let db = api.db.client().await;
     let row = db
-        .query_one(
-            "SELECT count(*) FILTER (WHERE status = 'succeeded'), count(*) FROM deliveries",
-            &[],
-        )
+        .query_one("SELECT count(*) FILTER (WHERE status = 'succeeded'), count(*) FROM deliveries", &[])
         .await
         .unwrap();
     let (succeeded, all): (i64, i64) = (row.get(0), row.get(1));
-    assert_eq!(
-        (succeeded, all),
-        (total as i64, total as i64),
-        "every delivery succeeded"
-    );
+    assert_eq!((succeeded, all), (total as i64, total as i64), "every delivery succeeded");
     let duplicates = receiver.received().len() - total;
-    eprintln!(
-        "kill -9 test: {before} delivered before the kill, {duplicates} duplicates after restart"
-    );
+    eprintln!("kill -9 test: {before} delivered before the kill, {duplicates} duplicates after restart");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_dispatcher_processes_share_the_work() {
     let api = TestApp::spawn_with(&["--role", "api"]).await;
     let (token, _) = api.tenant("Acme").await;
-    let receiver = Receiver::start(|_| Reply {
-        status: 200,
-        delay: Duration::from_millis(10),
-    })
+    let receiver = Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(10) }).await;
+    api.webhook(
+        &token,
+        json!({"name": "a", "url": receiver.url, "events": ["*"], "maxConcurrency": 4, "rateLimitPerMinute": null}),
+    )
     .await;
-    api.webhook(&token, json!({"name": "a", "url": receiver.url, "events": ["*"], "maxConcurrency": 4, "rateLimitPerMinute": null})).await;
     let mut a = dispatcher(&api.db, "10s");
     let mut b = dispatcher(&api.db, "10s");
     let total = 200;
@@ -112,16 +93,8 @@ async fn two_dispatcher_processes_share_the_work() {
     }
     wait_unique(&receiver, total, Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        receiver.max_in_flight() <= 4,
-        "maxConcurrency holds across processes: {}",
-        receiver.max_in_flight()
-    );
-    assert_eq!(
-        receiver.received().len(),
-        total,
-        "no lease expired, so no duplicates"
-    );
+    assert!(receiver.max_in_flight() <= 4, "maxConcurrency holds across processes: {}", receiver.max_in_flight());
+    assert_eq!(receiver.received().len(), total, "no lease expired, so no duplicates");
     for child in [&mut a, &mut b] {
         child.kill().ok();
         child.wait().ok();
@@ -132,41 +105,20 @@ async fn two_dispatcher_processes_share_the_work() {
 async fn sigterm_lets_in_flight_attempts_finish() {
     let api = TestApp::spawn_with(&["--role", "api"]).await;
     let (token, _) = api.tenant("Acme").await;
-    let receiver = Receiver::start(|_| Reply {
-        status: 200,
-        delay: Duration::from_millis(1500),
-    })
-    .await;
-    api.webhook(
-        &token,
-        json!({"name": "a", "url": receiver.url, "events": ["*"]}),
-    )
-    .await;
+    let receiver = Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(1500) }).await;
+    api.webhook(&token, json!({"name": "a", "url": receiver.url, "events": ["*"]})).await;
     let e = api.publish(&token, "a.b", json!({})).await;
     let mut child = dispatcher(&api.db, "30s");
     // wait until the attempt is in flight, then ask the process to stop
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while receiver.max_in_flight() == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the attempt never started"
-        );
+        assert!(std::time::Instant::now() < deadline, "the attempt never started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
+    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
     assert!(status.success());
-    let exit = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let exit = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
     assert!(exit.success(), "clean exit: {exit:?}");
     let d = &api.deliveries_of(&token, e["id"].as_str().unwrap()).await[0];
-    assert_eq!(
-        d["status"], "succeeded",
-        "the in-flight attempt finished and was recorded"
-    );
+    assert_eq!(d["status"], "succeeded", "the in-flight attempt finished and was recorded");
 }

@@ -66,32 +66,19 @@ async fn webhook_lifecycle() {
     assert!(is_timestamp(&created["createdAt"]) && is_timestamp(&created["updatedAt"]));
     let secret = created["secret"].as_str().unwrap();
     assert!(secret.starts_with("whsec_"));
-    assert_eq!(
-        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &secret[6..])
-            .unwrap()
-            .len(),
-        32
-    );
+    assert_eq!(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &secret[6..]).unwrap().len(), 32);
     let id = created["id"].as_str().unwrap();
     let path = format!("/api/v1/webhooks/{id}");
 
     let (status, list) = app.get("/api/v1/webhooks", &token).await;
     assert_eq!(status, 200);
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        keys(&list["data"][0]),
-        WEBHOOK_FIELDS.to_vec(),
-        "no secret in lists"
-    );
+    assert_eq!(keys(&list["data"][0]), WEBHOOK_FIELDS.to_vec(), "no secret in lists");
     assert_eq!(list["nextCursor"], Value::Null);
 
     let (status, got) = app.get(&path, &token).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        keys(&got),
-        WEBHOOK_FIELDS.to_vec(),
-        "no secret in the plain GET"
-    );
+    assert_eq!(keys(&got), WEBHOOK_FIELDS.to_vec(), "no secret in the plain GET");
 
     let (status, patched) = app
         .patch(
@@ -107,54 +94,29 @@ async fn webhook_lifecycle() {
     assert_eq!(patched["rateLimitPerMinute"], Value::Null);
     assert_eq!(patched["retrySchedule"], json!([1, 2]));
     assert_eq!(patched["headers"], json!({"X-Custom": "v"}));
-    assert_eq!(
-        patched["name"], "My First Webhook",
-        "fields not sent are unchanged"
-    );
+    assert_eq!(patched["name"], "My First Webhook", "fields not sent are unchanged");
     assert_eq!(patched["events"], created["events"]);
     assert_eq!(patched["createdAt"], created["createdAt"]);
 
-    let (status, rotated) = app
-        .post(&format!("{path}/rotate-secret"), &token, json!({}))
-        .await;
+    let (status, rotated) = app.post(&format!("{path}/rotate-secret"), &token, json!({})).await;
     assert_eq!(status, 200, "{rotated}");
     assert_eq!(keys(&rotated), with_secret_fields());
     assert_ne!(rotated["secret"], created["secret"]);
-    let overlap =
-        chrono::DateTime::parse_from_rfc3339(rotated["previousSecretExpiresAt"].as_str().unwrap())
-            .unwrap();
-    let hours =
-        (overlap.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes() as f64 / 60.0;
-    assert!(
-        (23.9..=24.0).contains(&hours),
-        "overlap of 24 h, got {hours}"
-    );
+    let overlap = chrono::DateTime::parse_from_rfc3339(rotated["previousSecretExpiresAt"].as_str().unwrap()).unwrap();
+    let hours = (overlap.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes() as f64 / 60.0;
+    assert!((23.9..=24.0).contains(&hours), "overlap of 24 h, got {hours}");
 
     let (status, shown) = app.get(&format!("{path}/secret"), &token).await;
     assert_eq!(status, 200);
     assert_eq!(shown["secret"], rotated["secret"]);
 
     // a caller-supplied secret, plain form
-    let (status, own) = app
-        .post(
-            &format!("{path}/rotate-secret"),
-            &token,
-            json!({"secret": "my-own-secret-0123456789"}),
-        )
-        .await;
+    let (status, own) =
+        app.post(&format!("{path}/rotate-secret"), &token, json!({"secret": "my-own-secret-0123456789"})).await;
     assert_eq!(status, 200, "{own}");
     assert_eq!(own["secret"], "my-own-secret-0123456789");
-    let (status, err) = app
-        .post(
-            &format!("{path}/rotate-secret"),
-            &token,
-            json!({"secret": "short"}),
-        )
-        .await;
-    assert_eq!(
-        (status, err["errors"][0]["field"].as_str()),
-        (422, Some("secret"))
-    );
+    let (status, err) = app.post(&format!("{path}/rotate-secret"), &token, json!({"secret": "short"})).await;
+    assert_eq!((status, err["errors"][0]["field"].as_str()), (422, Some("secret")));
 
     let (status, body) = app.delete(&path, &token).await;
     assert_eq!((status, body), (204, Value::Null));
@@ -178,73 +140,28 @@ async fn every_validation_rule_is_a_422_naming_the_field() {
     let cases: Vec<(Value, &str)> = vec![
         (with(json!({"name": ""})), "name"),
         (with(json!({"name": "x".repeat(101)})), "name"),
-        (
-            with(json!({"description": "x".repeat(1001)})),
-            "description",
-        ),
+        (with(json!({"description": "x".repeat(1001)})), "description"),
         (with(json!({"url": "ftp://example.com/h"})), "url"),
         (with(json!({"url": "not a url"})), "url"),
-        (
-            with(json!({"url": format!("https://example.com/{long}")})),
-            "url",
-        ),
+        (with(json!({"url": format!("https://example.com/{long}")})), "url"),
         (with(json!({"url": "https://user:pw@example.com/h"})), "url"),
-        (
-            with(json!({"url": "https://example.com/a\u{2003}b"})),
-            "url",
-        ),
+        (with(json!({"url": "https://example.com/a\u{2003}b"})), "url"),
         (with(json!({"events": []})), "events"),
-        (
-            with(json!({"events": (0..51).map(|i| format!("e{i}")).collect::<Vec<_>>()})),
-            "events",
-        ),
-        (
-            with(json!({"events": ["ok.event", "Bad.Event"]})),
-            "events[1]",
-        ),
+        (with(json!({"events": (0..51).map(|i| format!("e{i}")).collect::<Vec<_>>()})), "events"),
+        (with(json!({"events": ["ok.event", "Bad.Event"]})), "events[1]"),
         (with(json!({"events": ["message.*.new"]})), "events[0]"),
         (with(json!({"events": "x"})), "events"),
         (with(json!({"headers": {"Host": "a"}})), "headers.Host"),
-        (
-            with(json!({"headers": {"content-length": "1"}})),
-            "headers.content-length",
-        ),
-        (
-            with(json!({"headers": {"Content-Type": "text/plain"}})),
-            "headers.Content-Type",
-        ),
-        (
-            with(json!({"headers": {"Transfer-Encoding": "chunked"}})),
-            "headers.Transfer-Encoding",
-        ),
-        (
-            with(json!({"headers": {"Connection": "close"}})),
-            "headers.Connection",
-        ),
-        (
-            with(json!({"headers": {"User-Agent": "me"}})),
-            "headers.User-Agent",
-        ),
-        (
-            with(json!({"headers": {"X-Webhook-Id": "x"}})),
-            "headers.X-Webhook-Id",
-        ),
-        (
-            with(json!({"headers": {"webhook-signature": "x"}})),
-            "headers.webhook-signature",
-        ),
-        (
-            with(json!({"headers": {"Bad Name": "x"}})),
-            "headers.Bad Name",
-        ),
-        (
-            with(json!({"headers": {"X-A": "line\r\nbreak"}})),
-            "headers.X-A",
-        ),
-        (
-            with(json!({"headers": {"X-A": "v".repeat(1025)}})),
-            "headers.X-A",
-        ),
+        (with(json!({"headers": {"content-length": "1"}})), "headers.content-length"),
+        (with(json!({"headers": {"Content-Type": "text/plain"}})), "headers.Content-Type"),
+        (with(json!({"headers": {"Transfer-Encoding": "chunked"}})), "headers.Transfer-Encoding"),
+        (with(json!({"headers": {"Connection": "close"}})), "headers.Connection"),
+        (with(json!({"headers": {"User-Agent": "me"}})), "headers.User-Agent"),
+        (with(json!({"headers": {"X-Webhook-Id": "x"}})), "headers.X-Webhook-Id"),
+        (with(json!({"headers": {"webhook-signature": "x"}})), "headers.webhook-signature"),
+        (with(json!({"headers": {"Bad Name": "x"}})), "headers.Bad Name"),
+        (with(json!({"headers": {"X-A": "line\r\nbreak"}})), "headers.X-A"),
+        (with(json!({"headers": {"X-A": "v".repeat(1025)}})), "headers.X-A"),
         (
             with(
                 json!({"headers": (0..21).map(|i| (format!("X-H{i}"), json!("v"))).collect::<serde_json::Map<_, _>>()}),
@@ -257,31 +174,20 @@ async fn every_validation_rule_is_a_422_naming_the_field() {
         (with(json!({"maxConcurrency": 0})), "maxConcurrency"),
         (with(json!({"maxConcurrency": 101})), "maxConcurrency"),
         (with(json!({"rateLimitPerMinute": 0})), "rateLimitPerMinute"),
-        (
-            with(json!({"rateLimitPerMinute": 100_001})),
-            "rateLimitPerMinute",
-        ),
+        (with(json!({"rateLimitPerMinute": 100_001})), "rateLimitPerMinute"),
         (with(json!({"consumerId": "bad id"})), "consumerId"),
         (with(json!({"secret": "whsec_!!!"})), "secret"),
         (with(json!({"secret": "whsec_AAAA"})), "secret"),
         (with(json!({"secret": "short"})), "secret"),
         (with(json!({"active": "yes"})), "active"),
-        (
-            json!({"url": "https://example.com/h", "events": ["a"]}),
-            "name",
-        ),
+        (json!({"url": "https://example.com/h", "events": ["a"]}), "name"),
     ];
     for (body, field) in cases {
         let (status, err) = app.post("/api/v1/webhooks", &token, body.clone()).await;
         assert_eq!(status, 422, "{field}: {err}");
         assert_eq!(err["type"], "validation_failed");
         assert_eq!(err["status"], 422);
-        let fields: Vec<&str> = err["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|e| e["field"].as_str())
-            .collect();
+        let fields: Vec<&str> = err["errors"].as_array().unwrap().iter().filter_map(|e| e["field"].as_str()).collect();
         assert!(fields.contains(&field), "expected {field}, got {fields:?}");
     }
     let (_, list) = app.get("/api/v1/webhooks", &token).await;
@@ -303,47 +209,21 @@ async fn every_validation_rule_is_a_422_naming_the_field() {
         "http://192.168.1.1/h",
         "http://100.64.0.1/h",
     ] {
-        let (status, err) = strict
-            .post("/api/v1/webhooks", &token, with(json!({"url": url})))
-            .await;
-        assert_eq!(
-            (status, err["errors"][0]["field"].as_str()),
-            (422, Some("url")),
-            "{url}: {err}"
-        );
+        let (status, err) = strict.post("/api/v1/webhooks", &token, with(json!({"url": url}))).await;
+        assert_eq!((status, err["errors"][0]["field"].as_str()), (422, Some("url")), "{url}: {err}");
     }
-    let (status, _) = strict
-        .post(
-            "/api/v1/webhooks",
-            &token,
-            with(json!({"url": "http://8.8.8.8/h"})),
-        )
-        .await;
+    let (status, _) = strict.post("/api/v1/webhooks", &token, with(json!({"url": "http://8.8.8.8/h"}))).await;
     assert_eq!(status, 201, "a public literal address is fine");
 
     let production = TestApp::spawn_on(
         app.db.clone(),
-        &[
-            "--mode",
-            "production",
-            "--jwt-secret",
-            "a-production-secret-of-at-least-32-bytes",
-        ],
+        &["--mode", "production", "--jwt-secret", "a-production-secret-of-at-least-32-bytes"],
     )
     .await;
     let (ptoken, _) = production.tenant("Prod").await;
-    let (status, err) = production
-        .post(
-            "/api/v1/webhooks",
-            &ptoken,
-            with(json!({"url": "http://example.com/h"})),
-        )
-        .await;
-    assert_eq!(
-        (status, err["errors"][0]["field"].as_str()),
-        (422, Some("url")),
-        "https only in production"
-    );
+    let (status, err) =
+        production.post("/api/v1/webhooks", &ptoken, with(json!({"url": "http://example.com/h"}))).await;
+    assert_eq!((status, err["errors"][0]["field"].as_str()), (422, Some("url")), "https only in production");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -366,62 +246,27 @@ async fn edge_statuses_are_problem_json() {
     assert_eq!(res.json::<Value>().await.unwrap()["type"], "bad_request");
 
     let big = json!({"name": "n", "url": "https://example.com/h", "events": ["a"], "description": "x".repeat(2000)});
-    let res = app
-        .http
-        .post(&url)
-        .bearer_auth(&token)
-        .json(&big)
-        .send()
-        .await
-        .unwrap();
+    let res = app.http.post(&url).bearer_auth(&token).json(&big).send().await.unwrap();
     assert_eq!(res.status(), 413);
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["type"],
-        "payload_too_large"
-    );
+    assert_eq!(res.json::<Value>().await.unwrap()["type"], "payload_too_large");
 
-    let res = app
-        .http
-        .post(&url)
-        .bearer_auth(&token)
-        .header("content-type", "text/plain")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let res =
+        app.http.post(&url).bearer_auth(&token).header("content-type", "text/plain").body("{}").send().await.unwrap();
     assert_eq!(res.status(), 415);
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["type"],
-        "unsupported_media_type"
-    );
+    assert_eq!(res.json::<Value>().await.unwrap()["type"], "unsupported_media_type");
 
-    let (status, body) = app
-        .call(Method::PUT, "/api/v1/webhooks", Some(&token), None)
-        .await;
-    assert_eq!(
-        (status, body["type"].as_str()),
-        (405, Some("method_not_allowed"))
-    );
+    let (status, body) = app.call(Method::PUT, "/api/v1/webhooks", Some(&token), None).await;
+    assert_eq!((status, body["type"].as_str()), (405, Some("method_not_allowed")));
 
     let (status, body) = app.get("/api/v1/webhooks/not-a-uuid", &token).await;
     assert_eq!((status, body["type"].as_str()), (404, Some("not_found")));
     let (status, body) = app.get("/api/v1/nothing-here", &token).await;
     assert_eq!((status, body["type"].as_str()), (404, Some("not_found")));
 
-    for query in [
-        "limit=0",
-        "limit=201",
-        "limit=abc",
-        "cursor=%%%",
-        "cursor=AAAA",
-    ] {
+    for query in ["limit=0", "limit=201", "limit=abc", "cursor=%%%", "cursor=AAAA"] {
         let (status, body) = app.get(&format!("/api/v1/webhooks?{query}"), &token).await;
         let param = query.split('=').next().unwrap();
-        assert_eq!(
-            (status, body["errors"][0]["field"].as_str()),
-            (422, Some(param)),
-            "{query}: {body}"
-        );
+        assert_eq!((status, body["errors"][0]["field"].as_str()), (422, Some(param)), "{query}: {body}");
     }
     // unknown fields are ignored
     let (status, _) = app
@@ -440,11 +285,7 @@ async fn lists_page_newest_first_and_filter_by_consumer() {
     let (token, _) = app.tenant("Acme").await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        let consumer = if i % 2 == 0 {
-            json!("cus_1")
-        } else {
-            Value::Null
-        };
+        let consumer = if i % 2 == 0 { json!("cus_1") } else { Value::Null };
         let w = app
             .webhook(&token, json!({"name": format!("w{i}"), "url": "https://example.com/h", "events": ["a"], "consumerId": consumer}))
             .await;
@@ -466,12 +307,7 @@ async fn lists_page_newest_first_and_filter_by_consumer() {
     }
     assert_eq!(seen, ids, "every webhook once, newest first");
     let (_, page) = app.get("/api/v1/webhooks?consumerId=cus_1", &token).await;
-    let names: Vec<&str> = page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = page["data"].as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["w4", "w2", "w0"]);
 }
 
@@ -480,28 +316,15 @@ async fn tenants_cannot_see_or_touch_each_others_webhooks() {
     let app = TestApp::spawn().await;
     let (a, _) = app.tenant("A").await;
     let (b, _) = app.tenant("B").await;
-    let w = app
-        .webhook(
-            &a,
-            json!({"name": "a", "url": "https://example.com/h", "events": ["*"]}),
-        )
-        .await;
-    app.webhook(
-        &b,
-        json!({"name": "b", "url": "https://example.com/h", "events": ["*"]}),
-    )
-    .await;
+    let w = app.webhook(&a, json!({"name": "a", "url": "https://example.com/h", "events": ["*"]})).await;
+    app.webhook(&b, json!({"name": "b", "url": "https://example.com/h", "events": ["*"]})).await;
     let id = w["id"].as_str().unwrap();
     let path = format!("/api/v1/webhooks/{id}");
     let routes: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, path.clone(), None),
         (Method::PATCH, path.clone(), Some(json!({"name": "stolen"}))),
         (Method::GET, format!("{path}/secret"), None),
-        (
-            Method::POST,
-            format!("{path}/rotate-secret"),
-            Some(json!({})),
-        ),
+        (Method::POST, format!("{path}/rotate-secret"), Some(json!({}))),
         (Method::POST, format!("{path}/test"), Some(json!({}))),
         (Method::DELETE, path.clone(), None),
     ];
@@ -514,11 +337,7 @@ async fn tenants_cannot_see_or_touch_each_others_webhooks() {
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     assert_eq!(list["data"][0]["name"], "b");
     let (status, still) = app.get(&path, &a).await;
-    assert_eq!(
-        (status, still["name"].as_str()),
-        (200, Some("a")),
-        "untouched by B"
-    );
+    assert_eq!((status, still["name"].as_str()), (200, Some("a")), "untouched by B");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -536,31 +355,14 @@ async fn a_tenant_holds_at_most_the_configured_number_of_webhooks() {
 #[tokio::test(flavor = "multi_thread")]
 async fn health_and_readiness() {
     let app = TestApp::spawn().await;
-    let res = app
-        .http
-        .get(format!("{}/health", app.base))
-        .send()
-        .await
-        .unwrap();
+    let res = app.http.get(format!("{}/health", app.base)).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    let res = app
-        .http
-        .get(format!("{}/ready", app.base))
-        .send()
-        .await
-        .unwrap();
+    let res = app.http.get(format!("{}/ready", app.base)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["migrations"], "applied");
     // a database that is unreachable makes the service not ready
     let db = app.db.client().await;
-    db.batch_execute("DELETE FROM __diesel_schema_migrations")
-        .await
-        .unwrap();
-    let res = app
-        .http
-        .get(format!("{}/ready", app.base))
-        .send()
-        .await
-        .unwrap();
+    db.batch_execute("DELETE FROM __diesel_schema_migrations").await.unwrap();
+    let res = app.http.get(format!("{}/ready", app.base)).send().await.unwrap();
     assert_eq!(res.status(), 503);
 }

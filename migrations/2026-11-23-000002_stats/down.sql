@@ -1,0 +1,11 @@
+DROP INDEX deliveries_unattempted_tenant_idx;
+DROP INDEX deliveries_unattempted_webhook_idx;
+DROP FUNCTION hookrelay_add_counts(integer[], integer[]);
+DROP TABLE stats_minute;
+DROP INDEX events_created_idx;
+DROP INDEX deliveries_finished_idx;
+DROP INDEX webhook_logs_created_idx;
+ALTER TABLE webhook_logs DROP COLUMN response_headers;
+DROP INDEX webhook_logs_tenant_seq_idx;
+DROP INDEX webhook_logs_seq_idx;
+ALTER TABLE webhook_logs DROP COLUMN seq;

@@ -1,0 +1,259 @@
+//! Delivery stats of one webhook or of the whole tenant, from the per-minute rollups.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{path_id, resource, ts, Params};
+use crate::auth::Caller;
+use crate::db::stats::{StatsRow, TENANT_WIDE};
+use crate::db::{self, TenantId};
+use crate::domain::latency::{add_counts, percentile, ERROR_KINDS};
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+
+/// The longest window a stats request may ask for.
+pub const MAX_WINDOW_DAYS: i64 = 90;
+/// Windows up to this long get a per-minute series; longer ones an hourly one.
+const MINUTE_SERIES_UP_TO_HOURS: i64 = 2;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/webhooks/{id}/stats").route(web::get().to(webhook_stats)))
+        .service(resource("/stats").route(web::get().to(tenant_stats)));
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct DeliveryCounts {
+    total: i64,
+    succeeded: i64,
+    failed: i64,
+    pending: i64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ResponseTimes {
+    avg: Option<f64>,
+    p50: Option<i64>,
+    p95: Option<i64>,
+    p99: Option<i64>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SeriesBucket {
+    start: String,
+    attempts: i64,
+    succeeded: i64,
+    failed: i64,
+    p95_ms: Option<i64>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    since: String,
+    until: String,
+    deliveries: DeliveryCounts,
+    success_rate: Option<f64>,
+    attempts: i64,
+    retries: i64,
+    attempt_success_rate: Option<f64>,
+    response_time_ms: ResponseTimes,
+    errors_by_kind: serde_json::Map<String, serde_json::Value>,
+    series: Vec<SeriesBucket>,
+}
+
+/// The window of a request: defaults to the last 24 h, widened to whole minutes (since
+/// rounded down, until rounded up), at most 90 days.
+pub fn window(params: &Params, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let (since, until) = params.window()?;
+    let until = until.unwrap_or(now);
+    let since = since.unwrap_or(until - TimeDelta::hours(24));
+    if since > until {
+        return Err(ApiError::field("since", "must not be after until"));
+    }
+    if until - since > TimeDelta::days(MAX_WINDOW_DAYS) {
+        return Err(ApiError::field("since", "the window may span at most 90 days"));
+    }
+    let minute = TimeDelta::minutes(1);
+    let since = since.duration_trunc(minute).unwrap_or(since);
+    let truncated = until.duration_trunc(minute).unwrap_or(until);
+    let until = if truncated == until { until } else { truncated + minute };
+    Ok((since, until))
+}
+
+fn rate(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// Folds the rollup rows of [since, until) into the answer. `unattempted` counts the
+/// deliveries created in the window that no attempt has finished yet.
+pub fn summarize(rows: &[StatsRow], unattempted: i64, since: DateTime<Utc>, until: DateTime<Utc>) -> Stats {
+    let step = if until - since <= TimeDelta::hours(MINUTE_SERIES_UP_TO_HOURS) {
+        TimeDelta::minutes(1)
+    } else {
+        TimeDelta::hours(1)
+    };
+    let first = since.duration_trunc(step).unwrap_or(since);
+    let mut series: Vec<(DateTime<Utc>, i64, i64, Vec<i64>)> = Vec::new();
+    let mut start = first;
+    while start < until {
+        series.push((start, 0, 0, Vec::new()));
+        start += step;
+    }
+    let (mut started, mut succeeded, mut failed) = (0i64, 0i64, 0i64);
+    let (mut attempts, mut successes, mut retries, mut answered, mut latency_sum) = (0i64, 0i64, 0i64, 0i64, 0i64);
+    let mut hist = Vec::new();
+    let mut errors = Vec::new();
+    for r in rows {
+        started += i64::from(r.deliveries_started);
+        succeeded += i64::from(r.deliveries_succeeded);
+        failed += i64::from(r.deliveries_failed);
+        attempts += i64::from(r.attempts);
+        successes += i64::from(r.attempt_successes);
+        retries += i64::from(r.retries);
+        answered += i64::from(r.answered);
+        latency_sum += r.latency_sum_ms;
+        add_counts(&mut hist, &r.latency_hist);
+        add_counts(&mut errors, &r.errors);
+        let i = ((r.minute - first).num_seconds() / step.num_seconds()) as usize;
+        if let Some(bucket) = series.get_mut(i) {
+            bucket.1 += i64::from(r.attempt_successes);
+            bucket.2 += i64::from(r.attempts - r.attempt_successes);
+            add_counts(&mut bucket.3, &r.latency_hist);
+        }
+    }
+    let total = started + unattempted;
+    let mut errors_by_kind = serde_json::Map::new();
+    for (kind, n) in ERROR_KINDS.iter().zip(&errors) {
+        if *n > 0 {
+            errors_by_kind.insert((*kind).to_owned(), (*n).into());
+        }
+    }
+    Stats {
+        since: ts(since),
+        until: ts(until),
+        deliveries: DeliveryCounts { total, succeeded, failed, pending: total - succeeded - failed },
+        success_rate: rate(succeeded, succeeded + failed),
+        attempts,
+        retries,
+        attempt_success_rate: rate(successes, attempts),
+        response_time_ms: ResponseTimes {
+            avg: (answered > 0).then(|| (latency_sum as f64 / answered as f64 * 10.0).round() / 10.0),
+            p50: percentile(&hist, 0.50),
+            p95: percentile(&hist, 0.95),
+            p99: percentile(&hist, 0.99),
+        },
+        errors_by_kind,
+        series: series
+            .into_iter()
+            .map(|(start, ok, bad, hist)| SeriesBucket {
+                start: ts(start),
+                attempts: ok + bad,
+                succeeded: ok,
+                failed: bad,
+                p95_ms: percentile(&hist, 0.95),
+            })
+            .collect(),
+    }
+}
+
+async fn load(state: &AppState, tenant: TenantId, webhook: Option<Uuid>, req: &HttpRequest) -> ApiResult<Stats> {
+    let (since, until) = window(&Params::from_request(req)?, Utc::now())?;
+    let mut conn = state.pool.get().await?;
+    if let Some(id) = webhook {
+        db::webhooks::get(&mut conn, tenant, id).await?;
+    }
+    let rows = db::stats::rows(&mut conn, tenant, webhook.unwrap_or(TENANT_WIDE), since, until).await?;
+    let unattempted = db::stats::unattempted(&mut conn, tenant, webhook, since, until).await?;
+    Ok(summarize(&rows, unattempted, since, until))
+}
+
+async fn webhook_stats(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let id = path_id(&id)?;
+    Ok(HttpResponse::Ok().json(load(&state, caller.tenant, Some(id), &req).await?))
+}
+
+async fn tenant_stats(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(load(&state, caller.tenant, None, &req).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::latency::{bucket, bucket_count};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn row(minute: &str, latencies: &[i64], failures: i32) -> StatsRow {
+        let mut hist = vec![0; bucket_count()];
+        for ms in latencies {
+            hist[bucket(*ms)] += 1;
+        }
+        let n = latencies.len() as i32;
+        StatsRow {
+            minute: at(minute),
+            attempts: n,
+            attempt_successes: n - failures,
+            retries: failures,
+            answered: n,
+            latency_sum_ms: latencies.iter().sum(),
+            latency_hist: hist,
+            errors: vec![0, 0, 0, 0, failures, 0, 0],
+            deliveries_started: n - failures,
+            deliveries_succeeded: n - failures,
+            deliveries_failed: 0,
+        }
+    }
+
+    #[test]
+    fn windows_widen_to_whole_minutes_and_are_bounded() {
+        let now = at("2024-01-02T12:00:30.500Z");
+        let q = |s: &str| {
+            Params(web::Query::<std::collections::HashMap<String, String>>::from_query(s).unwrap().into_inner())
+        };
+        let (since, until) = window(&q(""), now).unwrap();
+        assert_eq!((ts(since), ts(until)), ("2024-01-01T12:00:00.000Z".into(), "2024-01-02T12:01:00.000Z".into()));
+        let (since, until) = window(&q("since=2024-01-01T10:00:59Z&until=2024-01-01T11:00:00Z"), now).unwrap();
+        assert_eq!((ts(since), ts(until)), ("2024-01-01T10:00:00.000Z".into(), "2024-01-01T11:00:00.000Z".into()));
+        assert!(window(&q("since=2023-01-01T00:00:00Z&until=2024-01-01T00:00:00Z"), now).is_err());
+        assert!(window(&q("since=2024-01-02T00:00:00Z&until=2024-01-01T00:00:00Z"), now).is_err());
+    }
+
+    #[test]
+    fn sums_rates_percentiles_and_a_dense_series() {
+        let rows = [row("2024-01-01T10:05:00Z", &[2, 3, 100], 1), row("2024-01-01T10:07:00Z", &[2], 0)];
+        let s = summarize(&rows, 2, at("2024-01-01T10:00:00Z"), at("2024-01-01T10:10:00Z"));
+        assert_eq!(s.deliveries, DeliveryCounts { total: 5, succeeded: 3, failed: 0, pending: 2 });
+        assert_eq!(s.success_rate, Some(1.0));
+        assert_eq!((s.attempts, s.retries), (4, 1));
+        assert_eq!(s.attempt_success_rate, Some(0.75));
+        assert_eq!(s.response_time_ms.avg, Some(26.8));
+        assert_eq!(s.response_time_ms.p50, Some(2));
+        assert!((100..=110).contains(&s.response_time_ms.p99.unwrap()));
+        assert_eq!(s.errors_by_kind.get("http_status"), Some(&serde_json::json!(1)));
+        assert_eq!(s.series.len(), 10, "one bucket per minute, every minute present");
+        assert_eq!(s.series[5].attempts, 3);
+        assert_eq!(s.series[5].failed, 1);
+        assert_eq!(s.series[0].attempts, 0);
+        assert_eq!(s.series[0].p95_ms, None);
+    }
+
+    #[test]
+    fn nothing_to_compute_gives_nulls_and_hourly_buckets_for_long_windows() {
+        let s = summarize(&[], 0, at("2024-01-01T10:30:00Z"), at("2024-01-02T10:30:00Z"));
+        assert_eq!(s.success_rate, None);
+        assert_eq!(s.attempt_success_rate, None);
+        assert_eq!(s.response_time_ms, ResponseTimes { avg: None, p50: None, p95: None, p99: None });
+        assert_eq!(s.series.len(), 25, "aligned hours from 10:00 to 10:00 the next day");
+        assert_eq!(s.series[0].start, "2024-01-01T10:00:00.000Z");
+    }
+}

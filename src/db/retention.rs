@@ -1,0 +1,78 @@
+//! Retention: deletes old attempt logs, finished deliveries, their events and old stats
+//! rows in small batches, so that purging never holds locks long enough to slow delivery.
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{BigInt, Timestamptz};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// Stats rows are kept as long as the longest stats window, whatever the log retention.
+pub const STATS_RETENTION_DAYS: i64 = 90;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub logs: usize,
+    pub deliveries: usize,
+    pub events: usize,
+    pub stats_rows: usize,
+}
+
+/// Deletes, `batch` rows per statement, everything older than `cutoff` (stats: older than
+/// `stats_cutoff`). Pending deliveries and the events they belong to are never purged.
+pub async fn purge(
+    conn: &mut AsyncPgConnection,
+    cutoff: DateTime<Utc>,
+    stats_cutoff: DateTime<Utc>,
+    batch: i64,
+) -> diesel::QueryResult<Purged> {
+    let logs = drain(
+        conn,
+        "DELETE FROM webhook_logs WHERE id IN \
+         (SELECT id FROM webhook_logs WHERE created_at < $1 LIMIT $2)",
+        cutoff,
+        batch,
+    )
+    .await?;
+    let deliveries = drain(
+        conn,
+        "DELETE FROM deliveries WHERE id IN \
+         (SELECT id FROM deliveries WHERE status <> 'pending' AND updated_at < $1 LIMIT $2)",
+        cutoff,
+        batch,
+    )
+    .await?;
+    let events = drain(
+        conn,
+        "DELETE FROM events WHERE id IN \
+         (SELECT e.id FROM events e WHERE e.created_at < $1 \
+            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT $2)",
+        cutoff,
+        batch,
+    )
+    .await?;
+    let stats_rows = drain(
+        conn,
+        "DELETE FROM stats_minute WHERE (tenant_id, webhook_id, minute) IN \
+         (SELECT tenant_id, webhook_id, minute FROM stats_minute WHERE minute < $1 LIMIT $2)",
+        stats_cutoff,
+        batch,
+    )
+    .await?;
+    Ok(Purged { logs, deliveries, events, stats_rows })
+}
+
+/// Runs a batched delete until a batch comes back short.
+async fn drain(
+    conn: &mut AsyncPgConnection,
+    sql: &str,
+    cutoff: DateTime<Utc>,
+    batch: i64,
+) -> diesel::QueryResult<usize> {
+    let mut total = 0;
+    loop {
+        let n = diesel::sql_query(sql).bind::<Timestamptz, _>(cutoff).bind::<BigInt, _>(batch).execute(conn).await?;
+        total += n;
+        if i64::try_from(n).unwrap_or(i64::MAX) < batch {
+            return Ok(total);
+        }
+    }
+}
