@@ -12,8 +12,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api-keys").route(web::post().to(create)).route(web::get().to(list)))
-        .service(resource("/api-keys/{id}").route(web::delete().to(revoke)));
+    cfg.service(resource("/api/v1/api-keys").route(web::post().to(create)).route(web::get().to(list)))
+        .service(resource("/api/v1/api-keys/{id}").route(web::delete().to(revoke)));
 }
 
 #[derive(Deserialize)]

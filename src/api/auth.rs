@@ -11,8 +11,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/auth/register").route(web::post().to(register)))
-        .service(resource("/auth/login").route(web::post().to(login)));
+    cfg.service(resource("/api/v1/auth/register").route(web::post().to(register)))
+        .service(resource("/api/v1/auth/login").route(web::post().to(login)));
 }
 
 #[derive(Deserialize)]

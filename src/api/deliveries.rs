@@ -13,9 +13,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/deliveries").route(web::get().to(list)))
-        .service(resource("/deliveries/{id}").route(web::get().to(get)))
-        .service(resource("/deliveries/{id}/retry").route(web::post().to(retry)));
+    cfg.service(resource("/api/v1/deliveries").route(web::get().to(list)))
+        .service(resource("/api/v1/deliveries/{id}").route(web::get().to(get)))
+        .service(resource("/api/v1/deliveries/{id}/retry").route(web::post().to(retry)));
 }
 
 #[derive(Serialize)]

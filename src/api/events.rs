@@ -18,9 +18,9 @@ use crate::startup::AppState;
 pub const DEFAULT_TEST_EVENT_TYPE: &str = "webhook.test";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/events").route(web::post().to(publish)).route(web::get().to(list)))
-        .service(resource("/events/{id}").route(web::get().to(get)))
-        .service(resource("/webhooks/{id}/test").route(web::post().to(send_test)));
+    cfg.service(resource("/api/v1/events").route(web::post().to(publish)).route(web::get().to(list)))
+        .service(resource("/api/v1/events/{id}").route(web::get().to(get)))
+        .service(resource("/api/v1/webhooks/{id}/test").route(web::post().to(send_test)));
 }
 
 /// The body every subscriber receives, serialised once and stored, so that the bytes are

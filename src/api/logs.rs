@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/webhooks/{id}/logs").route(web::get().to(list)));
+    cfg.service(resource("/api/v1/webhooks/{id}/logs").route(web::get().to(list)));
 }
 
 async fn list(

@@ -11,9 +11,10 @@ pub mod stats;
 pub mod stream;
 pub mod webhooks;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Mutex;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,19 +29,16 @@ use crate::error::{ApiError, FieldError};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1")
-            .configure(auth::routes)
-            .configure(api_keys::routes)
-            .configure(webhooks::routes)
-            .configure(events::routes)
-            .configure(deliveries::routes)
-            .configure(logs::routes)
-            .configure(stats::routes)
-            .configure(stream::routes),
-    )
-    .configure(configure_operations)
-    .configure(openapi::routes);
+    cfg.configure(auth::routes)
+        .configure(api_keys::routes)
+        .configure(webhooks::routes)
+        .configure(events::routes)
+        .configure(deliveries::routes)
+        .configure(logs::routes)
+        .configure(stats::routes)
+        .configure(stream::routes)
+        .configure(configure_operations)
+        .configure(openapi::routes);
 }
 
 /// The routes every process serves, dispatcher-only ones included: health, readiness and
@@ -49,9 +47,22 @@ pub fn configure_operations(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::routes);
 }
 
-/// A resource that answers 405 (problem+json) to a method it does not route.
+/// Every path registered through [`resource`], so that a test can hold the OpenAPI
+/// description to exactly the routes the server has.
+static REGISTERED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// A resource that answers 405 (problem+json) to a method it does not route. Every route
+/// of the service is made with it.
 pub fn resource(path: &str) -> actix_web::Resource {
+    if let Ok(mut registered) = REGISTERED.lock() {
+        registered.insert(path.to_owned());
+    }
     web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+/// The paths registered so far (by any server started in this process).
+pub fn registered_paths() -> Vec<String> {
+    REGISTERED.lock().map(|r| r.iter().cloned().collect()).unwrap_or_default()
 }
 
 async fn method_not_allowed() -> Result<actix_web::HttpResponse, ApiError> {

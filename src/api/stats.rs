@@ -19,8 +19,8 @@ pub const MAX_WINDOW_DAYS: i64 = 90;
 const MINUTE_SERIES_UP_TO_HOURS: i64 = 2;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/webhooks/{id}/stats").route(web::get().to(webhook_stats)))
-        .service(resource("/stats").route(web::get().to(tenant_stats)));
+    cfg.service(resource("/api/v1/webhooks/{id}/stats").route(web::get().to(webhook_stats)))
+        .service(resource("/api/v1/stats").route(web::get().to(tenant_stats)));
 }
 
 #[derive(Debug, Serialize, PartialEq)]

@@ -18,7 +18,7 @@ const POLL: Duration = Duration::from_secs(1);
 const PAGE: i64 = 200;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/stream").route(web::get().to(stream)));
+    cfg.service(resource("/api/v1/stream").route(web::get().to(stream)));
 }
 
 /// `event: attempt`, `id:` the log row's id, `data:` the log row. `Last-Event-ID` resumes

@@ -22,15 +22,15 @@ pub const DEFAULT_RATE_LIMIT_PER_MINUTE: i32 = 100;
 pub const DEFAULT_MAX_CONCURRENCY: i32 = 10;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/webhooks").route(web::post().to(create)).route(web::get().to(list)))
+    cfg.service(resource("/api/v1/webhooks").route(web::post().to(create)).route(web::get().to(list)))
         .service(
-            resource("/webhooks/{id}")
+            resource("/api/v1/webhooks/{id}")
                 .route(web::get().to(get))
                 .route(web::patch().to(patch))
                 .route(web::delete().to(delete)),
         )
-        .service(resource("/webhooks/{id}/secret").route(web::get().to(secret)))
-        .service(resource("/webhooks/{id}/rotate-secret").route(web::post().to(rotate_secret)));
+        .service(resource("/api/v1/webhooks/{id}/secret").route(web::get().to(secret)))
+        .service(resource("/api/v1/webhooks/{id}/rotate-secret").route(web::post().to(rotate_secret)));
 }
 
 /// A webhook as the API shows it (never with its secret).

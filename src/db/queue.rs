@@ -269,16 +269,7 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
             .await?
                 == 1;
             let l = &o.log;
-            let answered_in = l.response_status.map(|_| i64::from(l.duration_ms));
-            stats.attempt(
-                l.tenant_id,
-                l.webhook_id,
-                l.created_at,
-                l.attempt,
-                l.success,
-                answered_in,
-                l.error_kind.as_deref(),
-            );
+            stats.attempt(l);
             if applied {
                 stats.delivery(
                     l.tenant_id,

@@ -9,6 +9,7 @@ use diesel::sql_types::{Array, BigInt, Int4, Text, Timestamptz, Uuid as SqlUuid}
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::logs::AttemptLog;
 use super::schema::stats_minute;
 use super::TenantId;
 use crate::domain::latency::{bucket, bucket_count, ERROR_KINDS};
@@ -48,18 +49,11 @@ impl Increments {
         }
     }
 
-    /// One attempt that started at `at`.
-    pub fn attempt(
-        &mut self,
-        tenant: Uuid,
-        webhook: Uuid,
-        at: DateTime<Utc>,
-        attempt: i32,
-        success: bool,
-        answered_in_ms: Option<i64>,
-        error_kind: Option<&str>,
-    ) {
-        self.update(tenant, webhook, at, |row| {
+    /// One recorded attempt. Response times count only attempts that got an HTTP answer.
+    pub fn attempt(&mut self, log: &AttemptLog) {
+        let answered_in_ms = log.response_status.map(|_| i64::from(log.duration_ms));
+        let (success, attempt, error_kind) = (log.success, log.attempt, log.error_kind.as_deref());
+        self.update(log.tenant_id, log.webhook_id, log.created_at, |row| {
             row.attempts += 1;
             row.attempt_successes += i32::from(success);
             row.retries += i32::from(attempt > 1);

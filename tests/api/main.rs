@@ -6,5 +6,6 @@ mod auth;
 mod deliveries;
 mod delivery;
 mod helpers;
+mod observability;
 mod processes;
 mod webhooks;
