@@ -15,7 +15,7 @@ use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
 use crate::auth::jwt::JwtKeys;
 use crate::cli::Role;
 use crate::config::Config;
-use crate::db::queue::ATTEMPTS_CHANNEL;
+use crate::db::queue::{Wakeup, ATTEMPTS_CHANNEL};
 use crate::db::{self, PgPool};
 use crate::dispatch::{self, listener};
 use crate::error::ApiError;
@@ -29,6 +29,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Ticks whenever attempts are recorded (by any dispatcher): wakes the live streams.
     pub attempts: watch::Receiver<u64>,
+    /// Tells the dispatchers that new work was committed.
+    pub wakeup: Wakeup,
 }
 
 /// A started service: the HTTP server listening on `addr` (the API, or for a
@@ -73,11 +75,12 @@ impl Service {
         let listener = TcpListener::bind(config.bind).with_context(|| format!("binding {}", config.bind))?;
         let addr = listener.local_addr()?;
         let state = web::Data::new(AppState {
-            pool,
+            pool: pool.clone(),
             jwt: JwtKeys::new(config.jwt_secret.expose_secret().as_bytes(), config.token_ttl),
             config: config.clone(),
             metrics,
             attempts,
+            wakeup: Wakeup::spawn(pool.clone(), shutdown.clone()),
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -172,6 +172,9 @@ async fn publish(
     let first = match published {
         Ok(Published::Created(e)) => {
             state.metrics.published(e.deliveries);
+            if e.deliveries > 0 {
+                state.wakeup.soon();
+            }
             return Ok(HttpResponse::Accepted().json(Accepted::from(&e)));
         }
         Ok(Published::Replayed(first)) => first,
@@ -220,7 +223,11 @@ async fn send_test(
     let data = input.payload.unwrap_or_else(|| serde_json::json!({"message": "This is a test event from hookrelay"}));
     let event = new_event(caller.tenant, &event_type, data, None, None, true)?;
     match db::events::publish(&mut conn, NewEvent { event, target: Target::Webhook(webhook_id) }).await? {
-        Published::Created(e) | Published::Replayed(e) => Ok(HttpResponse::Accepted().json(Accepted::from(&e))),
+        Published::Created(e) | Published::Replayed(e) => {
+            state.metrics.published(e.deliveries);
+            state.wakeup.soon();
+            Ok(HttpResponse::Accepted().json(Accepted::from(&e)))
+        }
     }
 }
 

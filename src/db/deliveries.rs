@@ -5,10 +5,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::events::Event;
 use super::schema::deliveries;
 use super::stats::Increments;
-use super::{new_id, TenantId};
+use super::TenantId;
 
 pub const PENDING: &str = "pending";
 pub const SUCCEEDED: &str = "succeeded";
@@ -29,39 +28,6 @@ pub struct Delivery {
     pub test: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = deliveries)]
-pub struct NewDelivery {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub event_id: Uuid,
-    pub webhook_id: Uuid,
-    pub event_type: String,
-    pub status: &'static str,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub test: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl NewDelivery {
-    /// A delivery due at once.
-    pub fn pending(event: &Event, webhook_id: Uuid) -> NewDelivery {
-        NewDelivery {
-            id: new_id(),
-            tenant_id: event.tenant_id,
-            event_id: event.id,
-            webhook_id,
-            event_type: event.event_type.clone(),
-            status: PENDING,
-            next_attempt_at: Some(event.created_at),
-            test: event.test,
-            created_at: event.created_at,
-            updated_at: event.created_at,
-        }
-    }
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<Delivery> {

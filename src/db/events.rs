@@ -5,8 +5,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::deliveries::NewDelivery;
-use super::schema::{deliveries, events, webhooks};
+use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+
+use super::schema::events;
 use super::TenantId;
 
 /// How long an idempotency key answers with the first publish.
@@ -61,57 +62,71 @@ pub async fn find_by_idempotency_key(
         .optional()
 }
 
-/// Stores the event and all its deliveries in one transaction and wakes the dispatchers
-/// when it commits. A unique violation on the idempotency key (a concurrent publish with
-/// the same key) surfaces as a database error for the caller to resolve by re-reading.
+/// Stores the event and all its deliveries atomically. Without an idempotency key that
+/// is one statement (one round trip, no explicit transaction); with one, a transaction
+/// first answers a repeat with the first event. A unique violation on the key (a
+/// concurrent publish with the same key) surfaces as a database error for the caller to
+/// resolve by re-reading. The caller wakes the dispatchers (see `queue::Wakeup`).
 pub async fn publish(conn: &mut AsyncPgConnection, new: NewEvent) -> QueryResult<Published> {
     let NewEvent { mut event, target } = new;
+    let Some(key) = event.idempotency_key.clone() else {
+        event.deliveries = insert_with_deliveries(conn, &event, &target).await?;
+        return Ok(Published::Created(event));
+    };
     conn.transaction(async move |conn| {
         let tenant = TenantId(event.tenant_id);
-        if let Some(key) = &event.idempotency_key {
-            if let Some(first) = find_by_idempotency_key(conn, tenant, key).await? {
-                return Ok(Published::Replayed(first));
-            }
-            // an expired use of the key frees it
-            diesel::update(events::table)
-                .filter(events::tenant_id.eq(tenant.0))
-                .filter(events::idempotency_key.eq(key))
-                .set(events::idempotency_key.eq(None::<String>))
-                .execute(conn)
-                .await?;
+        if let Some(first) = find_by_idempotency_key(conn, tenant, &key).await? {
+            return Ok(Published::Replayed(first));
         }
-        let webhook_ids: Vec<Uuid> = match &target {
-            Target::Fanout { filters } => {
-                let mut query = webhooks::table
-                    .filter(webhooks::tenant_id.eq(tenant.0))
-                    .filter(webhooks::active.eq(true))
-                    .filter(webhooks::events.overlaps_with(filters))
-                    .select(webhooks::id)
-                    .into_boxed();
-                query = match &event.consumer_id {
-                    Some(consumer) => {
-                        query.filter(webhooks::consumer_id.is_null().or(webhooks::consumer_id.eq(consumer.clone())))
-                    }
-                    None => query.filter(webhooks::consumer_id.is_null()),
-                };
-                query.load(conn).await?
-            }
-            Target::Webhook(id) => vec![*id],
-        };
-        event.deliveries = i32::try_from(webhook_ids.len()).unwrap_or(i32::MAX);
-        diesel::insert_into(events::table).values(&event).execute(conn).await?;
-        if !webhook_ids.is_empty() {
-            let rows: Vec<NewDelivery> =
-                webhook_ids.into_iter().map(|webhook_id| NewDelivery::pending(&event, webhook_id)).collect();
-            // PostgreSQL takes at most 65,535 bind parameters per statement
-            for chunk in rows.chunks(4_000) {
-                diesel::insert_into(deliveries::table).values(chunk).execute(conn).await?;
-            }
-            super::queue::wake(conn).await?;
-        }
+        // an expired use of the key frees it
+        diesel::update(events::table)
+            .filter(events::tenant_id.eq(tenant.0))
+            .filter(events::idempotency_key.eq(&key))
+            .set(events::idempotency_key.eq(None::<String>))
+            .execute(conn)
+            .await?;
+        event.deliveries = insert_with_deliveries(conn, &event, &target).await?;
         Ok(Published::Created(event))
     })
     .await
+}
+
+#[derive(QueryableByName)]
+struct Inserted {
+    #[diesel(sql_type = Int4)]
+    deliveries: i32,
+}
+
+/// One statement: the event, and a pending delivery for every target webhook (found with
+/// the GIN index on `events`), due at once. Returns the number of deliveries.
+async fn insert_with_deliveries(conn: &mut AsyncPgConnection, e: &Event, target: &Target) -> QueryResult<i32> {
+    let targets = match target {
+        // an event without consumerId reaches only webhooks without one ($4 is then NULL)
+        Target::Fanout { .. } => "active AND events && $9::text[] AND (consumer_id IS NULL OR consumer_id = $4)",
+        Target::Webhook(_) => "id = $9::uuid",
+    };
+    let sql = format!(
+        "WITH w AS (SELECT id FROM webhooks WHERE tenant_id = $1 AND {targets}), \
+         e AS (INSERT INTO events (id, tenant_id, event_type, consumer_id, body, idempotency_key, test, deliveries, created_at) \
+               VALUES ($2, $1, $3, $4, $5, $6, $7, (SELECT count(*) FROM w), $8) RETURNING deliveries), \
+         d AS (INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, next_attempt_at, test, created_at, updated_at) \
+               SELECT hookrelay_uuid_v7(), $1, $2, w.id, $3, 'pending', $8, $7, $8, $8 FROM w) \
+         SELECT deliveries FROM e"
+    );
+    let query = diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(e.tenant_id)
+        .bind::<SqlUuid, _>(e.id)
+        .bind::<Text, _>(&e.event_type)
+        .bind::<Nullable<Text>, _>(&e.consumer_id)
+        .bind::<Text, _>(&e.body)
+        .bind::<Nullable<Text>, _>(&e.idempotency_key)
+        .bind::<Bool, _>(e.test)
+        .bind::<Timestamptz, _>(e.created_at);
+    let inserted: Inserted = match target {
+        Target::Fanout { filters } => query.bind::<Array<Text>, _>(filters).get_result(conn).await?,
+        Target::Webhook(id) => query.bind::<SqlUuid, _>(id).get_result(conn).await?,
+    };
+    Ok(inserted.deliveries)
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<Event> {

@@ -245,32 +245,46 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
             .values(live.iter().map(|o| o.log.clone()).collect::<Vec<_>>())
             .execute(conn)
             .await?;
-        let mut stats = Increments::default();
+        let mut columns: (Vec<Uuid>, Vec<Uuid>, Vec<&str>, Vec<i32>, Vec<i32>) = Default::default();
+        let mut times: (Vec<Option<DateTime<Utc>>>, Vec<DateTime<Utc>>) = Default::default();
         for o in &live {
             let (status, next_at) = match o.next {
                 Next::Succeeded => (SUCCEEDED, None),
                 Next::RetryAt(at) => (PENDING, Some(at)),
                 Next::Failed => (FAILED, None),
             };
-            let applied = diesel::sql_query(
-                "UPDATE deliveries SET status = $3, attempt_count = $4, series_attempts = $5, \
-                   next_attempt_at = $6, last_attempt_at = $7, locked_until = NULL, lease_id = NULL, \
-                   updated_at = now() \
-                 WHERE id = $1 AND lease_id = $2",
-            )
-            .bind::<SqlUuid, _>(o.delivery_id)
-            .bind::<SqlUuid, _>(o.lease_id)
-            .bind::<Text, _>(status)
-            .bind::<Int4, _>(o.log.attempt)
-            .bind::<Int4, _>(o.series_attempts)
-            .bind::<Nullable<Timestamptz>, _>(next_at)
-            .bind::<Timestamptz, _>(o.log.created_at)
-            .execute(conn)
-            .await?
-                == 1;
+            columns.0.push(o.delivery_id);
+            columns.1.push(o.lease_id);
+            columns.2.push(status);
+            columns.3.push(o.log.attempt);
+            columns.4.push(o.series_attempts);
+            times.0.push(next_at);
+            times.1.push(o.log.created_at);
+        }
+        // only deliveries still under the lease of the attempt change
+        let applied: Vec<IdRow> = diesel::sql_query(
+            "UPDATE deliveries d SET status = u.status, attempt_count = u.attempt, series_attempts = u.series, \
+               next_attempt_at = u.next_at, last_attempt_at = u.last_at, locked_until = NULL, lease_id = NULL, \
+               updated_at = now() \
+             FROM unnest($1, $2, $3, $4, $5, $6, $7) AS u(id, lease, status, attempt, series, next_at, last_at) \
+             WHERE d.id = u.id AND d.lease_id = u.lease \
+             RETURNING d.id",
+        )
+        .bind::<Array<SqlUuid>, _>(columns.0)
+        .bind::<Array<SqlUuid>, _>(columns.1)
+        .bind::<Array<Text>, _>(columns.2)
+        .bind::<Array<Int4>, _>(columns.3)
+        .bind::<Array<Int4>, _>(columns.4)
+        .bind::<Array<Nullable<Timestamptz>>, _>(times.0)
+        .bind::<Array<Timestamptz>, _>(times.1)
+        .load(conn)
+        .await?;
+        let applied: std::collections::HashSet<Uuid> = applied.into_iter().map(|r| r.id).collect();
+        let mut stats = Increments::default();
+        for o in &live {
             let l = &o.log;
             stats.attempt(l);
-            if applied {
+            if applied.contains(&o.delivery_id) {
                 stats.delivery(
                     l.tenant_id,
                     l.webhook_id,
@@ -334,4 +348,41 @@ pub async fn gauges(conn: &mut AsyncPgConnection) -> QueryResult<(i64, f64)> {
     .get_result(conn)
     .await?;
     Ok((g.pending, g.oldest_due_age))
+}
+
+/// Coalesces wake-ups after publishes: every publish calls [`Wakeup::soon`], and one
+/// background task sends a NOTIFY for each burst. Keeping NOTIFY out of the publish
+/// statement keeps commits from queueing on PostgreSQL's notification lock; should the
+/// process die between a commit and its NOTIFY, the dispatchers' fallback poll finds the
+/// work.
+#[derive(Clone)]
+pub struct Wakeup {
+    signal: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl Wakeup {
+    pub fn spawn(pool: super::PgPool, shutdown: tokio_util::sync::CancellationToken) -> Wakeup {
+        let signal = std::sync::Arc::new(tokio::sync::Notify::new());
+        let wakeup = Wakeup { signal: signal.clone() };
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = signal.notified() => {}
+                    _ = shutdown.cancelled() => return,
+                }
+                let sent = match pool.get().await {
+                    Ok(mut conn) => wake(&mut conn).await.map_err(anyhow::Error::from),
+                    Err(err) => Err(anyhow::anyhow!("database pool: {err}")),
+                };
+                if let Err(err) = sent {
+                    tracing::warn!(error = format!("{err:#}"), "could not notify dispatchers; they will poll");
+                }
+            }
+        });
+        wakeup
+    }
+
+    pub fn soon(&self) {
+        self.signal.notify_one();
+    }
 }

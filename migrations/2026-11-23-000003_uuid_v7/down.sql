@@ -1,0 +1,1 @@
+DROP FUNCTION hookrelay_uuid_v7();

@@ -1,0 +1,609 @@
+//! The scenarios of issue 5 and the result table.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::harness::{fresh_database, postgres_cpu_ticks, quantile, sql, total_cpu_ticks, Api, Hookrelay, RssSampler};
+use crate::receiver::{Answer, Faults, Receiver};
+use crate::Args;
+
+#[derive(Debug, Default, Serialize, Clone)]
+pub struct Row {
+    pub scenario: String,
+    pub events: u64,
+    pub expected_deliveries: u64,
+    pub delivered: u64,
+    pub duplicates: u64,
+    pub bad_signatures: u64,
+    pub seconds: f64,
+    pub deliveries_per_s: f64,
+    pub publish_per_s: f64,
+    pub publish_p50_ms: f64,
+    pub publish_p99_ms: f64,
+    pub e2e_p50_ms: f64,
+    pub e2e_p95_ms: f64,
+    pub e2e_p99_ms: f64,
+    pub peak_rss_mib: f64,
+    pub postgres_cpu_share: f64,
+    pub notes: String,
+}
+
+enum Load {
+    /// `clients` publishers, each sending its next event when the previous one is answered.
+    Closed { clients: usize },
+    /// A fixed rate, whatever the answers.
+    Open { per_second: u64 },
+}
+
+struct Setup {
+    name: &'static str,
+    webhooks: usize,
+    events: u64,
+    load: Load,
+    faults: Faults,
+    env: Vec<(&'static str, String)>,
+    retry_schedule: serde_json::Value,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let all = ["throughput", "fanout", "latency", "faults", "backlog", "scale"];
+    let wanted: Vec<&str> = if args.scenarios.iter().any(|s| s == "all") {
+        all.to_vec()
+    } else {
+        args.scenarios.iter().map(String::as_str).collect()
+    };
+    let mut rows = Vec::new();
+    for name in wanted {
+        let scaled = |n: f64| ((n * args.scale).round() as u64).max(10);
+        eprintln!("== scenario {name}");
+        let row = match name {
+            "throughput" => {
+                deliver(
+                    &args,
+                    Setup {
+                        name: "1 throughput",
+                        webhooks: 1,
+                        events: scaled(50_000.0),
+                        load: Load::Closed { clients: 32 },
+                        faults: Faults::default(),
+                        env: vec![],
+                        retry_schedule: serde_json::Value::Null,
+                    },
+                )
+                .await?
+            }
+            "fanout" => {
+                deliver(
+                    &args,
+                    Setup {
+                        name: "2 fan-out x10",
+                        webhooks: 10,
+                        events: scaled(10_000.0),
+                        load: Load::Closed { clients: 32 },
+                        faults: Faults::default(),
+                        env: vec![],
+                        retry_schedule: serde_json::Value::Null,
+                    },
+                )
+                .await?
+            }
+            "latency" => {
+                let seconds = (60.0 * args.scale).clamp(5.0, 60.0);
+                deliver(
+                    &args,
+                    Setup {
+                        name: "3 steady 200/s",
+                        webhooks: 1,
+                        events: (200.0 * seconds) as u64,
+                        load: Load::Open { per_second: 200 },
+                        faults: Faults::default(),
+                        env: vec![],
+                        retry_schedule: serde_json::Value::Null,
+                    },
+                )
+                .await?
+            }
+            "faults" => {
+                deliver(
+                    &args,
+                    Setup {
+                        name: "4 faults 20%/5%",
+                        webhooks: 1,
+                        events: scaled(5_000.0),
+                        load: Load::Closed { clients: 8 },
+                        faults: Faults { error_rate: 0.20, timeout_rate: 0.05, hang: Duration::from_millis(1500) },
+                        env: vec![("HOOKRELAY_ATTEMPT_TIMEOUT", "1s".into()), ("HOOKRELAY_LEASE", "10s".into())],
+                        retry_schedule: json!([1, 2, 3, 3, 3, 3, 3, 3]),
+                    },
+                )
+                .await?
+            }
+            "backlog" => backlog(&args, scaled(100_000.0)).await?,
+            "scale" => scale(&args, scaled(2_000.0), scaled(5_000_000.0)).await?,
+            other => anyhow::bail!("unknown scenario {other:?}; use {}", all.join(", ")),
+        };
+        print_row(&row);
+        rows.push(row);
+    }
+    print_table(&rows);
+    if let Some(dir) = std::path::Path::new(&args.out).parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let machine =
+        format!("{} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), cpu_model());
+    std::fs::write(
+        &args.out,
+        serde_json::to_string_pretty(&json!({"machine": machine, "scale": args.scale, "results": rows}))?,
+    )?;
+    eprintln!("results written to {}", args.out);
+    Ok(())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn ms(d: &[f64], q: f64) -> f64 {
+    (quantile(d, q) * 1000.0).round() / 1000.0
+}
+
+/// Publishes with `load` until `events` are accepted; returns sorted latencies (ms) and
+/// the time publishing took.
+async fn publish_all(api: &Api, event: &str, events: u64, load: &Load) -> (Vec<f64>, Duration) {
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    match load {
+        Load::Closed { clients } => {
+            for _ in 0..*clients {
+                let (api, next, event) = (api.clone(), next.clone(), event.to_owned());
+                tasks.spawn(async move {
+                    let mut lat = Vec::new();
+                    loop {
+                        let seq = next.fetch_add(1, Ordering::Relaxed);
+                        if seq >= events {
+                            return lat;
+                        }
+                        match api.publish(&event, seq).await {
+                            Ok(d) => lat.push(d.as_secs_f64() * 1000.0),
+                            Err(e) => eprintln!("publish failed: {e:#}"),
+                        }
+                    }
+                });
+            }
+        }
+        Load::Open { per_second } => {
+            let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / per_second));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            for seq in 0..events {
+                tick.tick().await;
+                let (api, event) = (api.clone(), event.to_owned());
+                tasks.spawn(async move {
+                    match api.publish(&event, seq).await {
+                        Ok(d) => vec![d.as_secs_f64() * 1000.0],
+                        Err(e) => {
+                            eprintln!("publish failed: {e:#}");
+                            vec![]
+                        }
+                    }
+                });
+            }
+        }
+    }
+    let mut all = Vec::new();
+    while let Some(Ok(lat)) = tasks.join_next().await {
+        all.extend(lat);
+    }
+    let took = started.elapsed();
+    all.sort_by(f64::total_cmp);
+    (all, took)
+}
+
+async fn wait_delivered(receiver: &Receiver, expected: u64, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while receiver.unique.load(Ordering::Relaxed) < expected {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
+async fn start_service(
+    args: &Args,
+    name: &str,
+    env: &[(&str, String)],
+) -> anyhow::Result<(String, Hookrelay, Vec<Hookrelay>)> {
+    let db = fresh_database(&args.database_url, &format!("hookrelay_bench_{name}")).await?;
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let main = Hookrelay::start(&args.hookrelay, &db, "all", &env)?;
+    main.wait_ready().await?;
+    let mut extra = Vec::new();
+    for _ in 0..args.extra_dispatchers {
+        let d = Hookrelay::start(&args.hookrelay, &db, "dispatcher", &env)?;
+        d.wait_ready().await?;
+        extra.push(d);
+    }
+    Ok((db, main, extra))
+}
+
+async fn deliver(args: &Args, s: Setup) -> anyhow::Result<Row> {
+    let slug: String = s.name.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+    let (_db, hookrelay, extra) = start_service(args, &slug, &s.env).await?;
+    let api = Api::sign_up(&hookrelay.base).await?;
+    let receiver = Receiver::start()?;
+    if let Ok(mut f) = receiver.faults.lock() {
+        *f = s.faults;
+    }
+    for i in 0..s.webhooks {
+        let w = api
+            .webhook(json!({"name": format!("bench {i}"), "url": receiver.url(i), "events": ["bench.*"],
+                "rateLimitPerMinute": null, "maxConcurrency": 100, "retrySchedule": s.retry_schedule}))
+            .await?;
+        if let Ok(mut secrets) = receiver.secrets.lock() {
+            secrets.insert(i, w["secret"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    let expected = s.events * s.webhooks as u64;
+    let (pg0, cpu0) = (postgres_cpu_ticks(), total_cpu_ticks());
+    let started = Instant::now();
+    let (publish, publish_took) = publish_all(&api, "bench.event", s.events, &s.load).await;
+    let limit = Duration::from_secs(120 + expected / 200);
+    let complete = wait_delivered(&receiver, expected, limit).await;
+    let seconds = started.elapsed().as_secs_f64();
+    // let stragglers (duplicates, late retries) arrive before counting
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (pg1, cpu1) = (postgres_cpu_ticks(), total_cpu_ticks());
+    let peak = hookrelay.peak_rss_mib() + extra.iter().map(Hookrelay::peak_rss_mib).sum::<f64>();
+    let tally =
+        receiver.tally.lock().map(|t| (t.latencies_us.clone(), t.bad_signatures, summarize_attempts(&t.seen, &s)));
+    let (mut e2e, bad_signatures, (duplicates, notes)) = tally.unwrap_or_default();
+    e2e.sort_unstable();
+    let e2e: Vec<f64> = e2e.iter().map(|us| *us as f64 / 1000.0).collect();
+    hookrelay.stop();
+    for d in extra {
+        d.stop();
+    }
+    let delivered = receiver.unique.load(Ordering::Relaxed);
+    let mut notes = notes;
+    if !complete {
+        notes.push_str(&format!(" INCOMPLETE: {delivered} of {expected} delivered in {limit:?}"));
+    }
+    Ok(Row {
+        scenario: s.name.into(),
+        events: s.events,
+        expected_deliveries: expected,
+        delivered,
+        duplicates,
+        bad_signatures,
+        seconds,
+        deliveries_per_s: delivered as f64 / seconds,
+        publish_per_s: publish.len() as f64 / publish_took.as_secs_f64(),
+        publish_p50_ms: ms(&publish, 0.50),
+        publish_p99_ms: ms(&publish, 0.99),
+        e2e_p50_ms: ms(&e2e, 0.50),
+        e2e_p95_ms: ms(&e2e, 0.95),
+        e2e_p99_ms: ms(&e2e, 0.99),
+        peak_rss_mib: peak,
+        postgres_cpu_share: share(pg1 - pg0, cpu1 - cpu0),
+        notes: notes.trim().to_owned(),
+    })
+}
+
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 / whole as f64 * 1000.0).round() / 1000.0
+    }
+}
+
+/// Duplicates (successful answers beyond the first per event and webhook) and, for
+/// failing scenarios, how far each retry was from its schedule.
+fn summarize_attempts(
+    seen: &std::collections::HashMap<(String, usize), Vec<(Instant, Answer)>>,
+    s: &Setup,
+) -> (u64, String) {
+    let mut duplicates = 0u64;
+    let mut deviations = Vec::new();
+    let schedule: Vec<f64> = s
+        .retry_schedule
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
+        .unwrap_or_else(|| vec![4.0, 8.0, 10.0]);
+    let timeout = s
+        .env
+        .iter()
+        .find(|(k, _)| *k == "HOOKRELAY_ATTEMPT_TIMEOUT")
+        .and_then(|(_, v)| hookrelay::config::parse_duration("", v).ok());
+    let mut retries = 0;
+    for attempts in seen.values() {
+        let oks = attempts.iter().filter(|(_, a)| *a == Answer::Ok).count() as u64;
+        duplicates += oks.saturating_sub(1);
+        let mut sorted = attempts.clone();
+        sorted.sort_by_key(|(t, _)| *t);
+        for (k, pair) in sorted.windows(2).enumerate() {
+            let (prev_at, prev) = pair[0];
+            // the attempt ended when the receiver answered, or at the timeout for a hang
+            let ended = match (prev, timeout) {
+                (Answer::Hang, Some(t)) => prev_at + t,
+                _ => prev_at,
+            };
+            let Some(delay) = schedule.get(k) else { continue };
+            let dev = pair[1].0.duration_since(ended).as_secs_f64() - delay;
+            deviations.push(dev.abs());
+            retries += 1;
+        }
+    }
+    if deviations.is_empty() {
+        return (duplicates, String::new());
+    }
+    deviations.sort_by(f64::total_cmp);
+    let note = format!(
+        "{retries} retries; deviation from schedule p50 {:.3}s p99 {:.3}s max {:.3}s",
+        quantile(&deviations, 0.5),
+        quantile(&deviations, 0.99),
+        deviations.last().copied().unwrap_or(0.0)
+    );
+    (duplicates, note)
+}
+
+/// Scenario 5: a backlog built while no dispatcher runs, then drained.
+async fn backlog(args: &Args, events: u64) -> anyhow::Result<Row> {
+    let db = fresh_database(&args.database_url, "hookrelay_bench_backlog").await?;
+    let api_process = Hookrelay::start(&args.hookrelay, &db, "api", &[])?;
+    api_process.wait_ready().await?;
+    let api = Api::sign_up(&api_process.base).await?;
+    let receiver = Receiver::start()?;
+    let fanout = 10;
+    for i in 0..fanout {
+        let w = api
+            .webhook(json!({"name": format!("backlog {i}"), "url": receiver.url(i), "events": ["bench.*"],
+                "rateLimitPerMinute": null, "maxConcurrency": 100}))
+            .await?;
+        if let Ok(mut secrets) = receiver.secrets.lock() {
+            secrets.insert(i, w["secret"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    let sampler = RssSampler::start(vec![api_process.child.id()]);
+    let (publish, publish_took) = publish_all(&api, "bench.event", events, &Load::Closed { clients: 32 }).await;
+    let expected = events * fanout as u64;
+    let pending: i64 =
+        sql(&db).await?.query_one("SELECT count(*) FROM deliveries WHERE status = 'pending'", &[]).await?.get(0);
+    eprintln!("backlog of {pending} pending deliveries built in {publish_took:?}; starting the dispatcher");
+    let (pg0, cpu0) = (postgres_cpu_ticks(), total_cpu_ticks());
+    let started = Instant::now();
+    let dispatcher = Hookrelay::start(&args.hookrelay, &db, "dispatcher", &[])?;
+    let drain_sampler = RssSampler::start(vec![dispatcher.child.id()]);
+    dispatcher.wait_ready().await?;
+    let complete = wait_delivered(&receiver, expected, Duration::from_secs(120 + expected / 200)).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let (pg1, cpu1) = (postgres_cpu_ticks(), total_cpu_ticks());
+    let api_peak = sampler.finish();
+    let dispatcher_peak = drain_sampler.finish().max(dispatcher.peak_rss_mib());
+    let delivered = receiver.unique.load(Ordering::Relaxed);
+    let duplicates = receiver
+        .tally
+        .lock()
+        .map(|t| {
+            summarize_attempts(
+                &t.seen,
+                &Setup {
+                    name: "",
+                    webhooks: 0,
+                    events: 0,
+                    load: Load::Closed { clients: 0 },
+                    faults: Faults::default(),
+                    env: vec![],
+                    retry_schedule: json!([]),
+                },
+            )
+            .0
+        })
+        .unwrap_or(0);
+    dispatcher.stop();
+    api_process.stop();
+    Ok(Row {
+        scenario: "5 backlog drain".into(),
+        events,
+        expected_deliveries: expected,
+        delivered,
+        duplicates,
+        seconds,
+        deliveries_per_s: delivered as f64 / seconds,
+        publish_per_s: publish.len() as f64 / publish_took.as_secs_f64(),
+        publish_p50_ms: ms(&publish, 0.5),
+        publish_p99_ms: ms(&publish, 0.99),
+        peak_rss_mib: dispatcher_peak.max(api_peak),
+        postgres_cpu_share: share(pg1 - pg0, cpu1 - cpu0),
+        notes: format!(
+            "{pending} pending at start; peak RSS api {api_peak:.0} MiB, dispatcher {dispatcher_peak:.0} MiB{}",
+            if complete { "" } else { "; INCOMPLETE" }
+        ),
+        ..Row::default()
+    })
+}
+
+/// Scenario 6: publishing with 10,000 webhooks in one tenant (one matches), and the stats
+/// endpoints over `log_rows` seeded attempt logs of the last 24 h.
+async fn scale(args: &Args, events: u64, log_rows: u64) -> anyhow::Result<Row> {
+    let (db, hookrelay, _extra) = start_service(args, "scale", &[]).await?;
+    let api = Api::sign_up(&hookrelay.base).await?;
+    let receiver = Receiver::start()?;
+    let matching = api
+        .webhook(json!({"name": "match", "url": receiver.url(0), "events": ["scale.match"], "rateLimitPerMinute": null, "maxConcurrency": 100}))
+        .await?;
+    if let Ok(mut secrets) = receiver.secrets.lock() {
+        secrets.insert(0, matching["secret"].as_str().unwrap_or_default().to_owned());
+    }
+    let webhook_id = matching["id"].as_str().unwrap_or_default().to_owned();
+    let others = ((10_000.0 * args.scale.min(1.0)) as usize).max(10) - 1;
+    let created = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in 0..8 {
+        let (api, url) = (api.clone(), receiver.url(1));
+        tasks.spawn(async move {
+            for i in (chunk..others).step_by(8) {
+                api.webhook(
+                    json!({"name": format!("other {i}"), "url": url, "events": [format!("other.e{i}"), "unrelated.*"]}),
+                )
+                .await?;
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    eprintln!("{} webhooks created in {:?}", others + 1, created.elapsed());
+    let (publish, publish_took) = publish_all(&api, "scale.match", events, &Load::Closed { clients: 8 }).await;
+    wait_delivered(&receiver, events, Duration::from_secs(120)).await;
+
+    let seeded = Instant::now();
+    seed_logs(&db, &webhook_id, log_rows).await?;
+    eprintln!("{log_rows} attempt logs seeded in {:?}", seeded.elapsed());
+    let mut webhook_stats = Vec::new();
+    let mut tenant_stats = Vec::new();
+    for _ in 0..200 {
+        let (status, d) = api.get(&format!("/api/v1/webhooks/{webhook_id}/stats")).await?;
+        anyhow::ensure!(status == 200, "stats answered {status}");
+        webhook_stats.push(d.as_secs_f64() * 1000.0);
+        let (_, d) = api.get("/api/v1/stats").await?;
+        tenant_stats.push(d.as_secs_f64() * 1000.0);
+    }
+    webhook_stats.sort_by(f64::total_cmp);
+    tenant_stats.sort_by(f64::total_cmp);
+    let peak = hookrelay.peak_rss_mib();
+    hookrelay.stop();
+    Ok(Row {
+        scenario: "6 10k webhooks + stats".into(),
+        events,
+        expected_deliveries: events,
+        delivered: receiver.unique.load(Ordering::Relaxed),
+        publish_per_s: publish.len() as f64 / publish_took.as_secs_f64(),
+        publish_p50_ms: ms(&publish, 0.5),
+        publish_p99_ms: ms(&publish, 0.99),
+        peak_rss_mib: peak,
+        notes: format!(
+            "{} webhooks; stats over {log_rows} log rows (24 h window): webhook p50 {:.1} ms p99 {:.1} ms, tenant p50 {:.1} ms p99 {:.1} ms",
+            others + 1,
+            quantile(&webhook_stats, 0.5),
+            quantile(&webhook_stats, 0.99),
+            quantile(&tenant_stats, 0.5),
+            quantile(&tenant_stats, 0.99)
+        ),
+        ..Row::default()
+    })
+}
+
+/// Seeds `rows` attempt logs over the last 24 h for one webhook (5 attempts per delivery:
+/// 4 failures then a success), and the stats rollups that the dispatcher would have
+/// written for them, computed by the service's own rollup code.
+async fn seed_logs(db: &str, webhook_id: &str, rows: u64) -> anyhow::Result<()> {
+    use hookrelay::db::logs::AttemptLog;
+    use hookrelay::db::stats::Increments;
+    let client = sql(db).await?;
+    let tenant = client
+        .query_one("SELECT tenant_id::text FROM webhooks WHERE id = $1::text::uuid", &[&webhook_id])
+        .await?
+        .get::<_, String>(0);
+    let tenant = uuid::Uuid::parse_str(&tenant)?;
+    let webhook = uuid::Uuid::parse_str(webhook_id)?;
+    let deliveries = (rows / 5) as i64;
+    let now = chrono::Utc::now();
+    let start = now - chrono::Duration::hours(24);
+    let step_us = 86_400_000_000i64 / deliveries.max(1);
+    client
+        .batch_execute(&format!(
+            "INSERT INTO events (id, tenant_id, event_type, body, test, deliveries, created_at)
+               SELECT md5('e' || g)::uuid, '{tenant}', 'seed.event', '{{}}', false, 1,
+                      '{start}'::timestamptz + g * interval '{step_us} microseconds'
+               FROM generate_series(0, {deliveries} - 1) g;
+             INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, attempt_count, series_attempts, test, created_at, updated_at)
+               SELECT md5('d' || g)::uuid, '{tenant}', md5('e' || g)::uuid, '{webhook}', 'seed.event', 'succeeded', 5, 5, false,
+                      '{start}'::timestamptz + g * interval '{step_us} microseconds',
+                      '{start}'::timestamptz + g * interval '{step_us} microseconds'
+               FROM generate_series(0, {deliveries} - 1) g;
+             INSERT INTO webhook_logs (id, tenant_id, delivery_id, event_id, webhook_id, event_type, attempt, success, request_url,
+                                       response_status, duration_ms, error_kind, test, created_at)
+               SELECT md5('l' || g || '.' || a)::uuid, '{tenant}', md5('d' || g)::uuid, md5('e' || g)::uuid, '{webhook}', 'seed.event',
+                      a, a = 5, 'http://127.0.0.1/seed', CASE WHEN a = 5 THEN 200 ELSE 500 END, (g * 7 + a * 13) % 400 + 1,
+                      CASE WHEN a = 5 THEN NULL ELSE 'http_status' END, false,
+                      '{start}'::timestamptz + g * interval '{step_us} microseconds'
+               FROM generate_series(0, {deliveries} - 1) g, generate_series(1, 5) a;"
+        ))
+        .await?;
+    let mut inc = Increments::default();
+    for g in 0..deliveries {
+        let created_at = start + chrono::Duration::microseconds(g * step_us);
+        for a in 1..=5i64 {
+            inc.attempt(&AttemptLog {
+                id: uuid::Uuid::nil(),
+                tenant_id: tenant,
+                delivery_id: uuid::Uuid::nil(),
+                event_id: uuid::Uuid::nil(),
+                webhook_id: webhook,
+                event_type: String::new(),
+                attempt: a as i32,
+                success: a == 5,
+                request_url: String::new(),
+                response_status: Some(if a == 5 { 200 } else { 500 }),
+                response_body: None,
+                duration_ms: ((g * 7 + a * 13) % 400 + 1) as i32,
+                error_kind: (a != 5).then(|| "http_status".to_owned()),
+                error_message: None,
+                test: false,
+                created_at,
+                response_headers: None,
+            });
+        }
+        inc.delivery(tenant, webhook, created_at, 1, 1, 0);
+    }
+    let pool = hookrelay::db::build_pool(db, 2)?;
+    let mut conn = pool.get().await?;
+    hookrelay::db::stats::apply(&mut conn, inc).await?;
+    client.batch_execute("ANALYZE").await?;
+    Ok(())
+}
+
+fn print_row(r: &Row) {
+    eprintln!("{}", serde_json::to_string(r).unwrap_or_default());
+}
+
+fn print_table(rows: &[Row]) {
+    println!(
+        "| scenario | events | deliveries | dup | deliveries/s | publish/s | publish p50/p99 ms | e2e p50/p95/p99 ms | peak RSS MiB | PG CPU | notes |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {} | {}/{} | {} | {:.0} | {:.0} | {:.2} / {:.2} | {:.2} / {:.2} / {:.2} | {:.1} | {:.0}% | {} |",
+            r.scenario,
+            r.events,
+            r.delivered,
+            r.expected_deliveries,
+            r.duplicates,
+            r.deliveries_per_s,
+            r.publish_per_s,
+            r.publish_p50_ms,
+            r.publish_p99_ms,
+            r.e2e_p50_ms,
+            r.e2e_p95_ms,
+            r.e2e_p99_ms,
+            r.peak_rss_mib,
+            r.postgres_cpu_share * 100.0,
+            r.notes
+        );
+    }
+}
