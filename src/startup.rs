@@ -58,9 +58,12 @@ impl Service {
         let mut tasks = Vec::new();
         let serves_api = matches!(config.role, Role::Api | Role::All);
 
+        let mut local_dispatcher = None;
         if matches!(config.role, Role::Dispatcher | Role::All) {
+            let wake = Arc::new(tokio::sync::Notify::new());
+            local_dispatcher = Some(wake.clone());
             let (pool, config, metrics, shutdown) = (pool.clone(), config.clone(), metrics.clone(), shutdown.clone());
-            tasks.push(tokio::spawn(dispatch::run(pool, config, metrics, shutdown)));
+            tasks.push(tokio::spawn(dispatch::run(pool, config, metrics, wake, shutdown)));
         }
         let (recorded, attempts) = watch::channel(0u64);
         if serves_api {
@@ -80,7 +83,7 @@ impl Service {
             config: config.clone(),
             metrics,
             attempts,
-            wakeup: Wakeup::spawn(pool.clone(), shutdown.clone()),
+            wakeup: Wakeup::spawn(pool.clone(), local_dispatcher, shutdown.clone()),
         });
         let server = HttpServer::new(move || {
             App::new()

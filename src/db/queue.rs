@@ -97,13 +97,28 @@ struct LoadRow {
     oldest_recent: Option<DateTime<Utc>>,
 }
 
+/// What a claim got, and whether due work was held back by a per-webhook limit (then a
+/// recorded outcome, which frees a slot, is worth another claim).
+#[derive(Debug, Default)]
+pub struct Claim {
+    pub claimed: Vec<Claimed>,
+    pub held_back: bool,
+}
+
 /// Claims up to `limit` due deliveries, honouring each webhook's `maxConcurrency` and
 /// `rateLimitPerMinute`. Work over a limit stays pending (a rate-limited delivery is
 /// rescheduled to when its window frees); it is neither attempted nor failed.
-pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) -> QueryResult<Vec<Claimed>> {
+///
+/// The claim commits without waiting for its WAL flush (`synchronous_commit = off`): a
+/// lease lost in a database crash only means the delivery is claimed again, which
+/// at-least-once delivery allows, and the flush stays off the path to the first attempt.
+pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) -> QueryResult<Claim> {
     let lease_secs = lease.as_secs_f64();
     conn.transaction(async move |conn| {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(CLAIM_LOCK).execute(conn).await?;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', 'off', true)")
+            .bind::<BigInt, _>(CLAIM_LOCK)
+            .execute(conn)
+            .await?;
         // webhooks already at their concurrency limit are skipped by the candidate scan,
         // so that one saturated webhook's backlog cannot starve the others
         let saturated: Vec<CandidateRow> = diesel::sql_query(
@@ -128,8 +143,9 @@ pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) 
         .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
         .load(conn)
         .await?;
+        let held_back = !saturated.is_empty();
         if candidates.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Claim { claimed: Vec::new(), held_back });
         }
         let mut webhook_ids: Vec<Uuid> = candidates.iter().map(|c| c.webhook_id).collect();
         webhook_ids.sort_unstable();
@@ -174,8 +190,9 @@ pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) 
                 .execute(conn)
                 .await?;
         }
+        let held_back = held_back || plan.claim.len() < candidates.len();
         if plan.claim.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Claim { claimed: Vec::new(), held_back });
         }
         diesel::sql_query(
             "UPDATE deliveries d SET locked_until = now() + make_interval(secs => $2), lease_id = $3 \
@@ -191,6 +208,7 @@ pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) 
         .bind::<SqlUuid, _>(Uuid::now_v7())
         .load(conn)
         .await
+        .map(|claimed| Claim { claimed, held_back })
     })
     .await
 }
@@ -221,8 +239,8 @@ struct IdRow {
 }
 
 /// Records a batch of outcomes in one transaction: the attempt logs, each delivery's new
-/// state and the release of its lease, the stats rollups; then wakes the dispatchers
-/// (slots freed, retries scheduled) and the live streams. A delivery whose webhook was
+/// state and the release of its lease, the stats rollups; then wakes the live streams.
+/// (Other dispatchers see freed slots and scheduled retries at their next claim or poll.) A delivery whose webhook was
 /// deleted mid-attempt is gone: its outcome is dropped. A delivery whose lease was lost
 /// (expired and claimed again) keeps the newer claimant's state, but its attempt is still
 /// logged and counted: it did happen.
@@ -296,11 +314,19 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
             }
         }
         super::stats::apply(conn, stats).await?;
-        wake(conn).await?;
         diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(ATTEMPTS_CHANNEL).execute(conn).await?;
         Ok(())
     })
     .await
+}
+
+/// NOTIFY outside a transaction, without waiting for a WAL flush: it carries no data.
+async fn notify_async(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')")
+        .bind::<Text, _>(WAKE_CHANNEL)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Tells every dispatcher that due work may exist (delivered when the transaction commits).
@@ -358,12 +384,19 @@ pub async fn gauges(conn: &mut AsyncPgConnection) -> QueryResult<(i64, f64)> {
 #[derive(Clone)]
 pub struct Wakeup {
     signal: std::sync::Arc<tokio::sync::Notify>,
+    local: Option<std::sync::Arc<tokio::sync::Notify>>,
 }
 
 impl Wakeup {
-    pub fn spawn(pool: super::PgPool, shutdown: tokio_util::sync::CancellationToken) -> Wakeup {
+    /// `local` is this process's dispatcher, if it runs one: it is woken directly,
+    /// without the round trip through PostgreSQL.
+    pub fn spawn(
+        pool: super::PgPool,
+        local: Option<std::sync::Arc<tokio::sync::Notify>>,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Wakeup {
         let signal = std::sync::Arc::new(tokio::sync::Notify::new());
-        let wakeup = Wakeup { signal: signal.clone() };
+        let wakeup = Wakeup { signal: signal.clone(), local };
         tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -371,7 +404,7 @@ impl Wakeup {
                     _ = shutdown.cancelled() => return,
                 }
                 let sent = match pool.get().await {
-                    Ok(mut conn) => wake(&mut conn).await.map_err(anyhow::Error::from),
+                    Ok(mut conn) => notify_async(&mut conn).await.map_err(anyhow::Error::from),
                     Err(err) => Err(anyhow::anyhow!("database pool: {err}")),
                 };
                 if let Err(err) = sent {
@@ -383,6 +416,9 @@ impl Wakeup {
     }
 
     pub fn soon(&self) {
+        if let Some(local) = &self.local {
+            local.notify_one();
+        }
         self.signal.notify_one();
     }
 }

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::db::logs::AttemptLog;
-use crate::db::queue::{self, Claimed, Next, Outcome, WAKE_CHANNEL};
+use crate::db::queue::{self, Claim, Claimed, Next, Outcome, WAKE_CHANNEL};
 use crate::db::PgPool;
 use crate::metrics::Metrics;
 use sender::{AttemptResult, Sender};
@@ -29,13 +29,16 @@ const CLAIM_BATCH: usize = 100;
 
 /// Runs until `shutdown` is cancelled; then stops claiming, lets in-flight attempts
 /// finish, records their outcomes and returns.
+///
+/// `wake` is notified when new work is committed (by this process's API directly, by
+/// others through LISTEN/NOTIFY).
 pub async fn run(
     pool: PgPool,
     config: Arc<Config>,
     metrics: Arc<Metrics>,
+    wake: Arc<Notify>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let wake = Arc::new(Notify::new());
     let sender = Arc::new(Sender::new(config.attempt_timeout, config.allow_private_targets)?);
     let on_work = {
         let wake = wake.clone();
@@ -44,7 +47,9 @@ pub async fn run(
     let listener = tokio::spawn(listener::listen(config.clone(), WAKE_CHANNEL, on_work, shutdown.clone()));
     let purger = tokio::spawn(retention::run(pool.clone(), config.clone(), shutdown.clone()));
     let (outcomes, outcomes_rx) = mpsc::unbounded_channel();
-    let recorder = tokio::spawn(recorder::record(pool.clone(), outcomes_rx, wake.clone()));
+    // notified after each recorded batch: slots of limited webhooks may have freed
+    let freed = Arc::new(Notify::new());
+    let recorder = tokio::spawn(recorder::record(pool.clone(), outcomes_rx, freed.clone(), wake.clone()));
     let slots = Arc::new(Semaphore::new(config.dispatch_concurrency));
     let mut in_flight = JoinSet::new();
     tracing::info!(concurrency = config.dispatch_concurrency, "dispatcher started");
@@ -60,8 +65,8 @@ pub async fn run(
             continue;
         }
         let asked = free.min(CLAIM_BATCH);
-        let claimed = match claim(&pool, asked, config.lease).await {
-            Ok(claimed) => claimed,
+        let Claim { claimed, held_back } = match claim(&pool, asked, config.lease).await {
+            Ok(claim) => claim,
             Err(err) => {
                 tracing::warn!(error = format!("{err:#}"), "claiming deliveries failed; retrying shortly");
                 tokio::select! {
@@ -94,6 +99,7 @@ pub async fn run(
         let pause = until_next_due(&pool, config.poll_interval).await;
         tokio::select! {
             _ = wake.notified() => {}
+            _ = freed.notified(), if held_back => {}
             _ = tokio::time::sleep(pause) => {}
             _ = shutdown.cancelled() => break,
         }
@@ -109,7 +115,7 @@ pub async fn run(
     Ok(())
 }
 
-async fn claim(pool: &PgPool, limit: usize, lease: Duration) -> anyhow::Result<Vec<Claimed>> {
+async fn claim(pool: &PgPool, limit: usize, lease: Duration) -> anyhow::Result<Claim> {
     let mut conn = pool.get().await?;
     Ok(queue::claim(&mut conn, limit, lease).await?)
 }

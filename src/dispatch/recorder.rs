@@ -6,19 +6,29 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify};
 
-use crate::db::queue::{self, Outcome};
+use crate::db::queue::{self, Next, Outcome};
 use crate::db::PgPool;
 
 const MAX_BATCH: usize = 500;
 
 /// Runs until every sender of `rx` is dropped and all received outcomes are written.
-pub async fn record(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Outcome>, wake: Arc<Notify>) -> anyhow::Result<()> {
+/// After each batch it notifies `freed` (leases were released), and `wake` when the batch
+/// scheduled a retry, so that the claim loop recomputes when to look next.
+pub async fn record(
+    pool: PgPool,
+    mut rx: mpsc::UnboundedReceiver<Outcome>,
+    freed: Arc<Notify>,
+    wake: Arc<Notify>,
+) -> anyhow::Result<()> {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         write(&pool, &batch).await;
+        if batch.iter().any(|o| matches!(o.next, Next::RetryAt(_))) {
+            wake.notify_one();
+        }
         batch.clear();
-        // a slot freed or a retry was scheduled: let the claim loop look again
-        wake.notify_one();
+        // leases were released: work held back by a limit may go now
+        freed.notify_one();
     }
     Ok(())
 }
