@@ -1,4 +1,5 @@
 DROP TABLE webhook_logs;
+DROP TABLE leases;
 DROP TABLE deliveries;
 DROP TABLE events;
 DROP TABLE webhooks;

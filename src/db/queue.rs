@@ -122,10 +122,10 @@ pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) 
         // webhooks already at their concurrency limit are skipped by the candidate scan,
         // so that one saturated webhook's backlog cannot starve the others
         let saturated: Vec<CandidateRow> = diesel::sql_query(
-            "SELECT d.webhook_id AS id, d.webhook_id FROM deliveries d \
-                 JOIN webhooks w ON w.id = d.webhook_id \
-                 WHERE d.locked_until > now() \
-                 GROUP BY d.webhook_id, w.max_concurrency HAVING count(*) >= w.max_concurrency",
+            "SELECT l.webhook_id AS id, l.webhook_id FROM leases l \
+                 JOIN webhooks w ON w.id = l.webhook_id \
+                 WHERE l.locked_until > now() \
+                 GROUP BY l.webhook_id, w.max_concurrency HAVING count(*) >= w.max_concurrency",
         )
         .load(conn)
         .await?;
@@ -134,7 +134,7 @@ pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) 
             "SELECT d.id, d.webhook_id FROM deliveries d \
                  JOIN webhooks w ON w.id = d.webhook_id \
                  WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
-                   AND (d.locked_until IS NULL OR d.locked_until <= now()) \
+                   AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.delivery_id = d.id AND l.locked_until > now()) \
                    AND (w.active OR d.test) AND d.webhook_id <> ALL($1) \
                  ORDER BY d.next_attempt_at LIMIT $2 \
                  FOR UPDATE OF d SKIP LOCKED",
@@ -152,8 +152,8 @@ pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) 
         webhook_ids.dedup();
         let loads: Vec<LoadRow> = diesel::sql_query(
             "SELECT w.id AS webhook_id, w.max_concurrency, w.rate_limit_per_minute, \
-                   (SELECT count(*) FROM deliveries d \
-                     WHERE d.webhook_id = w.id AND d.locked_until > now()) AS in_flight, \
+                   (SELECT count(*) FROM leases l \
+                     WHERE l.webhook_id = w.id AND l.locked_until > now()) AS in_flight, \
                    CASE WHEN w.rate_limit_per_minute IS NULL THEN 0 ELSE \
                    (SELECT count(*) FROM webhook_logs l \
                      WHERE l.webhook_id = w.id AND l.created_at > now() - interval '60 seconds') END AS recent, \
@@ -194,18 +194,31 @@ pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) 
         if plan.claim.is_empty() {
             return Ok(Claim { claimed: Vec::new(), held_back });
         }
+        let webhook_of: HashMap<Uuid, Uuid> = candidates.iter().map(|c| (c.delivery_id, c.webhook_id)).collect();
+        let webhooks: Vec<Uuid> = plan.claim.iter().filter_map(|id| webhook_of.get(id).copied()).collect();
+        let lease_id = Uuid::now_v7();
+        // an expired lease (its dispatcher died) is taken over
         diesel::sql_query(
-            "UPDATE deliveries d SET locked_until = now() + make_interval(secs => $2), lease_id = $3 \
-                 FROM webhooks w, events e \
-                 WHERE d.id = ANY($1) AND w.id = d.webhook_id AND e.id = d.event_id \
-                 RETURNING d.id AS delivery_id, d.tenant_id, d.event_id, d.webhook_id, d.event_type, \
-                   d.attempt_count, d.series_attempts, d.test, d.lease_id, w.url, w.headers, w.secret, \
-                   CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret, \
-                   w.retry_schedule, e.body, d.created_at AS delivery_created_at",
+            "INSERT INTO leases (delivery_id, webhook_id, lease_id, locked_until) \
+             SELECT d, w, $3, now() + make_interval(secs => $4) FROM unnest($1, $2) AS u(d, w) \
+             ON CONFLICT (delivery_id) DO UPDATE SET lease_id = EXCLUDED.lease_id, locked_until = EXCLUDED.locked_until",
         )
         .bind::<Array<SqlUuid>, _>(&plan.claim)
+        .bind::<Array<SqlUuid>, _>(&webhooks)
+        .bind::<SqlUuid, _>(lease_id)
         .bind::<diesel::sql_types::Double, _>(lease_secs)
-        .bind::<SqlUuid, _>(Uuid::now_v7())
+        .execute(conn)
+        .await?;
+        diesel::sql_query(
+            "SELECT d.id AS delivery_id, d.tenant_id, d.event_id, d.webhook_id, d.event_type, \
+               d.attempt_count, d.series_attempts, d.test, $2 AS lease_id, w.url, w.headers, w.secret, \
+               CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret, \
+               w.retry_schedule, e.body, d.created_at AS delivery_created_at \
+             FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id \
+             WHERE d.id = ANY($1)",
+        )
+        .bind::<Array<SqlUuid>, _>(&plan.claim)
+        .bind::<SqlUuid, _>(lease_id)
         .load(conn)
         .await
         .map(|claimed| Claim { claimed, held_back })
@@ -263,41 +276,47 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
             .values(live.iter().map(|o| o.log.clone()).collect::<Vec<_>>())
             .execute(conn)
             .await?;
-        let mut columns: (Vec<Uuid>, Vec<Uuid>, Vec<&str>, Vec<i32>, Vec<i32>) = Default::default();
+        // release the leases this dispatcher still holds; only those deliveries change
+        let (ids, leases): (Vec<Uuid>, Vec<Uuid>) = live.iter().map(|o| (o.delivery_id, o.lease_id)).unzip();
+        let applied: Vec<IdRow> = diesel::sql_query(
+            "DELETE FROM leases l USING unnest($1, $2) AS u(id, lease) \
+             WHERE l.delivery_id = u.id AND l.lease_id = u.lease RETURNING l.delivery_id AS id",
+        )
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Array<SqlUuid>, _>(leases)
+        .load(conn)
+        .await?;
+        let applied: std::collections::HashSet<Uuid> = applied.into_iter().map(|r| r.id).collect();
+        let mut columns: (Vec<Uuid>, Vec<&str>, Vec<i32>, Vec<i32>) = Default::default();
         let mut times: (Vec<Option<DateTime<Utc>>>, Vec<DateTime<Utc>>) = Default::default();
-        for o in &live {
+        for o in live.iter().filter(|o| applied.contains(&o.delivery_id)) {
             let (status, next_at) = match o.next {
                 Next::Succeeded => (SUCCEEDED, None),
                 Next::RetryAt(at) => (PENDING, Some(at)),
                 Next::Failed => (FAILED, None),
             };
             columns.0.push(o.delivery_id);
-            columns.1.push(o.lease_id);
-            columns.2.push(status);
-            columns.3.push(o.log.attempt);
-            columns.4.push(o.series_attempts);
+            columns.1.push(status);
+            columns.2.push(o.log.attempt);
+            columns.3.push(o.series_attempts);
             times.0.push(next_at);
             times.1.push(o.log.created_at);
         }
-        // only deliveries still under the lease of the attempt change
-        let applied: Vec<IdRow> = diesel::sql_query(
+        diesel::sql_query(
             "UPDATE deliveries d SET status = u.status, attempt_count = u.attempt, series_attempts = u.series, \
-               next_attempt_at = u.next_at, last_attempt_at = u.last_at, locked_until = NULL, lease_id = NULL, \
-               updated_at = now() \
-             FROM unnest($1, $2, $3, $4, $5, $6, $7) AS u(id, lease, status, attempt, series, next_at, last_at) \
-             WHERE d.id = u.id AND d.lease_id = u.lease \
-             RETURNING d.id",
+               next_attempt_at = u.next_at, last_attempt_at = u.last_at, updated_at = now() \
+             FROM unnest($1, $2, $3, $4, $5, $6) AS u(id, status, attempt, series, next_at, last_at) \
+             WHERE d.id = u.id",
         )
         .bind::<Array<SqlUuid>, _>(columns.0)
-        .bind::<Array<SqlUuid>, _>(columns.1)
-        .bind::<Array<Text>, _>(columns.2)
+        .bind::<Array<Text>, _>(columns.1)
+        .bind::<Array<Int4>, _>(columns.2)
         .bind::<Array<Int4>, _>(columns.3)
-        .bind::<Array<Int4>, _>(columns.4)
         .bind::<Array<Nullable<Timestamptz>>, _>(times.0)
         .bind::<Array<Timestamptz>, _>(times.1)
-        .load(conn)
+        .execute(conn)
         .await?;
-        let applied: std::collections::HashSet<Uuid> = applied.into_iter().map(|r| r.id).collect();
+
         let mut stats = Increments::default();
         for o in &live {
             let l = &o.log;

@@ -80,11 +80,18 @@ diesel::table! {
         series_attempts -> Int4,
         next_attempt_at -> Nullable<Timestamptz>,
         last_attempt_at -> Nullable<Timestamptz>,
-        locked_until -> Nullable<Timestamptz>,
-        lease_id -> Nullable<Uuid>,
         test -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    leases (delivery_id) {
+        delivery_id -> Uuid,
+        webhook_id -> Uuid,
+        lease_id -> Uuid,
+        locked_until -> Timestamptz,
     }
 }
 
@@ -144,6 +151,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     events,
     deliveries,
+    leases,
     webhook_logs,
     stats_minute,
 );
