@@ -92,6 +92,8 @@ struct LoadRow {
     #[diesel(sql_type = BigInt)]
     in_flight: i64,
     #[diesel(sql_type = BigInt)]
+    unrecorded: i64,
+    #[diesel(sql_type = BigInt)]
     recent: i64,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     oldest_recent: Option<DateTime<Utc>>,
@@ -112,7 +114,15 @@ pub struct Claim {
 /// The claim commits without waiting for its WAL flush (`synchronous_commit = off`): a
 /// lease lost in a database crash only means the delivery is claimed again, which
 /// at-least-once delivery allows, and the flush stays off the path to the first attempt.
-pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) -> QueryResult<Claim> {
+///
+/// `finished` names leased deliveries whose attempt has ended but whose outcome is not
+/// recorded yet: they no longer count as attempts in flight.
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    limit: usize,
+    lease: Duration,
+    finished: &[Uuid],
+) -> QueryResult<Claim> {
     let lease_secs = lease.as_secs_f64();
     conn.transaction(async move |conn| {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', 'off', true)")
@@ -124,9 +134,10 @@ pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) 
         let saturated: Vec<CandidateRow> = diesel::sql_query(
             "SELECT l.webhook_id AS id, l.webhook_id FROM leases l \
                  JOIN webhooks w ON w.id = l.webhook_id \
-                 WHERE l.locked_until > now() \
+                 WHERE l.locked_until > now() AND l.delivery_id <> ALL($1) \
                  GROUP BY l.webhook_id, w.max_concurrency HAVING count(*) >= w.max_concurrency",
         )
+        .bind::<Array<SqlUuid>, _>(finished)
         .load(conn)
         .await?;
         let saturated: Vec<Uuid> = saturated.into_iter().map(|r| r.webhook_id).collect();
@@ -153,7 +164,9 @@ pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) 
         let loads: Vec<LoadRow> = diesel::sql_query(
             "SELECT w.id AS webhook_id, w.max_concurrency, w.rate_limit_per_minute, \
                    (SELECT count(*) FROM leases l \
-                     WHERE l.webhook_id = w.id AND l.locked_until > now()) AS in_flight, \
+                     WHERE l.webhook_id = w.id AND l.locked_until > now() AND l.delivery_id <> ALL($2)) AS in_flight, \
+                   (SELECT count(*) FROM leases l \
+                     WHERE l.webhook_id = w.id AND l.delivery_id = ANY($2)) AS unrecorded, \
                    CASE WHEN w.rate_limit_per_minute IS NULL THEN 0 ELSE \
                    (SELECT count(*) FROM webhook_logs l \
                      WHERE l.webhook_id = w.id AND l.created_at > now() - interval '60 seconds') END AS recent, \
@@ -163,6 +176,7 @@ pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) 
                  FROM webhooks w WHERE w.id = ANY($1)",
         )
         .bind::<Array<SqlUuid>, _>(&webhook_ids)
+        .bind::<Array<SqlUuid>, _>(finished)
         .load(conn)
         .await?;
         let loads: HashMap<Uuid, WebhookLoad> = loads
@@ -174,6 +188,7 @@ pub async fn claim(conn: &mut AsyncPgConnection, limit: usize, lease: Duration) 
                         max_concurrency: l.max_concurrency,
                         rate_limit_per_minute: l.rate_limit_per_minute,
                         in_flight: l.in_flight,
+                        unrecorded: l.unrecorded,
                         recent_attempts: l.recent,
                         oldest_recent_attempt: l.oldest_recent,
                     },

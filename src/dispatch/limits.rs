@@ -17,8 +17,11 @@ pub struct Candidate {
 pub struct WebhookLoad {
     pub max_concurrency: i32,
     pub rate_limit_per_minute: Option<i32>,
-    /// Attempts under a live lease (started, not yet recorded).
+    /// Attempts under a live lease that have not ended.
     pub in_flight: i64,
+    /// Attempts that ended but are not recorded yet: no longer in flight, not yet in the
+    /// logs, still counted by the rate limit.
+    pub unrecorded: i64,
     /// Recorded attempts that started in the last 60 s.
     pub recent_attempts: i64,
     pub oldest_recent_attempt: Option<DateTime<Utc>>,
@@ -45,8 +48,9 @@ pub fn plan_claim(candidates: &[Candidate], loads: &HashMap<Uuid, WebhookLoad>, 
         };
         let n = taken.entry(c.webhook_id).or_insert(0);
         let concurrency_room = i64::from(load.max_concurrency) - load.in_flight - *n;
-        let rate_room =
-            load.rate_limit_per_minute.map(|limit| i64::from(limit) - load.recent_attempts - load.in_flight - *n);
+        let rate_room = load
+            .rate_limit_per_minute
+            .map(|limit| i64::from(limit) - load.recent_attempts - load.unrecorded - load.in_flight - *n);
         match rate_room {
             Some(room) if room <= 0 && room <= concurrency_room => {
                 deferred.entry(c.webhook_id).or_default().push(c.delivery_id);
@@ -80,6 +84,7 @@ mod tests {
             max_concurrency,
             rate_limit_per_minute: rate,
             in_flight,
+            unrecorded: 0,
             recent_attempts: recent,
             oldest_recent_attempt: None,
         }
@@ -109,6 +114,18 @@ mod tests {
         let plan = plan_claim(&c, &HashMap::from([(w, l)]), now);
         assert_eq!(plan.claim, vec![c[0].delivery_id, c[1].delivery_id]);
         assert_eq!(plan.defer, vec![(now + Duration::seconds(40), vec![c[2].delivery_id, c[3].delivery_id])]);
+    }
+
+    #[test]
+    fn ended_but_unrecorded_attempts_free_concurrency_but_count_for_the_rate() {
+        let w = Uuid::now_v7();
+        let c = candidates(w, 3);
+        let mut l = load(2, Some(4), 1, 1);
+        l.unrecorded = 1;
+        let plan = plan_claim(&c, &HashMap::from([(w, l)]), Utc::now());
+        // concurrency: 2 - 1 in flight = 1 slot; rate: 4 - 1 recent - 1 unrecorded - 1 in flight = 1
+        assert_eq!(plan.claim, vec![c[0].delivery_id]);
+        assert_eq!(plan.defer.len(), 1, "the rest waits on the rate limit");
     }
 
     #[test]

@@ -24,6 +24,10 @@ use crate::db::PgPool;
 use crate::metrics::Metrics;
 use sender::{AttemptResult, Sender};
 
+/// Deliveries of this process whose attempt has ended but whose outcome is not recorded
+/// yet: their leases still exist, but they are no longer attempts in flight.
+pub type Finished = Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>;
+
 /// Most deliveries claimed in one statement.
 const CLAIM_BATCH: usize = 100;
 
@@ -47,9 +51,12 @@ pub async fn run(
     let listener = tokio::spawn(listener::listen(config.clone(), WAKE_CHANNEL, on_work, shutdown.clone()));
     let purger = tokio::spawn(retention::run(pool.clone(), config.clone(), shutdown.clone()));
     let (outcomes, outcomes_rx) = mpsc::unbounded_channel();
-    // notified after each recorded batch: slots of limited webhooks may have freed
+    // notified when attempts end and after each recorded batch: slots of limited webhooks
+    // may have freed
     let freed = Arc::new(Notify::new());
-    let recorder = tokio::spawn(recorder::record(pool.clone(), outcomes_rx, freed.clone(), wake.clone()));
+    let finished = Finished::default();
+    let recorder =
+        tokio::spawn(recorder::record(pool.clone(), outcomes_rx, freed.clone(), wake.clone(), finished.clone()));
     let slots = Arc::new(Semaphore::new(config.dispatch_concurrency));
     let mut in_flight = JoinSet::new();
     tracing::info!(concurrency = config.dispatch_concurrency, "dispatcher started");
@@ -65,7 +72,7 @@ pub async fn run(
             continue;
         }
         let asked = free.min(CLAIM_BATCH);
-        let Claim { claimed, held_back } = match claim(&pool, asked, config.lease).await {
+        let Claim { claimed, held_back } = match claim(&pool, asked, config.lease, &finished).await {
             Ok(claim) => claim,
             Err(err) => {
                 tracing::warn!(error = format!("{err:#}"), "claiming deliveries failed; retrying shortly");
@@ -85,9 +92,14 @@ pub async fn run(
             let sender = sender.clone();
             let outcomes = outcomes.clone();
             let metrics = metrics.clone();
+            let (finished, freed) = (finished.clone(), freed.clone());
             in_flight.spawn(async move {
                 let result = sender.attempt(&delivery).await;
                 metrics.attempt(result.error_kind.map(|k| k.as_str()), result.duration.as_secs_f64());
+                if let Ok(mut f) = finished.lock() {
+                    f.insert(delivery.delivery_id);
+                }
+                freed.notify_one();
                 // the receiver lives until every sender is dropped
                 let _ = outcomes.send(outcome(&delivery, result));
                 drop(permit);
@@ -115,9 +127,10 @@ pub async fn run(
     Ok(())
 }
 
-async fn claim(pool: &PgPool, limit: usize, lease: Duration) -> anyhow::Result<Claim> {
+async fn claim(pool: &PgPool, limit: usize, lease: Duration, finished: &Finished) -> anyhow::Result<Claim> {
+    let finished: Vec<uuid::Uuid> = finished.lock().map(|f| f.iter().copied().collect()).unwrap_or_default();
     let mut conn = pool.get().await?;
-    Ok(queue::claim(&mut conn, limit, lease).await?)
+    Ok(queue::claim(&mut conn, limit, lease, &finished).await?)
 }
 
 /// How long to wait for a notification before looking again: until the next scheduled

@@ -19,10 +19,16 @@ pub async fn record(
     mut rx: mpsc::UnboundedReceiver<Outcome>,
     freed: Arc<Notify>,
     wake: Arc<Notify>,
+    finished: super::Finished,
 ) -> anyhow::Result<()> {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         write(&pool, &batch).await;
+        if let Ok(mut f) = finished.lock() {
+            for o in &batch {
+                f.remove(&o.delivery_id);
+            }
+        }
         if batch.iter().any(|o| matches!(o.next, Next::RetryAt(_))) {
             wake.notify_one();
         }
