@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(name = "hookrelay", version, about = "Outbound webhook delivery platform")]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,7 +32,8 @@ pub enum Role {
     All,
 }
 
-#[derive(Debug, Clone, Args)]
+/// No `Debug`: it holds the JWT secret and the database URL (with its password).
+#[derive(Clone, Args)]
 pub struct Settings {
     /// PostgreSQL connection URL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]

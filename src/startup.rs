@@ -31,6 +31,8 @@ pub struct AppState {
     pub attempts: watch::Receiver<u64>,
     /// Tells the dispatchers that new work was committed.
     pub wakeup: Wakeup,
+    /// Cancelled at shutdown: ends the live streams.
+    pub shutdown: CancellationToken,
 }
 
 /// A started service: the HTTP server listening on `addr` (the API, or for a
@@ -84,6 +86,7 @@ impl Service {
             metrics,
             attempts,
             wakeup: Wakeup::spawn(pool.clone(), local_dispatcher, shutdown.clone()),
+            shutdown: shutdown.clone(),
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -223,6 +223,8 @@ async fn send_test(
     let data = input.payload.unwrap_or_else(|| serde_json::json!({"message": "This is a test event from hookrelay"}));
     let event = new_event(caller.tenant, &event_type, data, None, None, true)?;
     match db::events::publish(&mut conn, NewEvent { event, target: Target::Webhook(webhook_id) }).await? {
+        // the webhook was deleted between the check above and the insert
+        Published::Created(e) if e.deliveries == 0 => Err(ApiError::NotFound),
         Published::Created(e) | Published::Replayed(e) => {
             state.metrics.published(e.deliveries);
             state.wakeup.soon();

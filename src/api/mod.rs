@@ -115,9 +115,14 @@ pub struct Params(pub HashMap<String, String>);
 
 impl Params {
     pub fn from_request(req: &HttpRequest) -> Result<Params, ApiError> {
-        web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        let params = web::Query::<HashMap<String, String>>::from_query(req.query_string())
             .map(|q| Params(q.into_inner()))
-            .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))
+            .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
+        // PostgreSQL text cannot hold NUL: refuse it here rather than fail later
+        if let Some((name, _)) = params.0.iter().find(|(_, v)| v.contains('\0')) {
+            return Err(ApiError::field(name.as_str(), "must not contain NUL characters"));
+        }
+        Ok(params)
     }
 
     pub fn string(&self, name: &str) -> Option<&str> {
@@ -229,6 +234,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             } else {
                 serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?
             };
+            if let Some(path) = nul_path(&value, String::new()) {
+                return Err(ApiError::field(path, "must not contain NUL characters"));
+            }
             serde_path_to_error::deserialize(value).map(JsonBody).map_err(|err| {
                 let path = err.path().to_string();
                 let inner = err.into_inner().to_string();
@@ -236,6 +244,27 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 ApiError::Validation(vec![FieldError::new(field, inner)])
             })
         })
+    }
+}
+
+/// The dotted path of the first string (or key) holding a NUL character, which
+/// PostgreSQL text cannot store.
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(if path.is_empty() { "body".into() } else { path }),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{}[{i}]", if path.is_empty() { "body" } else { &path }))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join(&k.replace('\0', "\\0")))
+            } else {
+                nul_path(v, join(k))
+            }
+        }),
+        _ => None,
     }
 }
 

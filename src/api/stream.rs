@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
 
 use super::deliveries::AttemptView;
 use super::{resource, Params};
@@ -42,7 +43,9 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
     };
     drop(conn);
     let (tx, mut rx) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(32);
-    tokio::spawn(feed(state.pool.clone(), state.attempts.clone(), caller.tenant, webhook, start, tx));
+    let source =
+        Source { pool: state.pool.clone(), recorded: state.attempts.clone(), shutdown: state.shutdown.clone() };
+    tokio::spawn(feed(source, caller.tenant, webhook, start, tx));
     let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
@@ -51,10 +54,18 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
         .streaming(body))
 }
 
-/// Sends rows after `last` as they are recorded, until the client goes away.
-async fn feed(
+/// Where a stream's rows come from.
+struct Source {
     pool: PgPool,
-    mut recorded: watch::Receiver<u64>,
+    /// ticks when attempts are recorded
+    recorded: watch::Receiver<u64>,
+    shutdown: CancellationToken,
+}
+
+/// Sends rows after `last` as they are recorded, until the client goes away or the
+/// service shuts down.
+async fn feed(
+    Source { pool, mut recorded, shutdown }: Source,
     tenant: TenantId,
     webhook: Option<uuid::Uuid>,
     mut last: i64,
@@ -101,6 +112,7 @@ async fn feed(
                 next_heartbeat = tokio::time::Instant::now() + HEARTBEAT;
             }
             _ = tx.closed() => return,
+            _ = shutdown.cancelled() => return,
         }
     }
 }

@@ -106,7 +106,7 @@ async fn insert_with_deliveries(conn: &mut AsyncPgConnection, e: &Event, target:
         Target::Webhook(_) => "id = $9::uuid",
     };
     let sql = format!(
-        "WITH w AS (SELECT id FROM webhooks WHERE tenant_id = $1 AND {targets}), \
+        "WITH w AS (SELECT id FROM webhooks WHERE tenant_id = $1 AND {targets} FOR KEY SHARE), \
          e AS (INSERT INTO events (id, tenant_id, event_type, consumer_id, body, idempotency_key, test, deliveries, created_at) \
                VALUES ($2, $1, $3, $4, $5, $6, $7, (SELECT count(*) FROM w), $8) RETURNING deliveries), \
          d AS (INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, next_attempt_at, test, created_at, updated_at) \

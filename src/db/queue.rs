@@ -33,8 +33,9 @@ const RECORD_LOCK: i64 = 0x686f_6f6b_6c6f_6773; // "hooklogs"
 /// short statements, so dispatchers wait on it for milliseconds at most.
 const CLAIM_LOCK: i64 = 0x686f_6f6b_7265_6c61; // "hookrela"
 
-/// A leased delivery with everything needed to attempt it.
-#[derive(Debug, Clone, QueryableByName)]
+/// A leased delivery with everything needed to attempt it. No `Debug`: it holds the
+/// webhook's secrets.
+#[derive(Clone, QueryableByName)]
 pub struct Claimed {
     #[diesel(sql_type = SqlUuid)]
     pub delivery_id: Uuid,
@@ -101,7 +102,7 @@ struct LoadRow {
 
 /// What a claim got, and whether due work was held back by a per-webhook limit (then a
 /// recorded outcome, which frees a slot, is worth another claim).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Claim {
     pub claimed: Vec<Claimed>,
     pub held_back: bool,

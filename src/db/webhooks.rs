@@ -8,7 +8,8 @@ use uuid::Uuid;
 use super::schema::{tenants, webhooks};
 use super::TenantId;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+/// No `Debug`: it holds the signing secrets.
+#[derive(Clone, Queryable, Selectable, Insertable, Identifiable)]
 #[diesel(table_name = webhooks)]
 pub struct Webhook {
     pub id: Uuid,
@@ -66,7 +67,7 @@ pub enum Inserted {
 /// locked so that concurrent creates cannot both slip under the limit.
 pub async fn insert(conn: &mut AsyncPgConnection, webhook: Webhook, max: i64) -> QueryResult<Inserted> {
     conn.transaction(async move |conn| {
-        tenants::table.find(webhook.tenant_id).select(tenants::id).for_update().first::<Uuid>(conn).await?;
+        tenants::table.find(webhook.tenant_id).select(tenants::id).for_no_key_update().first::<Uuid>(conn).await?;
         let count: i64 =
             webhooks::table.filter(webhooks::tenant_id.eq(webhook.tenant_id)).count().get_result(conn).await?;
         if count >= max {
@@ -129,9 +130,11 @@ pub async fn update(
 }
 
 /// Deletes a webhook; its deliveries and logs go with it (ON DELETE CASCADE), and so
-/// do its own stats rows.
+/// do its own stats rows. Its attempted but unfinished deliveries leave the tenant-wide
+/// stats too, where they would otherwise stay pending forever.
 pub async fn delete(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<bool> {
     conn.transaction(async move |conn| {
+        super::stats::forget_unfinished(conn, tenant, id).await?;
         let n = diesel::delete(webhooks::table)
             .filter(webhooks::id.eq(id))
             .filter(webhooks::tenant_id.eq(tenant.0))

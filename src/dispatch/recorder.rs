@@ -39,26 +39,51 @@ pub async fn record(
     Ok(())
 }
 
-/// Retries until the batch is written. Nothing is lost if the process dies meanwhile:
-/// the leases expire and the deliveries are attempted again (at-least-once).
+/// Retries until the batch is written, as long as the database is unreachable. A batch
+/// the database keeps refusing (bad data rather than a lost connection) is written one
+/// outcome at a time, and an outcome still refused is given up after a few tries: its
+/// lease expires and the delivery is attempted again, so nothing accepted is lost
+/// (at-least-once), and one bad outcome cannot stop all recording.
 async fn write(pool: &PgPool, batch: &[Outcome]) {
+    const REFUSALS_BEFORE_SPLIT: u32 = 3;
     let mut delay = Duration::from_millis(100);
+    let mut refusals = 0;
     loop {
         let result = match pool.get().await {
-            Ok(mut conn) => queue::record(&mut conn, batch).await.map_err(anyhow::Error::from),
-            Err(err) => Err(anyhow::anyhow!("database pool: {err}")),
+            Ok(mut conn) => queue::record(&mut conn, batch).await.map_err(Refusal::Database),
+            Err(err) => Err(Refusal::Pool(err.to_string())),
         };
-        match result {
+        let err = match result {
             Ok(()) => return,
-            Err(err) => {
-                tracing::warn!(
-                    error = format!("{err:#}"),
-                    outcomes = batch.len(),
-                    "recording outcomes failed; retrying"
-                );
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
+            Err(err) => err,
+        };
+        if let Refusal::Database(diesel::result::Error::DatabaseError(kind, info)) = &err {
+            // the server answered, so retrying the same rows will not help
+            if !matches!(kind, diesel::result::DatabaseErrorKind::ClosedConnection) {
+                refusals += 1;
+                if refusals >= REFUSALS_BEFORE_SPLIT {
+                    if batch.len() > 1 {
+                        for one in batch {
+                            Box::pin(write(pool, std::slice::from_ref(one))).await;
+                        }
+                    } else {
+                        tracing::error!(error = info.message(), delivery = %batch[0].delivery_id,
+                            "the database refuses this outcome; dropped, the delivery will be attempted again");
+                    }
+                    return;
+                }
             }
         }
+        tracing::warn!(error = %err, outcomes = batch.len(), "recording outcomes failed; retrying");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error("database: {0}")]
+    Database(diesel::result::Error),
+    #[error("database pool: {0}")]
+    Pool(String),
 }

@@ -125,14 +125,29 @@ impl Sender {
                 }
             }
             body.truncate(MAX_RESPONSE_BODY);
-            Ok::<_, reqwest::Error>(Answer { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
+            Ok::<_, reqwest::Error>(Answer { status, headers, body: storable_text(&body, MAX_RESPONSE_BODY) })
         };
         match tokio::time::timeout(self.timeout, exchange).await {
             Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(err)) => Err(classify(&err)),
+            // the URL is logged apart; its words must not sway the classification
+            Ok(Err(err)) => Err(classify(&err.without_url())),
             Err(_) => Err((ErrorKind::Timeout, format!("no complete answer within {:?}", self.timeout))),
         }
     }
+}
+
+/// Text that PostgreSQL can store: invalid UTF-8 and NUL replaced by U+FFFD, at most
+/// `max` bytes (cut on a character boundary).
+pub fn storable_text(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).replace('\0', "\u{FFFD}");
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
 }
 
 /// What the receiver answered.
@@ -149,7 +164,7 @@ fn response_headers(headers: &HeaderMap) -> serde_json::Value {
     const MAX_VALUE: usize = 1024;
     let mut map = serde_json::Map::new();
     for (name, value) in headers.iter() {
-        let value: String = String::from_utf8_lossy(value.as_bytes()).chars().take(MAX_VALUE).collect();
+        let value = storable_text(value.as_bytes(), MAX_VALUE);
         let full = map.len() >= MAX_HEADERS;
         match map.get_mut(name.as_str()) {
             Some(serde_json::Value::String(existing)) => {
@@ -230,6 +245,7 @@ fn classify(err: &reqwest::Error) -> (ErrorKind, String) {
 }
 
 fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    const MAX_MESSAGE: usize = 1024;
     let mut parts = vec![err.to_string()];
     let mut source = err.source();
     while let Some(cause) = source {
@@ -239,5 +255,20 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         }
         source = cause.source();
     }
-    parts.join(": ")
+    storable_text(parts.join(": ").as_bytes(), MAX_MESSAGE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_text_has_no_nul_and_stays_within_its_limit() {
+        assert_eq!(storable_text(b"ok\0", 10), "ok\u{FFFD}");
+        let body = [b'a'; 4095].iter().chain("é€".as_bytes()).copied().collect::<Vec<u8>>();
+        let text = storable_text(&body, 4096);
+        assert!(text.len() <= 4096);
+        assert!(text.starts_with("aaa"));
+        assert_eq!(storable_text(&[0xff, 0xfe], 10), "\u{FFFD}\u{FFFD}");
+    }
 }

@@ -103,6 +103,7 @@ async fn publishing_validates_the_event() {
         (json!({"event": "x".repeat(129), "data": {}}), "event"),
         (json!({"event": "a.b", "data": {}, "consumerId": "no spaces"}), "consumerId"),
         (json!({"event": 5, "data": {}}), "event"),
+        (json!({"event": "a.b", "data": {"text": "nul\u{0}"}}), "data.text"),
     ];
     for (body, field) in cases {
         let (status, err) = app.post("/api/v1/events", &token, body.clone()).await;

@@ -296,6 +296,27 @@ async fn each_failure_is_logged_with_its_kind_and_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_response_body_postgres_cannot_store_is_kept_safely() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let receiver = Receiver::ok().await;
+    // NUL and invalid UTF-8 cannot go into a PostgreSQL text column as they are
+    let nul = Receiver::start_with_body(|_| Reply::status(200), b"bad\0body\xff".to_vec()).await;
+    hook(&app, &token, &receiver.url, json!(["ok.*"]), json!({})).await;
+    hook(&app, &token, &nul.url, json!(["nul.*"]), json!({})).await;
+    let e = app.publish(&token, "nul.x", json!({})).await;
+    let d = &app.deliveries_of(&token, e["id"].as_str().unwrap()).await[0];
+    let done = app
+        .wait_delivery(&token, d["id"].as_str().unwrap(), Duration::from_secs(10), |d| d["status"] == "succeeded")
+        .await;
+    assert_eq!(done["attempts"][0]["responseBody"], "bad\u{FFFD}body\u{FFFD}");
+    // and the dispatcher goes on recording
+    let e = app.publish(&token, "ok.x", json!({})).await;
+    let d = &app.deliveries_of(&token, e["id"].as_str().unwrap()).await[0];
+    app.wait_delivery(&token, d["id"].as_str().unwrap(), Duration::from_secs(10), |d| d["status"] == "succeeded").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn max_concurrency_bounds_requests_in_flight() {
     let app = TestApp::spawn().await;
     let (token, _) = app.tenant("Acme").await;

@@ -311,6 +311,8 @@ type Behaviour = Arc<dyn Fn(usize) -> Reply + Send + Sync>;
 
 struct ReceiverState {
     behaviour: Behaviour,
+    /// the body of every answer; by default "reply <n>"
+    body: Option<Vec<u8>>,
     received: Mutex<Vec<Received>>,
     count: AtomicUsize,
     in_flight: AtomicUsize,
@@ -326,8 +328,21 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start(behaviour: impl Fn(usize) -> Reply + Send + Sync + 'static) -> Receiver {
+        Receiver::serve(Arc::new(behaviour), None).await
+    }
+
+    /// Answers every request with `body`.
+    pub async fn start_with_body(
+        behaviour: impl Fn(usize) -> Reply + Send + Sync + 'static,
+        body: Vec<u8>,
+    ) -> Receiver {
+        Receiver::serve(Arc::new(behaviour), Some(body)).await
+    }
+
+    async fn serve(behaviour: Behaviour, body: Option<Vec<u8>>) -> Receiver {
         let state = Arc::new(ReceiverState {
-            behaviour: Arc::new(behaviour),
+            behaviour,
+            body,
             received: Mutex::new(Vec::new()),
             count: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
@@ -398,5 +413,8 @@ async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<ReceiverSt
     if (300..400).contains(&reply.status) {
         res.insert_header(("Location", "http://127.0.0.1:9/elsewhere"));
     }
-    res.body(format!("reply {n}"))
+    match &state.body {
+        Some(body) => res.body(body.clone()),
+        None => res.body(format!("reply {n}")),
+    }
 }

@@ -180,6 +180,8 @@ async fn every_validation_rule_is_a_422_naming_the_field() {
         (with(json!({"secret": "whsec_AAAA"})), "secret"),
         (with(json!({"secret": "short"})), "secret"),
         (with(json!({"active": "yes"})), "active"),
+        (with(json!({"name": "nul\u{0}byte"})), "name"),
+        (with(json!({"headers": {"X-A": "a\u{0}b"}})), "headers.X-A"),
         (json!({"url": "https://example.com/h", "events": ["a"]}), "name"),
     ];
     for (body, field) in cases {
@@ -263,7 +265,7 @@ async fn edge_statuses_are_problem_json() {
     let (status, body) = app.get("/api/v1/nothing-here", &token).await;
     assert_eq!((status, body["type"].as_str()), (404, Some("not_found")));
 
-    for query in ["limit=0", "limit=201", "limit=abc", "cursor=%%%", "cursor=AAAA"] {
+    for query in ["limit=0", "limit=201", "limit=abc", "cursor=%%%", "cursor=AAAA", "consumerId=a%00b"] {
         let (status, body) = app.get(&format!("/api/v1/webhooks?{query}"), &token).await;
         let param = query.split('=').next().unwrap();
         assert_eq!((status, body["errors"][0]["field"].as_str()), (422, Some(param)), "{query}: {body}");
