@@ -1,7 +1,7 @@
 DROP INDEX deliveries_unattempted_tenant_idx;
 DROP INDEX deliveries_unattempted_webhook_idx;
 DROP FUNCTION hookrelay_add_counts(integer[], integer[]);
-DROP TABLE stats_minute;
+DROP TABLE stats_rollups;
 DROP INDEX events_created_idx;
 DROP INDEX deliveries_finished_idx;
 DROP INDEX webhook_logs_created_idx;

@@ -11,14 +11,17 @@ CREATE INDEX deliveries_finished_idx ON deliveries (updated_at) WHERE status <> 
 CREATE INDEX events_created_idx ON events (created_at);
 
 -- Stats rollups, written by the dispatcher in the transaction that records the attempts.
--- One row per (tenant, webhook, minute); the nil webhook id holds the tenant-wide
--- aggregate, so that tenant stats never scan per-webhook rows.
--- Attempt counters are keyed by the minute the attempt started; delivery counters by the
--- minute the delivery was created (SPEC: "deliveries are those created in the window").
-CREATE TABLE stats_minute (
+-- One row per (tenant, webhook, span, start), for spans of one minute and of one hour: a
+-- 24 h window reads about 24 hourly rows plus the minutes at its edges. The nil webhook
+-- id holds the tenant-wide aggregate, so that tenant stats never scan per-webhook rows.
+-- Attempt counters are keyed by the time the attempt started; delivery counters by the
+-- time the delivery was created (SPEC: "deliveries are those created in the window").
+CREATE TABLE stats_rollups (
     tenant_id             uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     webhook_id            uuid NOT NULL,
-    minute                timestamptz NOT NULL,
+    -- minutes covered by the row: 1 or 60
+    span                  smallint NOT NULL,
+    start                 timestamptz NOT NULL,
     attempts              integer NOT NULL DEFAULT 0,
     attempt_successes     integer NOT NULL DEFAULT 0,
     retries               integer NOT NULL DEFAULT 0,
@@ -32,7 +35,7 @@ CREATE TABLE stats_minute (
     deliveries_started    integer NOT NULL DEFAULT 0,
     deliveries_succeeded  integer NOT NULL DEFAULT 0,
     deliveries_failed     integer NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id, webhook_id, minute)
+    PRIMARY KEY (tenant_id, webhook_id, span, start)
 );
 
 -- element-wise sum of two counter arrays of possibly different lengths

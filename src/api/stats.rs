@@ -1,4 +1,4 @@
-//! Delivery stats of one webhook or of the whole tenant, from the per-minute rollups.
+//! Delivery stats of one webhook or of the whole tenant, from the per-minute and per-hour rollups.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -117,7 +117,7 @@ pub fn summarize(rows: &[StatsRow], unattempted: i64, since: DateTime<Utc>, unti
         latency_sum += r.latency_sum_ms;
         add_counts(&mut hist, &r.latency_hist);
         add_counts(&mut errors, &r.errors);
-        let i = ((r.minute - first).num_seconds() / step.num_seconds()) as usize;
+        let i = ((r.start - first).num_seconds() / step.num_seconds()) as usize;
         if let Some(bucket) = series.get_mut(i) {
             bucket.1 += i64::from(r.attempt_successes);
             bucket.2 += i64::from(r.attempts - r.attempt_successes);
@@ -165,7 +165,8 @@ async fn load(state: &AppState, tenant: TenantId, webhook: Option<Uuid>, req: &H
     if let Some(id) = webhook {
         db::webhooks::get(&mut conn, tenant, id).await?;
     }
-    let rows = db::stats::rows(&mut conn, tenant, webhook.unwrap_or(TENANT_WIDE), since, until).await?;
+    let hourly = until - since > TimeDelta::hours(MINUTE_SERIES_UP_TO_HOURS);
+    let rows = db::stats::rows(&mut conn, tenant, webhook.unwrap_or(TENANT_WIDE), since, until, hourly).await?;
     let unattempted = db::stats::unattempted(&mut conn, tenant, webhook, since, until).await?;
     Ok(summarize(&rows, unattempted, since, until))
 }
@@ -200,7 +201,7 @@ mod tests {
         }
         let n = latencies.len() as i32;
         StatsRow {
-            minute: at(minute),
+            start: at(minute),
             attempts: n,
             attempt_successes: n - failures,
             retries: failures,

@@ -51,8 +51,8 @@ pub async fn purge(
     .await?;
     let stats_rows = drain(
         conn,
-        "DELETE FROM stats_minute WHERE (tenant_id, webhook_id, minute) IN \
-         (SELECT tenant_id, webhook_id, minute FROM stats_minute WHERE minute < $1 LIMIT $2)",
+        "DELETE FROM stats_rollups WHERE (tenant_id, webhook_id, span, start) IN \
+         (SELECT tenant_id, webhook_id, span, start FROM stats_rollups WHERE start < $1 LIMIT $2)",
         stats_cutoff,
         batch,
     )

@@ -119,10 +119,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    stats_minute (tenant_id, webhook_id, minute) {
+    stats_rollups (tenant_id, webhook_id, span, start) {
         tenant_id -> Uuid,
         webhook_id -> Uuid,
-        minute -> Timestamptz,
+        span -> Int2,
+        start -> Timestamptz,
         attempts -> Int4,
         attempt_successes -> Int4,
         retries -> Int4,
@@ -153,5 +154,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     leases,
     webhook_logs,
-    stats_minute,
+    stats_rollups,
 );

@@ -1,4 +1,4 @@
-//! Stats rollups (`stats_minute`): increments written with each batch of attempt
+//! Stats rollups (`stats_rollups`): increments written with each batch of attempt
 //! outcomes, and the rows a stats window reads. The nil webhook id is the tenant-wide row.
 
 use std::collections::BTreeMap;
@@ -10,18 +10,23 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::logs::AttemptLog;
-use super::schema::stats_minute;
+use super::schema::stats_rollups;
 use super::TenantId;
 use crate::domain::latency::{bucket, bucket_count, ERROR_KINDS};
 
 /// The webhook id under which the tenant-wide aggregate is kept.
 pub const TENANT_WIDE: Uuid = Uuid::nil();
 
-pub fn minute_of(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(TimeDelta::minutes(1)).unwrap_or(t)
+/// The spans of the rollup rows, in minutes.
+pub const MINUTE: i16 = 1;
+pub const HOUR: i16 = 60;
+
+/// The start of the span of `span` minutes holding `t`.
+pub fn span_start(t: DateTime<Utc>, span: i16) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::minutes(i64::from(span))).unwrap_or(t)
 }
 
-/// Counter increments for one (tenant, webhook, minute) row.
+/// Counter increments for one (tenant, webhook, span, start) row.
 #[derive(Debug, Clone, Default)]
 pub struct Increment {
     pub attempts: i32,
@@ -38,14 +43,17 @@ pub struct Increment {
 
 /// Accumulates increments for the webhook row and the tenant-wide row at once.
 #[derive(Debug, Default)]
-pub struct Increments(BTreeMap<(Uuid, Uuid, DateTime<Utc>), Increment>);
+pub struct Increments(BTreeMap<(Uuid, Uuid, i16, DateTime<Utc>), Increment>);
 
 impl Increments {
-    /// Applies `f` to the webhook's row and the tenant-wide row of the minute of `at`.
+    /// Applies `f` to the webhook's rows and the tenant-wide rows of the minute and the
+    /// hour of `at`.
     fn update(&mut self, tenant: Uuid, webhook: Uuid, at: DateTime<Utc>, f: impl Fn(&mut Increment)) {
-        let minute = minute_of(at);
-        for w in [webhook, TENANT_WIDE] {
-            f(self.0.entry((tenant, w, minute)).or_default());
+        for span in [MINUTE, HOUR] {
+            let start = span_start(at, span);
+            for w in [webhook, TENANT_WIDE] {
+                f(self.0.entry((tenant, w, span, start)).or_default());
+            }
         }
     }
 
@@ -108,15 +116,16 @@ pub async fn apply(conn: &mut AsyncPgConnection, inc: Increments) -> QueryResult
     if inc.is_empty() {
         return Ok(());
     }
-    let mut cols: (Vec<Uuid>, Vec<Uuid>, Vec<DateTime<Utc>>) = Default::default();
+    let mut cols: (Vec<Uuid>, Vec<Uuid>, Vec<i16>, Vec<DateTime<Utc>>) = Default::default();
     let mut ints: [Vec<i32>; 7] = Default::default();
     let mut sums = Vec::new();
     let mut hists = Vec::new();
     let mut errors = Vec::new();
-    for ((tenant, webhook, minute), r) in inc.0 {
+    for ((tenant, webhook, span, start), r) in inc.0 {
         cols.0.push(tenant);
         cols.1.push(webhook);
-        cols.2.push(minute);
+        cols.2.push(span);
+        cols.3.push(start);
         for (col, v) in ints.iter_mut().zip([
             r.attempts,
             r.attempt_successes,
@@ -134,12 +143,12 @@ pub async fn apply(conn: &mut AsyncPgConnection, inc: Increments) -> QueryResult
     }
     let [attempts, successes, retries, answered, started, succeeded, failed] = ints;
     diesel::sql_query(
-        "INSERT INTO stats_minute AS s (tenant_id, webhook_id, minute, attempts, attempt_successes, retries, \
+        "INSERT INTO stats_rollups AS s (tenant_id, webhook_id, span, start, attempts, attempt_successes, retries, \
            answered, deliveries_started, deliveries_succeeded, deliveries_failed, latency_sum_ms, latency_hist, errors) \
-         SELECT t, w, m, a, sa, r, an, ds, dsu, df, ls, lh::integer[], er::integer[] \
-         FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-           AS u(t, w, m, a, sa, r, an, ds, dsu, df, ls, lh, er) \
-         ON CONFLICT (tenant_id, webhook_id, minute) DO UPDATE SET \
+         SELECT t, w, sp, st, a, sa, r, an, ds, dsu, df, ls, lh::integer[], er::integer[] \
+         FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+           AS u(t, w, sp, st, a, sa, r, an, ds, dsu, df, ls, lh, er) \
+         ON CONFLICT (tenant_id, webhook_id, span, start) DO UPDATE SET \
            attempts = s.attempts + EXCLUDED.attempts, \
            attempt_successes = s.attempt_successes + EXCLUDED.attempt_successes, \
            retries = s.retries + EXCLUDED.retries, \
@@ -153,7 +162,8 @@ pub async fn apply(conn: &mut AsyncPgConnection, inc: Increments) -> QueryResult
     )
     .bind::<Array<SqlUuid>, _>(cols.0)
     .bind::<Array<SqlUuid>, _>(cols.1)
-    .bind::<Array<Timestamptz>, _>(cols.2)
+    .bind::<Array<diesel::sql_types::Int2>, _>(cols.2)
+    .bind::<Array<Timestamptz>, _>(cols.3)
     .bind::<Array<Int4>, _>(attempts)
     .bind::<Array<Int4>, _>(successes)
     .bind::<Array<Int4>, _>(retries)
@@ -170,9 +180,9 @@ pub async fn apply(conn: &mut AsyncPgConnection, inc: Increments) -> QueryResult
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = stats_minute)]
+#[diesel(table_name = stats_rollups)]
 pub struct StatsRow {
-    pub minute: DateTime<Utc>,
+    pub start: DateTime<Utc>,
     pub attempts: i32,
     pub attempt_successes: i32,
     pub retries: i32,
@@ -185,20 +195,43 @@ pub struct StatsRow {
     pub deliveries_failed: i32,
 }
 
-/// The rows of one webhook (or of the tenant, with `TENANT_WIDE`) in [since, until).
+/// The rows of one webhook (or of the tenant, with `TENANT_WIDE`) covering [since, until),
+/// whose bounds are whole minutes: with `hours`, hourly rows for the whole hours inside the
+/// window and minute rows for its ragged edges; otherwise minute rows only.
 pub async fn rows(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     webhook: Uuid,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
+    hours: bool,
 ) -> QueryResult<Vec<StatsRow>> {
-    stats_minute::table
-        .filter(stats_minute::tenant_id.eq(tenant.0))
-        .filter(stats_minute::webhook_id.eq(webhook))
-        .filter(stats_minute::minute.ge(since))
-        .filter(stats_minute::minute.lt(until))
-        .select(StatsRow::as_select())
+    let first_hour = span_start(since + TimeDelta::minutes(59), HOUR);
+    let end_hour = span_start(until, HOUR);
+    let hours = hours && first_hour < end_hour;
+    let query = stats_rollups::table
+        .filter(stats_rollups::tenant_id.eq(tenant.0))
+        .filter(stats_rollups::webhook_id.eq(webhook))
+        .select(StatsRow::as_select());
+    if !hours {
+        return query
+            .filter(stats_rollups::span.eq(MINUTE))
+            .filter(stats_rollups::start.ge(since))
+            .filter(stats_rollups::start.lt(until))
+            .load(conn)
+            .await;
+    }
+    query
+        .filter(
+            (stats_rollups::span
+                .eq(HOUR)
+                .and(stats_rollups::start.ge(first_hour))
+                .and(stats_rollups::start.lt(end_hour)))
+            .or(stats_rollups::span.eq(MINUTE).and(
+                (stats_rollups::start.ge(since).and(stats_rollups::start.lt(first_hour)))
+                    .or(stats_rollups::start.ge(end_hour).and(stats_rollups::start.lt(until))),
+            )),
+        )
         .load(conn)
         .await
 }
@@ -266,9 +299,9 @@ pub async fn forget_unfinished(conn: &mut AsyncPgConnection, tenant: TenantId, w
 
 /// Removes a webhook's own rows (its share of the tenant-wide rows stays: history).
 pub async fn delete_webhook(conn: &mut AsyncPgConnection, tenant: TenantId, webhook: Uuid) -> QueryResult<()> {
-    diesel::delete(stats_minute::table)
-        .filter(stats_minute::tenant_id.eq(tenant.0))
-        .filter(stats_minute::webhook_id.eq(webhook))
+    diesel::delete(stats_rollups::table)
+        .filter(stats_rollups::tenant_id.eq(tenant.0))
+        .filter(stats_rollups::webhook_id.eq(webhook))
         .execute(conn)
         .await?;
     Ok(())
