@@ -75,6 +75,9 @@ pub struct Settings {
     /// Access token lifetime.
     #[arg(long, env = "HOOKRELAY_TOKEN_TTL", default_value = "1h", global = true)]
     pub token_ttl: String,
+    /// Sign-up and login requests per client IP per minute (0: no limit).
+    #[arg(long, env = "HOOKRELAY_AUTH_RATE_LIMIT", default_value_t = 20, global = true)]
+    pub auth_rate_limit: u32,
     /// Attempts one dispatcher process keeps in flight at most.
     #[arg(long, env = "HOOKRELAY_DISPATCH_CONCURRENCY", default_value_t = 256, global = true)]
     pub dispatch_concurrency: usize,

@@ -27,6 +27,7 @@ pub struct Config {
     pub body_limit: usize,
     pub max_webhooks: i64,
     pub token_ttl: Duration,
+    pub auth_rate_limit: u32,
     pub dispatch_concurrency: usize,
     pub poll_interval: Duration,
 }
@@ -80,6 +81,7 @@ impl Config {
             body_limit: s.body_limit,
             max_webhooks: s.max_webhooks,
             token_ttl: parse_duration("HOOKRELAY_TOKEN_TTL", &s.token_ttl)?,
+            auth_rate_limit: s.auth_rate_limit,
             dispatch_concurrency: s.dispatch_concurrency,
             poll_interval: parse_duration("HOOKRELAY_POLL_INTERVAL", &s.poll_interval)?,
         })

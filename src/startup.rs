@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
 
+use crate::api::limiter::AuthLimiter;
 use crate::auth::jwt::JwtKeys;
 use crate::cli::Role;
 use crate::config::Config;
@@ -33,6 +34,7 @@ pub struct AppState {
     pub wakeup: Wakeup,
     /// Cancelled at shutdown: ends the live streams.
     pub shutdown: CancellationToken,
+    pub auth_limiter: AuthLimiter,
 }
 
 /// A started service: the HTTP server listening on `addr` (the API, or for a
@@ -87,6 +89,7 @@ impl Service {
             attempts,
             wakeup: Wakeup::spawn(pool.clone(), local_dispatcher, shutdown.clone()),
             shutdown: shutdown.clone(),
+            auth_limiter: AuthLimiter::new(config.auth_rate_limit),
         });
         let server = HttpServer::new(move || {
             App::new()

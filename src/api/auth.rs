@@ -1,6 +1,6 @@
 //! Sign-up and login.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -60,7 +60,12 @@ fn check_password(errors: &mut Errors, password: Option<&String>) {
     }
 }
 
-async fn register(state: web::Data<AppState>, body: JsonBody<RegisterRequest>) -> ApiResult<HttpResponse> {
+async fn register(
+    state: web::Data<AppState>,
+    http: HttpRequest,
+    body: JsonBody<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    state.auth_limiter.check(http.peer_addr().map(|a| a.ip()))?;
     let req = body.0;
     let mut errors = Errors::default();
     let email = req.email.as_deref().map(|e| e.trim().to_lowercase());
@@ -106,7 +111,8 @@ struct Token {
 }
 
 /// A wrong password and an unknown e-mail answer the same 401, in about the same time.
-async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> ApiResult<HttpResponse> {
+async fn login(state: web::Data<AppState>, http: HttpRequest, body: JsonBody<LoginRequest>) -> ApiResult<HttpResponse> {
+    state.auth_limiter.check(http.peer_addr().map(|a| a.ip()))?;
     let req = body.0;
     let mut errors = Errors::default();
     if req.email.is_none() {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod deliveries;
 pub mod events;
 pub mod health;
+pub mod limiter;
 pub mod logs;
 pub mod openapi;
 pub mod stats;

@@ -181,3 +181,21 @@ async fn api_keys_authenticate_until_revoked() {
     let (status, err) = app.post("/api/v1/api-keys", &token, json!({})).await;
     assert_eq!((status, err["errors"][0]["field"].as_str()), (422, Some("name")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_and_sign_up_are_rate_limited_per_client() {
+    let app = TestApp::spawn_with(&["--auth-rate-limit", "3"]).await;
+    let wrong = json!({"email": "nobody@example.com", "password": "password-123"});
+    for _ in 0..3 {
+        assert_eq!(app.call(Method::POST, "/api/v1/auth/login", None, Some(wrong.clone())).await.0, 401);
+    }
+    let res = app.http.post(format!("{}/api/v1/auth/login", app.base)).json(&wrong).send().await.unwrap();
+    assert_eq!(res.status(), 429);
+    let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["type"], "rate_limited");
+    let reg = json!({"email": "new@example.com", "password": "password-123", "organization": "New"});
+    let (status, _) = app.call(Method::POST, "/api/v1/auth/register", None, Some(reg)).await;
+    assert_eq!(status, 429, "sign-up shares the limit");
+}
