@@ -131,3 +131,34 @@ async fn sigterm_lets_in_flight_attempts_finish() {
     let d = &api.deliveries_of(&token, e["id"].as_str().unwrap()).await[0];
     assert_eq!(d["status"], "succeeded", "the in-flight attempt finished and was recorded");
 }
+
+/// A smoke run of the benchmark tool (a few hundred events), so that it keeps working.
+/// Speed is not asserted here: only that every event arrived, once, correctly signed.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_benchmark_runs_end_to_end() {
+    let out = std::env::temp_dir().join(format!("hookrelay-bench-smoke-{}.json", uuid::Uuid::new_v4().simple()));
+    let server = crate::helpers::database_url("postgres");
+    let status = tokio::process::Command::new(env!("CARGO_BIN_EXE_hookrelay-bench"))
+        .args(["throughput", "fanout", "scale", "--scale", "0.004"])
+        .arg("--hookrelay")
+        .arg(env!("CARGO_BIN_EXE_hookrelay"))
+        .arg("--database-url")
+        .arg(&server)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .expect("running hookrelay-bench");
+    assert!(status.success(), "hookrelay-bench failed: {status:?}");
+    let results: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let rows = results["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for row in rows {
+        assert_eq!(row["delivered"], row["expected_deliveries"], "{row}");
+        assert_eq!(row["bad_signatures"], 0, "{row}");
+        assert_eq!(row["duplicates"], 0, "{row}");
+    }
+}
