@@ -107,6 +107,8 @@ pub fn summarize(rows: &[StatsRow], unattempted: i64, since: DateTime<Utc>, unti
     let mut hist = Vec::new();
     let mut errors = Vec::new();
     for r in rows {
+        let start = r.start;
+        let r = &r.counts;
         started += i64::from(r.deliveries_started);
         succeeded += i64::from(r.deliveries_succeeded);
         failed += i64::from(r.deliveries_failed);
@@ -117,7 +119,7 @@ pub fn summarize(rows: &[StatsRow], unattempted: i64, since: DateTime<Utc>, unti
         latency_sum += r.latency_sum_ms;
         add_counts(&mut hist, &r.latency_hist);
         add_counts(&mut errors, &r.errors);
-        let i = ((r.start - first).num_seconds() / step.num_seconds()) as usize;
+        let i = ((start - first).num_seconds() / step.num_seconds()) as usize;
         if let Some(bucket) = series.get_mut(i) {
             bucket.1 += i64::from(r.attempt_successes);
             bucket.2 += i64::from(r.attempts - r.attempt_successes);
@@ -188,6 +190,7 @@ async fn tenant_stats(state: web::Data<AppState>, caller: Caller, req: HttpReque
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::stats::Counts;
     use crate::domain::latency::{bucket, bucket_count};
 
     fn at(s: &str) -> DateTime<Utc> {
@@ -202,16 +205,18 @@ mod tests {
         let n = latencies.len() as i32;
         StatsRow {
             start: at(minute),
-            attempts: n,
-            attempt_successes: n - failures,
-            retries: failures,
-            answered: n,
-            latency_sum_ms: latencies.iter().sum(),
-            latency_hist: hist,
-            errors: vec![0, 0, 0, 0, failures, 0, 0],
-            deliveries_started: n - failures,
-            deliveries_succeeded: n - failures,
-            deliveries_failed: 0,
+            counts: Counts {
+                attempts: n,
+                attempt_successes: n - failures,
+                retries: failures,
+                answered: n,
+                latency_sum_ms: latencies.iter().sum(),
+                latency_hist: hist,
+                errors: vec![0, 0, 0, 0, failures, 0, 0],
+                deliveries_started: n - failures,
+                deliveries_succeeded: n - failures,
+                deliveries_failed: 0,
+            },
         }
     }
 

@@ -26,9 +26,10 @@ pub fn span_start(t: DateTime<Utc>, span: i16) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::minutes(i64::from(span))).unwrap_or(t)
 }
 
-/// Counter increments for one (tenant, webhook, span, start) row.
-#[derive(Debug, Clone, Default)]
-pub struct Increment {
+/// The counters of one (tenant, webhook, span, start) row, or increments to them.
+#[derive(Debug, Clone, Default, Queryable, Selectable)]
+#[diesel(table_name = stats_rollups)]
+pub struct Counts {
     pub attempts: i32,
     pub attempt_successes: i32,
     pub retries: i32,
@@ -43,12 +44,12 @@ pub struct Increment {
 
 /// Accumulates increments for the webhook row and the tenant-wide row at once.
 #[derive(Debug, Default)]
-pub struct Increments(BTreeMap<(Uuid, Uuid, i16, DateTime<Utc>), Increment>);
+pub struct Increments(BTreeMap<(Uuid, Uuid, i16, DateTime<Utc>), Counts>);
 
 impl Increments {
     /// Applies `f` to the webhook's rows and the tenant-wide rows of the minute and the
     /// hour of `at`.
-    fn update(&mut self, tenant: Uuid, webhook: Uuid, at: DateTime<Utc>, f: impl Fn(&mut Increment)) {
+    fn update(&mut self, tenant: Uuid, webhook: Uuid, at: DateTime<Utc>, f: impl Fn(&mut Counts)) {
         for span in [MINUTE, HOUR] {
             let start = span_start(at, span);
             for w in [webhook, TENANT_WIDE] {
@@ -183,16 +184,8 @@ pub async fn apply(conn: &mut AsyncPgConnection, inc: Increments) -> QueryResult
 #[diesel(table_name = stats_rollups)]
 pub struct StatsRow {
     pub start: DateTime<Utc>,
-    pub attempts: i32,
-    pub attempt_successes: i32,
-    pub retries: i32,
-    pub answered: i32,
-    pub latency_sum_ms: i64,
-    pub latency_hist: Vec<i32>,
-    pub errors: Vec<i32>,
-    pub deliveries_started: i32,
-    pub deliveries_succeeded: i32,
-    pub deliveries_failed: i32,
+    #[diesel(embed)]
+    pub counts: Counts,
 }
 
 /// The rows of one webhook (or of the tenant, with `TENANT_WIDE`) covering [since, until),

@@ -49,6 +49,21 @@ struct Setup {
     retry_schedule: serde_json::Value,
 }
 
+impl Setup {
+    /// A scenario without faults, on the default schedule.
+    fn plain(name: &'static str, webhooks: usize, events: u64, load: Load) -> Setup {
+        Setup {
+            name,
+            webhooks,
+            events,
+            load,
+            faults: Faults::default(),
+            env: vec![],
+            retry_schedule: serde_json::Value::Null,
+        }
+    }
+}
+
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let all = ["throughput", "fanout", "latency", "faults", "backlog", "scale"];
     let wanted: Vec<&str> = if args.scenarios.iter().any(|s| s == "all") {
@@ -62,62 +77,25 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("== scenario {name}");
         let row = match name {
             "throughput" => {
-                deliver(
-                    &args,
-                    Setup {
-                        name: "1 throughput",
-                        webhooks: 1,
-                        events: scaled(50_000.0),
-                        load: Load::Closed { clients: 32 },
-                        faults: Faults::default(),
-                        env: vec![],
-                        retry_schedule: serde_json::Value::Null,
-                    },
-                )
-                .await?
+                deliver(&args, Setup::plain("1 throughput", 1, scaled(50_000.0), Load::Closed { clients: 32 })).await?
             }
             "fanout" => {
-                deliver(
-                    &args,
-                    Setup {
-                        name: "2 fan-out x10",
-                        webhooks: 10,
-                        events: scaled(10_000.0),
-                        load: Load::Closed { clients: 32 },
-                        faults: Faults::default(),
-                        env: vec![],
-                        retry_schedule: serde_json::Value::Null,
-                    },
-                )
-                .await?
+                deliver(&args, Setup::plain("2 fan-out x10", 10, scaled(10_000.0), Load::Closed { clients: 32 }))
+                    .await?
             }
             "latency" => {
                 let seconds = (60.0 * args.scale).clamp(5.0, 60.0);
-                deliver(
-                    &args,
-                    Setup {
-                        name: "3 steady 200/s",
-                        webhooks: 1,
-                        events: (200.0 * seconds) as u64,
-                        load: Load::Open { per_second: 200 },
-                        faults: Faults::default(),
-                        env: vec![],
-                        retry_schedule: serde_json::Value::Null,
-                    },
-                )
-                .await?
+                let events = (200.0 * seconds) as u64;
+                deliver(&args, Setup::plain("3 steady 200/s", 1, events, Load::Open { per_second: 200 })).await?
             }
             "faults" => {
                 deliver(
                     &args,
                     Setup {
-                        name: "4 faults 20%/5%",
-                        webhooks: 1,
-                        events: scaled(5_000.0),
-                        load: Load::Closed { clients: 8 },
                         faults: Faults { error_rate: 0.20, timeout_rate: 0.05, hang: Duration::from_millis(1500) },
                         env: vec![("HOOKRELAY_ATTEMPT_TIMEOUT", "1s".into()), ("HOOKRELAY_LEASE", "10s".into())],
                         retry_schedule: json!([1, 2, 3, 3, 3, 3, 3, 3]),
+                        ..Setup::plain("4 faults 20%/5%", 1, scaled(5_000.0), Load::Closed { clients: 8 })
                     },
                 )
                 .await?
@@ -397,19 +375,8 @@ async fn backlog(args: &Args, events: u64) -> anyhow::Result<Row> {
         .tally
         .lock()
         .map(|t| {
-            summarize_attempts(
-                &t.seen,
-                &Setup {
-                    name: "",
-                    webhooks: 0,
-                    events: 0,
-                    load: Load::Closed { clients: 0 },
-                    faults: Faults::default(),
-                    env: vec![],
-                    retry_schedule: json!([]),
-                },
-            )
-            .0
+            let setup = Setup::plain("backlog", fanout, events, Load::Closed { clients: 32 });
+            summarize_attempts(&t.seen, &setup).0
         })
         .unwrap_or(0);
     dispatcher.stop();
