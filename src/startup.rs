@@ -16,6 +16,7 @@ use crate::api::limiter::AuthLimiter;
 use crate::auth::jwt::JwtKeys;
 use crate::cli::Role;
 use crate::config::Config;
+use crate::db::publisher::Publisher;
 use crate::db::queue::{Wakeup, ATTEMPTS_CHANNEL};
 use crate::db::{self, PgPool};
 use crate::dispatch::{self, listener};
@@ -32,6 +33,8 @@ pub struct AppState {
     pub attempts: watch::Receiver<u64>,
     /// Tells the dispatchers that new work was committed.
     pub wakeup: Wakeup,
+    /// Group-commits plain publishes.
+    pub publisher: Publisher,
     /// Cancelled at shutdown: ends the live streams.
     pub shutdown: CancellationToken,
     pub auth_limiter: AuthLimiter,
@@ -88,6 +91,7 @@ impl Service {
             metrics,
             attempts,
             wakeup: Wakeup::spawn(pool.clone(), local_dispatcher, shutdown.clone()),
+            publisher: Publisher::spawn(pool.clone()),
             shutdown: shutdown.clone(),
             auth_limiter: AuthLimiter::new(config.auth_rate_limit),
         });

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{path_id, resource, ts, Errors, JsonBody, Page, Params};
 use crate::auth::Caller;
-use crate::db::events::{Event, NewEvent, Published, Target};
+use crate::db::events::{Event, NewEvent, Plain, Published, Target};
 use crate::db::{self, new_id, TenantId};
 use crate::domain::consumer::validate_consumer_id;
 use crate::domain::event::EventType;
@@ -167,16 +167,16 @@ async fn publish(
     };
     let event = new_event(caller.tenant, &event_type, input.data.clone(), input.consumer_id, key.clone(), false)?;
     let filters = event_type.matching_filters();
+    let Some(key) = key else {
+        // without a key nothing needs reading first: the publish joins a group commit
+        let event = state.publisher.publish(Plain { event, filters }).await.map_err(ApiError::Internal)?;
+        return Ok(accepted(&state, &event));
+    };
+    let key = Some(key);
     let mut conn = state.pool.get().await?;
     let published = db::events::publish(&mut conn, NewEvent { event, target: Target::Fanout { filters } }).await;
     let first = match published {
-        Ok(Published::Created(e)) => {
-            state.metrics.published(e.deliveries);
-            if e.deliveries > 0 {
-                state.wakeup.soon();
-            }
-            return Ok(HttpResponse::Accepted().json(Accepted::from(&e)));
-        }
+        Ok(Published::Created(e)) => return Ok(accepted(&state, &e)),
         Ok(Published::Replayed(first)) => first,
         // a concurrent publish with the same key won the race: answer as a replay
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
@@ -192,6 +192,15 @@ async fn publish(
     } else {
         Err(ApiError::Conflict("this idempotency key was used in the last 24 h with a different event or data".into()))
     }
+}
+
+/// The 202 of a stored publish; wakes the dispatchers when there is work.
+fn accepted(state: &AppState, e: &Event) -> HttpResponse {
+    state.metrics.published(e.deliveries);
+    if e.deliveries > 0 {
+        state.wakeup.soon();
+    }
+    HttpResponse::Accepted().json(Accepted::from(e))
 }
 
 #[derive(Default, Deserialize)]

@@ -5,8 +5,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 
+use super::prepared::prepared;
 use super::schema::events;
 use super::TenantId;
 
@@ -122,11 +123,77 @@ async fn insert_with_deliveries(conn: &mut AsyncPgConnection, e: &Event, target:
         .bind::<Nullable<Text>, _>(&e.idempotency_key)
         .bind::<Bool, _>(e.test)
         .bind::<Timestamptz, _>(e.created_at);
+    // the SQL is one of two fixed texts
     let inserted: Inserted = match target {
-        Target::Fanout { filters } => query.bind::<Array<Text>, _>(filters).get_result(conn).await?,
-        Target::Webhook(id) => query.bind::<SqlUuid, _>(id).get_result(conn).await?,
+        Target::Fanout { filters } => prepared(query.bind::<Array<Text>, _>(filters)).get_result(conn).await?,
+        Target::Webhook(id) => prepared(query.bind::<SqlUuid, _>(id)).get_result(conn).await?,
     };
     Ok(inserted.deliveries)
+}
+
+/// A publish that may share a statement with others: fan-out, no idempotency key.
+pub struct Plain {
+    pub event: Event,
+    /// The filters that match the event's type (`EventType::matching_filters`).
+    pub filters: Vec<String>,
+}
+
+#[derive(QueryableByName)]
+struct InsertedMany {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Int4)]
+    deliveries: i32,
+}
+
+/// One statement for many plain publishes, of any tenants: the events, and a pending
+/// delivery for every matching webhook of each. Returns each event's number of
+/// deliveries, in the order given. The filters travel as one flat array with the index
+/// of their event, since PostgreSQL arrays of arrays must be rectangular.
+pub async fn insert_many(conn: &mut AsyncPgConnection, batch: &[Plain]) -> QueryResult<Vec<i32>> {
+    let mut ids = Vec::with_capacity(batch.len());
+    let mut tenants = Vec::with_capacity(batch.len());
+    let mut types = Vec::with_capacity(batch.len());
+    let mut consumers = Vec::with_capacity(batch.len());
+    let mut bodies = Vec::with_capacity(batch.len());
+    let mut times = Vec::with_capacity(batch.len());
+    let (mut filter_of, mut filters) = (Vec::new(), Vec::new());
+    for (n, p) in (1i64..).zip(batch) {
+        let e = &p.event;
+        ids.push(e.id);
+        tenants.push(e.tenant_id);
+        types.push(e.event_type.as_str());
+        consumers.push(e.consumer_id.as_deref());
+        bodies.push(e.body.as_str());
+        times.push(e.created_at);
+        for f in &p.filters {
+            filter_of.push(n);
+            filters.push(f.as_str());
+        }
+    }
+    // the webhook lookup is a LATERAL subquery so that each event uses the GIN index on
+    // `webhooks.events`; FOR KEY SHARE holds off a concurrent webhook delete until commit
+    let rows: Vec<InsertedMany> = prepared(
+        diesel::sql_query(
+            "WITH u AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])                           WITH ORDINALITY AS u(id, tenant_id, event_type, consumer_id, body, created_at, n)),              f AS (SELECT n, array_agg(filter) AS filters FROM unnest($7::int8[], $8::text[]) AS f(n, filter) GROUP BY n),              w AS (SELECT u.n, m.id FROM u JOIN f ON f.n = u.n CROSS JOIN LATERAL                      (SELECT id FROM webhooks WHERE tenant_id = u.tenant_id AND active AND events && f.filters                         AND (consumer_id IS NULL OR consumer_id = u.consumer_id) FOR KEY SHARE) m),              c AS (SELECT u.n, count(w.id)::int4 AS deliveries FROM u LEFT JOIN w ON w.n = u.n GROUP BY u.n),              e AS (INSERT INTO events (id, tenant_id, event_type, consumer_id, body, idempotency_key, test, deliveries, created_at)                      SELECT u.id, u.tenant_id, u.event_type, u.consumer_id, u.body, NULL, false, c.deliveries, u.created_at                      FROM u JOIN c ON c.n = u.n),              d AS (INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, next_attempt_at, test, created_at, updated_at)                      SELECT hookrelay_uuid_v7(), u.tenant_id, u.id, w.id, u.event_type, 'pending', u.created_at, false, u.created_at, u.created_at                      FROM w JOIN u ON u.n = w.n)              SELECT n, deliveries FROM c ORDER BY n",
+        )
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Array<SqlUuid>, _>(tenants)
+        .bind::<Array<Text>, _>(types)
+        .bind::<Array<Nullable<Text>>, _>(consumers)
+        .bind::<Array<Text>, _>(bodies)
+        .bind::<Array<Timestamptz>, _>(times)
+        .bind::<Array<BigInt>, _>(filter_of)
+        .bind::<Array<Text>, _>(filters),
+    )
+    .load(conn)
+    .await?;
+    if rows.len() != batch.len() || rows.iter().zip(1i64..).any(|(r, n)| r.n != n) {
+        return Err(diesel::result::Error::DeserializationError(
+            format!("a batch of {} publishes answered {} rows", batch.len(), rows.len()).into(),
+        ));
+    }
+    Ok(rows.into_iter().map(|r| r.deliveries).collect())
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<Event> {

@@ -5,6 +5,8 @@ pub mod api_keys;
 pub mod deliveries;
 pub mod events;
 pub mod logs;
+pub mod prepared;
+pub mod publisher;
 pub mod queue;
 pub mod retention;
 pub mod schema;

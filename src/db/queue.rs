@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::deliveries::{FAILED, PENDING, SUCCEEDED};
 use super::logs::AttemptLog;
+use super::prepared::prepared;
 use super::schema::webhook_logs;
 use super::stats::Increments;
 use crate::dispatch::limits::{plan_claim, Candidate, WebhookLoad};
@@ -126,23 +127,23 @@ pub async fn claim(
 ) -> QueryResult<Claim> {
     let lease_secs = lease.as_secs_f64();
     conn.transaction(async move |conn| {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', 'off', true)")
-            .bind::<BigInt, _>(CLAIM_LOCK)
+        prepared(diesel::sql_query("SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', 'off', true)")
+            .bind::<BigInt, _>(CLAIM_LOCK))
             .execute(conn)
             .await?;
         // webhooks already at their concurrency limit are skipped by the candidate scan,
         // so that one saturated webhook's backlog cannot starve the others
-        let saturated: Vec<CandidateRow> = diesel::sql_query(
+        let saturated: Vec<CandidateRow> = prepared(diesel::sql_query(
             "SELECT l.webhook_id AS id, l.webhook_id FROM leases l \
                  JOIN webhooks w ON w.id = l.webhook_id \
                  WHERE l.locked_until > now() AND l.delivery_id <> ALL($1) \
                  GROUP BY l.webhook_id, w.max_concurrency HAVING count(*) >= w.max_concurrency",
         )
-        .bind::<Array<SqlUuid>, _>(finished)
+        .bind::<Array<SqlUuid>, _>(finished))
         .load(conn)
         .await?;
         let saturated: Vec<Uuid> = saturated.into_iter().map(|r| r.webhook_id).collect();
-        let candidates: Vec<CandidateRow> = diesel::sql_query(
+        let candidates: Vec<CandidateRow> = prepared(diesel::sql_query(
             "SELECT d.id, d.webhook_id FROM deliveries d \
                  JOIN webhooks w ON w.id = d.webhook_id \
                  WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
@@ -152,7 +153,7 @@ pub async fn claim(
                  FOR UPDATE OF d SKIP LOCKED",
         )
         .bind::<Array<SqlUuid>, _>(&saturated)
-        .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX)))
         .load(conn)
         .await?;
         let held_back = !saturated.is_empty();
@@ -162,7 +163,7 @@ pub async fn claim(
         let mut webhook_ids: Vec<Uuid> = candidates.iter().map(|c| c.webhook_id).collect();
         webhook_ids.sort_unstable();
         webhook_ids.dedup();
-        let loads: Vec<LoadRow> = diesel::sql_query(
+        let loads: Vec<LoadRow> = prepared(diesel::sql_query(
             "SELECT w.id AS webhook_id, w.max_concurrency, w.rate_limit_per_minute, \
                    (SELECT count(*) FROM leases l \
                      WHERE l.webhook_id = w.id AND l.locked_until > now() AND l.delivery_id <> ALL($2)) AS in_flight, \
@@ -177,7 +178,7 @@ pub async fn claim(
                  FROM webhooks w WHERE w.id = ANY($1)",
         )
         .bind::<Array<SqlUuid>, _>(&webhook_ids)
-        .bind::<Array<SqlUuid>, _>(finished)
+        .bind::<Array<SqlUuid>, _>(finished))
         .load(conn)
         .await?;
         let loads: HashMap<Uuid, WebhookLoad> = loads
@@ -200,9 +201,9 @@ pub async fn claim(
             candidates.into_iter().map(|c| Candidate { delivery_id: c.id, webhook_id: c.webhook_id }).collect();
         let plan = plan_claim(&candidates, &loads, Utc::now());
         for (at, ids) in &plan.defer {
-            diesel::sql_query("UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2)")
+            prepared(diesel::sql_query("UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2)")
                 .bind::<Timestamptz, _>(at)
-                .bind::<Array<SqlUuid>, _>(ids)
+                .bind::<Array<SqlUuid>, _>(ids))
                 .execute(conn)
                 .await?;
         }
@@ -214,7 +215,7 @@ pub async fn claim(
         let webhooks: Vec<Uuid> = plan.claim.iter().filter_map(|id| webhook_of.get(id).copied()).collect();
         let lease_id = Uuid::now_v7();
         // an expired lease (its dispatcher died) is taken over
-        diesel::sql_query(
+        prepared(diesel::sql_query(
             "INSERT INTO leases (delivery_id, webhook_id, lease_id, locked_until) \
              SELECT d, w, $3, now() + make_interval(secs => $4) FROM unnest($1, $2) AS u(d, w) \
              ON CONFLICT (delivery_id) DO UPDATE SET lease_id = EXCLUDED.lease_id, locked_until = EXCLUDED.locked_until",
@@ -222,10 +223,10 @@ pub async fn claim(
         .bind::<Array<SqlUuid>, _>(&plan.claim)
         .bind::<Array<SqlUuid>, _>(&webhooks)
         .bind::<SqlUuid, _>(lease_id)
-        .bind::<diesel::sql_types::Double, _>(lease_secs)
+        .bind::<diesel::sql_types::Double, _>(lease_secs))
         .execute(conn)
         .await?;
-        diesel::sql_query(
+        prepared(diesel::sql_query(
             "SELECT d.id AS delivery_id, d.tenant_id, d.event_id, d.webhook_id, d.event_type, \
                d.attempt_count, d.series_attempts, d.test, $2 AS lease_id, w.url, w.headers, w.secret, \
                CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret, \
@@ -234,7 +235,7 @@ pub async fn claim(
              WHERE d.id = ANY($1)",
         )
         .bind::<Array<SqlUuid>, _>(&plan.claim)
-        .bind::<SqlUuid, _>(lease_id)
+        .bind::<SqlUuid, _>(lease_id))
         .load(conn)
         .await
         .map(|claimed| Claim { claimed, held_back })
@@ -275,14 +276,17 @@ struct IdRow {
 /// logged and counted: it did happen.
 pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> QueryResult<()> {
     conn.transaction(async move |conn| {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(RECORD_LOCK).execute(conn).await?;
+        prepared(diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(RECORD_LOCK))
+            .execute(conn)
+            .await?;
         let ids: Vec<Uuid> = outcomes.iter().map(|o| o.delivery_id).collect();
         // locking the rows also holds off a concurrent webhook delete until we commit
-        let existing: Vec<IdRow> =
+        let existing: Vec<IdRow> = prepared(
             diesel::sql_query("SELECT id FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-                .bind::<Array<SqlUuid>, _>(&ids)
-                .load(conn)
-                .await?;
+                .bind::<Array<SqlUuid>, _>(&ids),
+        )
+        .load(conn)
+        .await?;
         let existing: std::collections::HashSet<Uuid> = existing.into_iter().map(|r| r.id).collect();
         let live: Vec<&Outcome> = outcomes.iter().filter(|o| existing.contains(&o.delivery_id)).collect();
         if live.is_empty() {
@@ -294,12 +298,14 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
             .await?;
         // release the leases this dispatcher still holds; only those deliveries change
         let (ids, leases): (Vec<Uuid>, Vec<Uuid>) = live.iter().map(|o| (o.delivery_id, o.lease_id)).unzip();
-        let applied: Vec<IdRow> = diesel::sql_query(
-            "DELETE FROM leases l USING unnest($1, $2) AS u(id, lease) \
+        let applied: Vec<IdRow> = prepared(
+            diesel::sql_query(
+                "DELETE FROM leases l USING unnest($1, $2) AS u(id, lease) \
              WHERE l.delivery_id = u.id AND l.lease_id = u.lease RETURNING l.delivery_id AS id",
+            )
+            .bind::<Array<SqlUuid>, _>(ids)
+            .bind::<Array<SqlUuid>, _>(leases),
         )
-        .bind::<Array<SqlUuid>, _>(ids)
-        .bind::<Array<SqlUuid>, _>(leases)
         .load(conn)
         .await?;
         let applied: std::collections::HashSet<Uuid> = applied.into_iter().map(|r| r.id).collect();
@@ -318,18 +324,20 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
             times.0.push(next_at);
             times.1.push(o.log.created_at);
         }
-        diesel::sql_query(
-            "UPDATE deliveries d SET status = u.status, attempt_count = u.attempt, series_attempts = u.series, \
+        prepared(
+            diesel::sql_query(
+                "UPDATE deliveries d SET status = u.status, attempt_count = u.attempt, series_attempts = u.series, \
                next_attempt_at = u.next_at, last_attempt_at = u.last_at, updated_at = now() \
              FROM unnest($1, $2, $3, $4, $5, $6) AS u(id, status, attempt, series, next_at, last_at) \
              WHERE d.id = u.id",
+            )
+            .bind::<Array<SqlUuid>, _>(columns.0)
+            .bind::<Array<Text>, _>(columns.1)
+            .bind::<Array<Int4>, _>(columns.2)
+            .bind::<Array<Int4>, _>(columns.3)
+            .bind::<Array<Nullable<Timestamptz>>, _>(times.0)
+            .bind::<Array<Timestamptz>, _>(times.1),
         )
-        .bind::<Array<SqlUuid>, _>(columns.0)
-        .bind::<Array<Text>, _>(columns.1)
-        .bind::<Array<Int4>, _>(columns.2)
-        .bind::<Array<Int4>, _>(columns.3)
-        .bind::<Array<Nullable<Timestamptz>>, _>(times.0)
-        .bind::<Array<Timestamptz>, _>(times.1)
         .execute(conn)
         .await?;
 
@@ -349,7 +357,7 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
             }
         }
         super::stats::apply(conn, stats).await?;
-        diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(ATTEMPTS_CHANNEL).execute(conn).await?;
+        prepared(diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(ATTEMPTS_CHANNEL)).execute(conn).await?;
         Ok(())
     })
     .await
@@ -357,16 +365,18 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
 
 /// NOTIFY outside a transaction, without waiting for a WAL flush: it carries no data.
 async fn notify_async(conn: &mut AsyncPgConnection) -> QueryResult<()> {
-    diesel::sql_query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')")
-        .bind::<Text, _>(WAKE_CHANNEL)
-        .execute(conn)
-        .await?;
+    prepared(
+        diesel::sql_query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')")
+            .bind::<Text, _>(WAKE_CHANNEL),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Tells every dispatcher that due work may exist (delivered when the transaction commits).
 pub async fn wake(conn: &mut AsyncPgConnection) -> QueryResult<()> {
-    diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(WAKE_CHANNEL).execute(conn).await?;
+    prepared(diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(WAKE_CHANNEL)).execute(conn).await?;
     Ok(())
 }
 
@@ -380,10 +390,10 @@ struct NextDue {
 /// waiting (on a limit, an inactive webhook or another dispatcher's lease) is picked up
 /// when a notification or the fallback poll wakes the dispatcher.
 pub async fn next_due(conn: &mut AsyncPgConnection) -> QueryResult<Option<DateTime<Utc>>> {
-    let row: Option<NextDue> = diesel::sql_query(
+    let row: Option<NextDue> = prepared(diesel::sql_query(
         "SELECT next_attempt_at AS at FROM deliveries \
          WHERE status = 'pending' AND next_attempt_at > now() ORDER BY next_attempt_at LIMIT 1",
-    )
+    ))
     .get_result(conn)
     .await
     .optional()?;
@@ -400,12 +410,12 @@ struct QueueGauges {
 
 /// Pending deliveries, and how long the oldest due one has waited (seconds; 0 if none).
 pub async fn gauges(conn: &mut AsyncPgConnection) -> QueryResult<(i64, f64)> {
-    let g: QueueGauges = diesel::sql_query(
+    let g: QueueGauges = prepared(diesel::sql_query(
         "SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending') AS pending, \
            coalesce((SELECT extract(epoch FROM now() - next_attempt_at)::float8 FROM deliveries \
              WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 1), 0) \
              AS oldest_due_age",
-    )
+    ))
     .get_result(conn)
     .await?;
     Ok((g.pending, g.oldest_due_age))

@@ -10,6 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::logs::AttemptLog;
+use super::prepared::prepared;
 use super::schema::stats_rollups;
 use super::TenantId;
 use crate::domain::latency::{bucket, bucket_count, ERROR_KINDS};
@@ -143,7 +144,7 @@ pub async fn apply(conn: &mut AsyncPgConnection, inc: Increments) -> QueryResult
         errors.push(counts_literal(&r.errors));
     }
     let [attempts, successes, retries, answered, started, succeeded, failed] = ints;
-    diesel::sql_query(
+    prepared(diesel::sql_query(
         "INSERT INTO stats_rollups AS s (tenant_id, webhook_id, span, start, attempts, attempt_successes, retries, \
            answered, deliveries_started, deliveries_succeeded, deliveries_failed, latency_sum_ms, latency_hist, errors) \
          SELECT t, w, sp, st, a, sa, r, an, ds, dsu, df, ls, lh::integer[], er::integer[] \
@@ -174,7 +175,7 @@ pub async fn apply(conn: &mut AsyncPgConnection, inc: Increments) -> QueryResult
     .bind::<Array<Int4>, _>(failed)
     .bind::<Array<BigInt>, _>(sums)
     .bind::<Array<Text>, _>(hists)
-    .bind::<Array<Text>, _>(errors)
+    .bind::<Array<Text>, _>(errors))
     .execute(conn)
     .await?;
     Ok(())
@@ -254,13 +255,15 @@ pub async fn unattempted(
              AND status = 'pending' AND attempt_count = 0 AND created_at >= $3 AND created_at < $4"
         }
     };
-    let row: Count = diesel::sql_query(query)
-        .bind::<SqlUuid, _>(tenant.0)
-        .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(webhook)
-        .bind::<Timestamptz, _>(since)
-        .bind::<Timestamptz, _>(until)
-        .get_result(conn)
-        .await?;
+    let row: Count = prepared(
+        diesel::sql_query(query)
+            .bind::<SqlUuid, _>(tenant.0)
+            .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(webhook)
+            .bind::<Timestamptz, _>(since)
+            .bind::<Timestamptz, _>(until),
+    )
+    .get_result(conn)
+    .await?;
     Ok(row.n)
 }
 
@@ -275,12 +278,14 @@ struct StartedInMinute {
 /// Takes a webhook's started but unfinished deliveries out of the delivery counters (the
 /// webhook is being deleted, so they will never finish).
 pub async fn forget_unfinished(conn: &mut AsyncPgConnection, tenant: TenantId, webhook: Uuid) -> QueryResult<()> {
-    let started: Vec<StartedInMinute> = diesel::sql_query(
-        "SELECT date_trunc('minute', created_at) AS minute, count(*) AS n FROM deliveries \
+    let started: Vec<StartedInMinute> = prepared(
+        diesel::sql_query(
+            "SELECT date_trunc('minute', created_at) AS minute, count(*) AS n FROM deliveries \
          WHERE webhook_id = $1 AND tenant_id = $2 AND status = 'pending' AND attempt_count > 0 GROUP BY 1",
+        )
+        .bind::<SqlUuid, _>(webhook)
+        .bind::<SqlUuid, _>(tenant.0),
     )
-    .bind::<SqlUuid, _>(webhook)
-    .bind::<SqlUuid, _>(tenant.0)
     .load(conn)
     .await?;
     let mut inc = Increments::default();
