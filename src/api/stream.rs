@@ -39,7 +39,7 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
     };
     let start = match start {
         Some(seq) => seq,
-        None => db::logs::last_seq(&mut conn).await?,
+        None => db::logs::last_seq(&mut conn, caller.tenant).await?,
     };
     drop(conn);
     let (tx, mut rx) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(32);

@@ -175,7 +175,20 @@ pub async fn insert_many(conn: &mut AsyncPgConnection, batch: &[Plain]) -> Query
     // `webhooks.events`; FOR KEY SHARE holds off a concurrent webhook delete until commit
     let rows: Vec<InsertedMany> = prepared(
         diesel::sql_query(
-            "WITH u AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])                           WITH ORDINALITY AS u(id, tenant_id, event_type, consumer_id, body, created_at, n)),              f AS (SELECT n, array_agg(filter) AS filters FROM unnest($7::int8[], $8::text[]) AS f(n, filter) GROUP BY n),              w AS (SELECT u.n, m.id FROM u JOIN f ON f.n = u.n CROSS JOIN LATERAL                      (SELECT id FROM webhooks WHERE tenant_id = u.tenant_id AND active AND events && f.filters                         AND (consumer_id IS NULL OR consumer_id = u.consumer_id) FOR KEY SHARE) m),              c AS (SELECT u.n, count(w.id)::int4 AS deliveries FROM u LEFT JOIN w ON w.n = u.n GROUP BY u.n),              e AS (INSERT INTO events (id, tenant_id, event_type, consumer_id, body, idempotency_key, test, deliveries, created_at)                      SELECT u.id, u.tenant_id, u.event_type, u.consumer_id, u.body, NULL, false, c.deliveries, u.created_at                      FROM u JOIN c ON c.n = u.n),              d AS (INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, next_attempt_at, test, created_at, updated_at)                      SELECT hookrelay_uuid_v7(), u.tenant_id, u.id, w.id, u.event_type, 'pending', u.created_at, false, u.created_at, u.created_at                      FROM w JOIN u ON u.n = w.n)              SELECT n, deliveries FROM c ORDER BY n",
+            "WITH u AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) \
+             WITH ORDINALITY AS u(id, tenant_id, event_type, consumer_id, body, created_at, n)), \
+             f AS (SELECT n, array_agg(filter) AS filters FROM unnest($7::int8[], $8::text[]) AS f(n, filter) GROUP BY n), \
+             w AS (SELECT u.n, m.id FROM u JOIN f ON f.n = u.n CROSS JOIN LATERAL \
+             (SELECT id FROM webhooks WHERE tenant_id = u.tenant_id AND active AND events && f.filters \
+             AND (consumer_id IS NULL OR consumer_id = u.consumer_id) FOR KEY SHARE) m), \
+             c AS (SELECT u.n, count(w.id)::int4 AS deliveries FROM u LEFT JOIN w ON w.n = u.n GROUP BY u.n), \
+             e AS (INSERT INTO events (id, tenant_id, event_type, consumer_id, body, idempotency_key, test, deliveries, created_at) \
+             SELECT u.id, u.tenant_id, u.event_type, u.consumer_id, u.body, NULL, false, c.deliveries, u.created_at \
+             FROM u JOIN c ON c.n = u.n), \
+             d AS (INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, next_attempt_at, test, created_at, updated_at) \
+             SELECT hookrelay_uuid_v7(), u.tenant_id, u.id, w.id, u.event_type, 'pending', u.created_at, false, u.created_at, u.created_at \
+             FROM w JOIN u ON u.n = w.n) \
+             SELECT n, deliveries FROM c ORDER BY n",
         )
         .bind::<Array<SqlUuid>, _>(ids)
         .bind::<Array<SqlUuid>, _>(tenants)

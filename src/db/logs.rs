@@ -5,10 +5,13 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use diesel::sql_types::{Array, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+
+use super::prepared::prepared;
 use super::schema::webhook_logs;
 use super::TenantId;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_logs)]
 pub struct AttemptLog {
     pub id: Uuid,
@@ -28,6 +31,66 @@ pub struct AttemptLog {
     pub test: bool,
     pub created_at: DateTime<Utc>,
     pub response_headers: Option<serde_json::Value>,
+}
+
+/// Appends attempt logs in one statement of fixed text (column arrays through `unnest`),
+/// so that it stays prepared whatever the batch size; a multi-row VALUES list would be
+/// new SQL, parsed and planned again, for every size.
+pub async fn insert(conn: &mut AsyncPgConnection, logs: &[&AttemptLog]) -> QueryResult<()> {
+    let mut ids = Vec::with_capacity(logs.len());
+    let (mut tenants, mut deliveries, mut events, mut webhooks) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut types, mut attempts, mut successes, mut urls) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut statuses, mut bodies, mut durations, mut kinds) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut messages, mut tests, mut times, mut headers) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for l in logs {
+        ids.push(l.id);
+        tenants.push(l.tenant_id);
+        deliveries.push(l.delivery_id);
+        events.push(l.event_id);
+        webhooks.push(l.webhook_id);
+        types.push(l.event_type.as_str());
+        attempts.push(l.attempt);
+        successes.push(l.success);
+        urls.push(l.request_url.as_str());
+        statuses.push(l.response_status);
+        bodies.push(l.response_body.as_deref());
+        durations.push(l.duration_ms);
+        kinds.push(l.error_kind.as_deref());
+        messages.push(l.error_message.as_deref());
+        tests.push(l.test);
+        times.push(l.created_at);
+        headers.push(l.response_headers.as_ref());
+    }
+    prepared(
+        diesel::sql_query(
+            "INSERT INTO webhook_logs (id, tenant_id, delivery_id, event_id, webhook_id, event_type, attempt, success, \
+               request_url, response_status, response_body, duration_ms, error_kind, error_message, test, created_at, \
+               response_headers) \
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::int4[], \
+               $8::bool[], $9::text[], $10::int4[], $11::text[], $12::int4[], $13::text[], $14::text[], $15::bool[], \
+               $16::timestamptz[], $17::jsonb[])",
+        )
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Array<SqlUuid>, _>(tenants)
+        .bind::<Array<SqlUuid>, _>(deliveries)
+        .bind::<Array<SqlUuid>, _>(events)
+        .bind::<Array<SqlUuid>, _>(webhooks)
+        .bind::<Array<Text>, _>(types)
+        .bind::<Array<Int4>, _>(attempts)
+        .bind::<Array<Bool>, _>(successes)
+        .bind::<Array<Text>, _>(urls)
+        .bind::<Array<Nullable<Int4>>, _>(statuses)
+        .bind::<Array<Nullable<Text>>, _>(bodies)
+        .bind::<Array<Int4>, _>(durations)
+        .bind::<Array<Nullable<Text>>, _>(kinds)
+        .bind::<Array<Nullable<Text>>, _>(messages)
+        .bind::<Array<Bool>, _>(tests)
+        .bind::<Array<Timestamptz>, _>(times)
+        .bind::<Array<Nullable<Jsonb>>, _>(headers),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The attempts of one delivery, oldest first.
@@ -97,9 +160,13 @@ pub async fn seq_of(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) ->
         .optional()
 }
 
-/// The newest stream position overall: a stream without a resume point starts here.
-pub async fn last_seq(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    let max: Option<i64> = webhook_logs::table.select(diesel::dsl::max(webhook_logs::seq)).first(conn).await?;
+/// The tenant's newest stream position: a stream without a resume point starts here.
+pub async fn last_seq(conn: &mut AsyncPgConnection, tenant: TenantId) -> QueryResult<i64> {
+    let max: Option<i64> = webhook_logs::table
+        .filter(webhook_logs::tenant_id.eq(tenant.0))
+        .select(diesel::dsl::max(webhook_logs::seq))
+        .first(conn)
+        .await?;
     Ok(max.unwrap_or(0))
 }
 

@@ -15,7 +15,6 @@ use uuid::Uuid;
 use super::deliveries::{FAILED, PENDING, SUCCEEDED};
 use super::logs::AttemptLog;
 use super::prepared::prepared;
-use super::schema::webhook_logs;
 use super::stats::Increments;
 use crate::dispatch::limits::{plan_claim, Candidate, WebhookLoad};
 
@@ -75,28 +74,29 @@ pub struct Claimed {
     pub delivery_created_at: DateTime<Utc>,
 }
 
+/// A due delivery with the load of its webhook; or, with no delivery, only the news
+/// that some webhook was skipped for being at its concurrency limit.
 #[derive(QueryableByName)]
 struct CandidateRow {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
-    webhook_id: Uuid,
-}
-
-#[derive(QueryableByName)]
-struct LoadRow {
-    #[diesel(sql_type = SqlUuid)]
-    webhook_id: Uuid,
-    #[diesel(sql_type = Int4)]
-    max_concurrency: i32,
+    /// Whether a webhook at its concurrency limit was left out of the scan.
+    #[diesel(sql_type = Bool)]
+    held_back: bool,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    webhook_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    due: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Int4>)]
+    max_concurrency: Option<i32>,
     #[diesel(sql_type = Nullable<Int4>)]
     rate_limit_per_minute: Option<i32>,
-    #[diesel(sql_type = BigInt)]
-    in_flight: i64,
-    #[diesel(sql_type = BigInt)]
-    unrecorded: i64,
-    #[diesel(sql_type = BigInt)]
-    recent: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    in_flight: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    unrecorded: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    recent: Option<i64>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     oldest_recent: Option<DateTime<Utc>>,
 }
@@ -113,12 +113,16 @@ pub struct Claim {
 /// `rateLimitPerMinute`. Work over a limit stays pending (a rate-limited delivery is
 /// rescheduled to when its window frees); it is neither attempted nor failed.
 ///
-/// The claim commits without waiting for its WAL flush (`synchronous_commit = off`): a
-/// lease lost in a database crash only means the delivery is claimed again, which
-/// at-least-once delivery allows, and the flush stays off the path to the first attempt.
+/// Three statements: take the claim lock; find due deliveries with their webhooks'
+/// loads; lease the ones the limits allow and read what their attempts need. The claim
+/// commits without waiting for its WAL flush (`synchronous_commit = off`): a lease lost
+/// in a database crash only means the delivery is claimed again, which at-least-once
+/// delivery allows, and the flush stays off the path to the first attempt.
 ///
 /// `finished` names leased deliveries whose attempt has ended but whose outcome is not
-/// recorded yet: they no longer count as attempts in flight.
+/// recorded yet: they no longer count as attempts in flight (they still count against
+/// the rate limit). They are looked up by lease key and counted per webhook once, in
+/// the claim's own snapshot, so the count is exact and costs no scan per lease.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     limit: usize,
@@ -127,87 +131,102 @@ pub async fn claim(
 ) -> QueryResult<Claim> {
     let lease_secs = lease.as_secs_f64();
     conn.transaction(async move |conn| {
-        prepared(diesel::sql_query("SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', 'off', true)")
-            .bind::<BigInt, _>(CLAIM_LOCK))
-            .execute(conn)
-            .await?;
-        // webhooks already at their concurrency limit are skipped by the candidate scan,
-        // so that one saturated webhook's backlog cannot starve the others
-        let saturated: Vec<CandidateRow> = prepared(diesel::sql_query(
-            "SELECT l.webhook_id AS id, l.webhook_id FROM leases l \
-                 JOIN webhooks w ON w.id = l.webhook_id \
-                 WHERE l.locked_until > now() AND l.delivery_id <> ALL($1) \
-                 GROUP BY l.webhook_id, w.max_concurrency HAVING count(*) >= w.max_concurrency",
+        // The lock comes first, in its own statement: the scan's snapshot must see the
+        // leases of the claim that held it before. With sorting off, the scan always walks
+        // the due index in order and stops at the limit: a queue's statistics are stale
+        // by nature (a backlog grows faster than autovacuum analyses), and a plan built on
+        // "few rows are due" reads and sorts the whole backlog at every claim.
+        prepared(
+            diesel::sql_query(
+                "SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', 'off', true), \
+                   set_config('enable_sort', 'off', true)",
+            )
+            .bind::<BigInt, _>(CLAIM_LOCK),
         )
-        .bind::<Array<SqlUuid>, _>(finished))
-        .load(conn)
+        .execute(conn)
         .await?;
-        let saturated: Vec<Uuid> = saturated.into_iter().map(|r| r.webhook_id).collect();
-        let candidates: Vec<CandidateRow> = prepared(diesel::sql_query(
-            "SELECT d.id, d.webhook_id FROM deliveries d \
+        // Webhooks already at their concurrency limit are left out of the scan, so that
+        // one saturated webhook's backlog cannot starve the others. Leased deliveries are
+        // still pending, and the scan passes every one of them (hundreds under load):
+        // `NOT IN` checks them against one hashed read of the leases, where an anti-join
+        // planned from stale estimates probes the lease index once per row. Loads are counted
+        // once per webhook (MATERIALIZED: inlined, they would be counted per delivery).
+        // The LEFT JOIN from one row answers `held_back` even when nothing is due.
+        let rows: Vec<CandidateRow> = prepared(
+            diesel::sql_query(
+                "WITH ended AS MATERIALIZED ( \
+                 SELECT l.webhook_id, count(*) FILTER (WHERE l.locked_until > now()) AS live, count(*) AS n \
+                 FROM unnest($1::uuid[]) AS f(id) JOIN leases l ON l.delivery_id = f.id GROUP BY l.webhook_id), \
+                 live AS MATERIALIZED ( \
+                 SELECT webhook_id, count(*) AS n FROM leases WHERE locked_until > now() GROUP BY webhook_id), \
+                 saturated AS ( \
+                 SELECT live.webhook_id FROM live JOIN webhooks w ON w.id = live.webhook_id \
+                 LEFT JOIN ended ON ended.webhook_id = live.webhook_id \
+                 WHERE live.n - coalesce(ended.live, 0) >= w.max_concurrency), \
+                 c AS ( \
+                 SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d \
                  JOIN webhooks w ON w.id = d.webhook_id \
                  WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
-                   AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.delivery_id = d.id AND l.locked_until > now()) \
-                   AND (w.active OR d.test) AND d.webhook_id <> ALL($1) \
+                 AND d.id NOT IN (SELECT delivery_id FROM leases WHERE locked_until > now()) \
+                 AND (w.active OR d.test) AND d.webhook_id NOT IN (SELECT webhook_id FROM saturated) \
                  ORDER BY d.next_attempt_at LIMIT $2 \
-                 FOR UPDATE OF d SKIP LOCKED",
+                 FOR UPDATE OF d SKIP LOCKED), \
+                 loads AS MATERIALIZED ( \
+                 SELECT w.id AS webhook_id, w.max_concurrency, w.rate_limit_per_minute, \
+                 coalesce(live.n, 0) - coalesce(ended.live, 0) AS in_flight, \
+                 coalesce(ended.n, 0) AS unrecorded, \
+                 CASE WHEN w.rate_limit_per_minute IS NULL THEN 0 ELSE \
+                 (SELECT count(*) FROM webhook_logs l \
+                 WHERE l.webhook_id = w.id AND l.created_at > now() - interval '60 seconds') END AS recent, \
+                 CASE WHEN w.rate_limit_per_minute IS NULL THEN NULL ELSE \
+                 (SELECT min(l.created_at) FROM webhook_logs l \
+                 WHERE l.webhook_id = w.id AND l.created_at > now() - interval '60 seconds') END AS oldest_recent \
+                 FROM (SELECT DISTINCT webhook_id FROM c) AS cw JOIN webhooks w ON w.id = cw.webhook_id \
+                 LEFT JOIN live ON live.webhook_id = w.id LEFT JOIN ended ON ended.webhook_id = w.id) \
+                 SELECT EXISTS (SELECT 1 FROM saturated) AS held_back, x.* FROM (SELECT 1) AS one LEFT JOIN ( \
+                 SELECT c.id, c.webhook_id, c.next_attempt_at AS due, loads.max_concurrency, \
+                 loads.rate_limit_per_minute, loads.in_flight, loads.unrecorded, loads.recent, loads.oldest_recent \
+                 FROM c JOIN loads ON loads.webhook_id = c.webhook_id) AS x ON true",
+            )
+            .bind::<Array<SqlUuid>, _>(finished)
+            .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX)),
         )
-        .bind::<Array<SqlUuid>, _>(&saturated)
-        .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX)))
         .load(conn)
         .await?;
-        let held_back = !saturated.is_empty();
+        let mut held_back = rows.iter().any(|r| r.held_back);
+        let mut candidates = Vec::with_capacity(rows.len());
+        let mut loads: HashMap<Uuid, WebhookLoad> = HashMap::new();
+        for r in rows {
+            let (Some(delivery_id), Some(webhook_id), Some(due)) = (r.id, r.webhook_id, r.due) else {
+                continue;
+            };
+            candidates.push((due, Candidate { delivery_id, webhook_id }));
+            loads.entry(webhook_id).or_insert(WebhookLoad {
+                max_concurrency: r.max_concurrency.unwrap_or(1),
+                rate_limit_per_minute: r.rate_limit_per_minute,
+                in_flight: r.in_flight.unwrap_or(0),
+                unrecorded: r.unrecorded.unwrap_or(0),
+                recent_attempts: r.recent.unwrap_or(0),
+                oldest_recent_attempt: r.oldest_recent,
+            });
+        }
         if candidates.is_empty() {
             return Ok(Claim { claimed: Vec::new(), held_back });
         }
-        let mut webhook_ids: Vec<Uuid> = candidates.iter().map(|c| c.webhook_id).collect();
-        webhook_ids.sort_unstable();
-        webhook_ids.dedup();
-        let loads: Vec<LoadRow> = prepared(diesel::sql_query(
-            "SELECT w.id AS webhook_id, w.max_concurrency, w.rate_limit_per_minute, \
-                   (SELECT count(*) FROM leases l \
-                     WHERE l.webhook_id = w.id AND l.locked_until > now() AND l.delivery_id <> ALL($2)) AS in_flight, \
-                   (SELECT count(*) FROM leases l \
-                     WHERE l.webhook_id = w.id AND l.delivery_id = ANY($2)) AS unrecorded, \
-                   CASE WHEN w.rate_limit_per_minute IS NULL THEN 0 ELSE \
-                   (SELECT count(*) FROM webhook_logs l \
-                     WHERE l.webhook_id = w.id AND l.created_at > now() - interval '60 seconds') END AS recent, \
-                   CASE WHEN w.rate_limit_per_minute IS NULL THEN NULL ELSE \
-                   (SELECT min(l.created_at) FROM webhook_logs l \
-                     WHERE l.webhook_id = w.id AND l.created_at > now() - interval '60 seconds') END AS oldest_recent \
-                 FROM webhooks w WHERE w.id = ANY($1)",
-        )
-        .bind::<Array<SqlUuid>, _>(&webhook_ids)
-        .bind::<Array<SqlUuid>, _>(finished))
-        .load(conn)
-        .await?;
-        let loads: HashMap<Uuid, WebhookLoad> = loads
-            .into_iter()
-            .map(|l| {
-                (
-                    l.webhook_id,
-                    WebhookLoad {
-                        max_concurrency: l.max_concurrency,
-                        rate_limit_per_minute: l.rate_limit_per_minute,
-                        in_flight: l.in_flight,
-                        unrecorded: l.unrecorded,
-                        recent_attempts: l.recent,
-                        oldest_recent_attempt: l.oldest_recent,
-                    },
-                )
-            })
-            .collect();
-        let candidates: Vec<Candidate> =
-            candidates.into_iter().map(|c| Candidate { delivery_id: c.id, webhook_id: c.webhook_id }).collect();
+        // the plan takes candidates in due order (the join above may have reordered them)
+        candidates.sort_by_key(|(due, c)| (*due, c.delivery_id));
+        let candidates: Vec<Candidate> = candidates.into_iter().map(|(_, c)| c).collect();
         let plan = plan_claim(&candidates, &loads, Utc::now());
         for (at, ids) in &plan.defer {
-            prepared(diesel::sql_query("UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2)")
-                .bind::<Timestamptz, _>(at)
-                .bind::<Array<SqlUuid>, _>(ids))
-                .execute(conn)
-                .await?;
+            prepared(
+                diesel::sql_query("UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2)")
+                    .bind::<Timestamptz, _>(at)
+                    .bind::<Array<SqlUuid>, _>(ids),
+            )
+            .execute(conn)
+            .await?;
         }
-        let held_back = held_back || plan.claim.len() < candidates.len();
+        held_back = held_back || plan.claim.len() < candidates.len();
         if plan.claim.is_empty() {
             return Ok(Claim { claimed: Vec::new(), held_back });
         }
@@ -215,27 +234,26 @@ pub async fn claim(
         let webhooks: Vec<Uuid> = plan.claim.iter().filter_map(|id| webhook_of.get(id).copied()).collect();
         let lease_id = Uuid::now_v7();
         // an expired lease (its dispatcher died) is taken over
-        prepared(diesel::sql_query(
-            "INSERT INTO leases (delivery_id, webhook_id, lease_id, locked_until) \
-             SELECT d, w, $3, now() + make_interval(secs => $4) FROM unnest($1, $2) AS u(d, w) \
-             ON CONFLICT (delivery_id) DO UPDATE SET lease_id = EXCLUDED.lease_id, locked_until = EXCLUDED.locked_until",
+        prepared(
+            diesel::sql_query(
+                "WITH leased AS ( \
+                 INSERT INTO leases (delivery_id, webhook_id, lease_id, locked_until) \
+                 SELECT d, w, $3, now() + make_interval(secs => $4) FROM unnest($1, $2) AS u(d, w) \
+                 ON CONFLICT (delivery_id) DO UPDATE \
+                 SET lease_id = EXCLUDED.lease_id, locked_until = EXCLUDED.locked_until \
+                 RETURNING delivery_id) \
+                 SELECT d.id AS delivery_id, d.tenant_id, d.event_id, d.webhook_id, d.event_type, \
+                 d.attempt_count, d.series_attempts, d.test, $3 AS lease_id, w.url, w.headers, w.secret, \
+                 CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret, \
+                 w.retry_schedule, e.body, d.created_at AS delivery_created_at \
+                 FROM leased JOIN deliveries d ON d.id = leased.delivery_id \
+                 JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id",
+            )
+            .bind::<Array<SqlUuid>, _>(&plan.claim)
+            .bind::<Array<SqlUuid>, _>(&webhooks)
+            .bind::<SqlUuid, _>(lease_id)
+            .bind::<diesel::sql_types::Double, _>(lease_secs),
         )
-        .bind::<Array<SqlUuid>, _>(&plan.claim)
-        .bind::<Array<SqlUuid>, _>(&webhooks)
-        .bind::<SqlUuid, _>(lease_id)
-        .bind::<diesel::sql_types::Double, _>(lease_secs))
-        .execute(conn)
-        .await?;
-        prepared(diesel::sql_query(
-            "SELECT d.id AS delivery_id, d.tenant_id, d.event_id, d.webhook_id, d.event_type, \
-               d.attempt_count, d.series_attempts, d.test, $2 AS lease_id, w.url, w.headers, w.secret, \
-               CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret, \
-               w.retry_schedule, e.body, d.created_at AS delivery_created_at \
-             FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id \
-             WHERE d.id = ANY($1)",
-        )
-        .bind::<Array<SqlUuid>, _>(&plan.claim)
-        .bind::<SqlUuid, _>(lease_id))
         .load(conn)
         .await
         .map(|claimed| Claim { claimed, held_back })
@@ -292,10 +310,7 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
         if live.is_empty() {
             return Ok(());
         }
-        diesel::insert_into(webhook_logs::table)
-            .values(live.iter().map(|o| o.log.clone()).collect::<Vec<_>>())
-            .execute(conn)
-            .await?;
+        super::logs::insert(conn, &live.iter().map(|o| &o.log).collect::<Vec<_>>()).await?;
         // release the leases this dispatcher still holds; only those deliveries change
         let (ids, leases): (Vec<Uuid>, Vec<Uuid>) = live.iter().map(|o| (o.delivery_id, o.lease_id)).unzip();
         let applied: Vec<IdRow> = prepared(

@@ -2,8 +2,9 @@
 //! rows in small batches, so that purging never holds locks long enough to slow delivery.
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Timestamptz};
+use diesel::sql_types::{BigInt, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
 
 /// Stats rows are kept as long as the longest stats window, whatever the log retention.
 pub const STATS_RETENTION_DAYS: i64 = 90;
@@ -24,11 +25,12 @@ pub async fn purge(
     stats_cutoff: DateTime<Utc>,
     batch: i64,
 ) -> diesel::QueryResult<Purged> {
-    let logs = drain(
+    // logs and events by id: UUID v7 ids order rows by their own time, so the primary
+    // key finds old rows and no index on the time column is kept for retention alone
+    let logs = drain_ids(
         conn,
-        "DELETE FROM webhook_logs WHERE id IN \
-         (SELECT id FROM webhook_logs WHERE created_at < $1 LIMIT $2)",
-        cutoff,
+        "DELETE FROM webhook_logs WHERE id IN (SELECT id FROM webhook_logs WHERE id < $1 ORDER BY id LIMIT $2)",
+        super::v7_floor(cutoff),
         batch,
     )
     .await?;
@@ -40,12 +42,12 @@ pub async fn purge(
         batch,
     )
     .await?;
-    let events = drain(
+    let events = drain_ids(
         conn,
         "DELETE FROM events WHERE id IN \
-         (SELECT e.id FROM events e WHERE e.created_at < $1 \
-            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT $2)",
-        cutoff,
+         (SELECT e.id FROM events e WHERE e.id < $1 \
+            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) ORDER BY e.id LIMIT $2)",
+        super::v7_floor(cutoff),
         batch,
     )
     .await?;
@@ -58,6 +60,18 @@ pub async fn purge(
     )
     .await?;
     Ok(Purged { logs, deliveries, events, stats_rows })
+}
+
+/// Runs a batched delete of rows with ids below `floor` until a batch comes back short.
+async fn drain_ids(conn: &mut AsyncPgConnection, sql: &str, floor: Uuid, batch: i64) -> diesel::QueryResult<usize> {
+    let mut total = 0;
+    loop {
+        let n = diesel::sql_query(sql).bind::<SqlUuid, _>(floor).bind::<BigInt, _>(batch).execute(conn).await?;
+        total += n;
+        if i64::try_from(n).unwrap_or(i64::MAX) < batch {
+            return Ok(total);
+        }
+    }
 }
 
 /// Runs a batched delete until a batch comes back short.

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{tenants, webhooks};
+use super::schema::{tenants, webhook_logs, webhooks};
 use super::TenantId;
 
 /// No `Debug`: it holds the signing secrets.
@@ -141,6 +141,13 @@ pub async fn delete(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) ->
             .execute(conn)
             .await?;
         if n == 1 {
+            // after the webhook's delete, which waits for any recording of its attempts
+            // in progress (it locks their deliveries), so that no log is left behind
+            diesel::delete(webhook_logs::table)
+                .filter(webhook_logs::webhook_id.eq(id))
+                .filter(webhook_logs::tenant_id.eq(tenant.0))
+                .execute(conn)
+                .await?;
             super::stats::delete_webhook(conn, tenant, id).await?;
         }
         Ok(n == 1)
