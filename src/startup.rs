@@ -74,7 +74,7 @@ impl Service {
         }
         let (recorded, attempts) = watch::channel(0u64);
         if serves_api {
-            let on_recorded = move || recorded.send_modify(|n| *n = n.wrapping_add(1));
+            let on_recorded = move |_: &str| recorded.send_modify(|n| *n = n.wrapping_add(1));
             let listen = listener::listen(config.clone(), ATTEMPTS_CHANNEL, on_recorded, shutdown.clone());
             tasks.push(tokio::spawn(async move {
                 listen.await;

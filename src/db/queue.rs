@@ -378,11 +378,20 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
     .await
 }
 
-/// NOTIFY outside a transaction, without waiting for a WAL flush: it carries no data.
+/// This process's name in the wake-ups it sends after publishing, so that its own
+/// dispatcher, already woken directly, can ignore them.
+pub fn instance() -> &'static str {
+    static INSTANCE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| Uuid::new_v4().to_string());
+    &INSTANCE
+}
+
+/// NOTIFY outside a transaction, without waiting for a WAL flush: it carries only the
+/// sender's name.
 async fn notify_async(conn: &mut AsyncPgConnection) -> QueryResult<()> {
     prepared(
-        diesel::sql_query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')")
-            .bind::<Text, _>(WAKE_CHANNEL),
+        diesel::sql_query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)")
+            .bind::<Text, _>(WAKE_CHANNEL)
+            .bind::<Text, _>(instance()),
     )
     .execute(conn)
     .await?;

@@ -13,12 +13,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 
-/// Calls `on_notify` for every notification on `channel` (and once after each
-/// (re)connect, since notifications may have been missed meanwhile) until `shutdown`.
+/// Calls `on_notify` with the payload of every notification on `channel` (and with an
+/// empty one after each (re)connect, since notifications may have been missed meanwhile)
+/// until `shutdown`.
 pub async fn listen(
     config: Arc<Config>,
     channel: &'static str,
-    on_notify: impl Fn() + Send + 'static,
+    on_notify: impl Fn(&str) + Send + 'static,
     shutdown: CancellationToken,
 ) {
     while !shutdown.is_cancelled() {
@@ -35,8 +36,8 @@ pub async fn listen(
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
             while let Some(message) = messages.next().await {
                 match message {
-                    Ok(AsyncMessage::Notification(_)) => {
-                        if tx.send(()).is_err() {
+                    Ok(AsyncMessage::Notification(n)) => {
+                        if tx.send(n.payload().to_owned()).is_err() {
                             break;
                         }
                     }
@@ -53,11 +54,11 @@ pub async fn listen(
             driver.abort();
             continue;
         }
-        on_notify();
+        on_notify("");
         loop {
             tokio::select! {
                 got = rx.recv() => match got {
-                    Some(()) => on_notify(),
+                    Some(payload) => on_notify(&payload),
                     None => break,
                 },
                 _ = shutdown.cancelled() => break,

@@ -46,7 +46,12 @@ pub async fn run(
     let sender = Arc::new(Sender::new(config.attempt_timeout, config.allow_private_targets)?);
     let on_work = {
         let wake = wake.clone();
-        move || wake.notify_one()
+        // this process's own publishes woke the claim loop directly already
+        move |payload: &str| {
+            if payload != queue::instance() {
+                wake.notify_one();
+            }
+        }
     };
     let listener = tokio::spawn(listener::listen(config.clone(), WAKE_CHANNEL, on_work, shutdown.clone()));
     let purger = tokio::spawn(retention::run(pool.clone(), config.clone(), shutdown.clone()));
