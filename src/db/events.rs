@@ -98,12 +98,19 @@ struct Inserted {
     deliveries: i32,
 }
 
+/// The keys under which `webhooks.match_keys` (a generated column, see its migration)
+/// indexes the webhooks of `tenant` that subscribe to one of `filters`: the same text as
+/// the column's `hookrelay_match_keys(tenant_id, events)`.
+fn match_keys(tenant: Uuid, filters: &[String]) -> Vec<String> {
+    filters.iter().map(|f| format!("{tenant} {f}")).collect()
+}
+
 /// One statement: the event, and a pending delivery for every target webhook (found with
-/// the GIN index on `events`), due at once. Returns the number of deliveries.
+/// the GIN index on `webhooks.match_keys`), due at once. Returns the number of deliveries.
 async fn insert_with_deliveries(conn: &mut AsyncPgConnection, e: &Event, target: &Target) -> QueryResult<i32> {
     let targets = match target {
         // an event without consumerId reaches only webhooks without one ($4 is then NULL)
-        Target::Fanout { .. } => "active AND events && $9::text[] AND (consumer_id IS NULL OR consumer_id = $4)",
+        Target::Fanout { .. } => "match_keys && $9::text[] AND active AND (consumer_id IS NULL OR consumer_id = $4)",
         Target::Webhook(_) => "id = $9::uuid",
     };
     let sql = format!(
@@ -125,7 +132,9 @@ async fn insert_with_deliveries(conn: &mut AsyncPgConnection, e: &Event, target:
         .bind::<Timestamptz, _>(e.created_at);
     // the SQL is one of two fixed texts
     let inserted: Inserted = match target {
-        Target::Fanout { filters } => prepared(query.bind::<Array<Text>, _>(filters)).get_result(conn).await?,
+        Target::Fanout { filters } => {
+            prepared(query.bind::<Array<Text>, _>(match_keys(e.tenant_id, filters))).get_result(conn).await?
+        }
         Target::Webhook(id) => prepared(query.bind::<SqlUuid, _>(id)).get_result(conn).await?,
     };
     Ok(inserted.deliveries)
@@ -157,7 +166,7 @@ pub async fn insert_many(conn: &mut AsyncPgConnection, batch: &[Plain]) -> Query
     let mut consumers = Vec::with_capacity(batch.len());
     let mut bodies = Vec::with_capacity(batch.len());
     let mut times = Vec::with_capacity(batch.len());
-    let (mut filter_of, mut filters) = (Vec::new(), Vec::new());
+    let (mut key_of, mut keys) = (Vec::new(), Vec::new());
     for (n, p) in (1i64..).zip(batch) {
         let e = &p.event;
         ids.push(e.id);
@@ -166,20 +175,20 @@ pub async fn insert_many(conn: &mut AsyncPgConnection, batch: &[Plain]) -> Query
         consumers.push(e.consumer_id.as_deref());
         bodies.push(e.body.as_str());
         times.push(e.created_at);
-        for f in &p.filters {
-            filter_of.push(n);
-            filters.push(f.as_str());
+        for key in match_keys(e.tenant_id, &p.filters) {
+            key_of.push(n);
+            keys.push(key);
         }
     }
     // the webhook lookup is a LATERAL subquery so that each event uses the GIN index on
-    // `webhooks.events`; FOR KEY SHARE holds off a concurrent webhook delete until commit
+    // `webhooks.match_keys`; FOR KEY SHARE holds off a concurrent webhook delete until commit
     let rows: Vec<InsertedMany> = prepared(
         diesel::sql_query(
             "WITH u AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) \
              WITH ORDINALITY AS u(id, tenant_id, event_type, consumer_id, body, created_at, n)), \
-             f AS (SELECT n, array_agg(filter) AS filters FROM unnest($7::int8[], $8::text[]) AS f(n, filter) GROUP BY n), \
+             f AS (SELECT n, array_agg(key) AS keys FROM unnest($7::int8[], $8::text[]) AS f(n, key) GROUP BY n), \
              w AS (SELECT u.n, m.id FROM u JOIN f ON f.n = u.n CROSS JOIN LATERAL \
-             (SELECT id FROM webhooks WHERE tenant_id = u.tenant_id AND active AND events && f.filters \
+             (SELECT id FROM webhooks WHERE match_keys && f.keys AND active \
              AND (consumer_id IS NULL OR consumer_id = u.consumer_id) FOR KEY SHARE) m), \
              c AS (SELECT u.n, count(w.id)::int4 AS deliveries FROM u LEFT JOIN w ON w.n = u.n GROUP BY u.n), \
              e AS (INSERT INTO events (id, tenant_id, event_type, consumer_id, body, idempotency_key, test, deliveries, created_at) \
@@ -196,8 +205,8 @@ pub async fn insert_many(conn: &mut AsyncPgConnection, batch: &[Plain]) -> Query
         .bind::<Array<Nullable<Text>>, _>(consumers)
         .bind::<Array<Text>, _>(bodies)
         .bind::<Array<Timestamptz>, _>(times)
-        .bind::<Array<BigInt>, _>(filter_of)
-        .bind::<Array<Text>, _>(filters),
+        .bind::<Array<BigInt>, _>(key_of)
+        .bind::<Array<Text>, _>(keys),
     )
     .load(conn)
     .await?;

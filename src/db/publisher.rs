@@ -1,19 +1,25 @@
 //! Group commit for publishes. A publish is durable only once its transaction's WAL is
 //! flushed, and on a small machine PostgreSQL spends more on each statement and commit
 //! than on the rows themselves. So plain publishes (fan-out, no idempotency key) go
-//! through one task that writes whatever has queued up while the previous batch
-//! committed as one statement: under load one commit serves dozens of publishes, and an
-//! idle system still writes each publish at once. Every caller is answered only after
-//! the commit that holds its event, so the API's 202 still means "stored".
+//! through a few writer tasks, each writing whatever has queued up while it was busy as
+//! one statement: under load one commit serves dozens of publishes, and an idle system
+//! still writes each publish at once. Two writers let a publish that arrives while one
+//! batch commits start the next batch at once instead of waiting for it. Every caller
+//! is answered only after the commit that holds its event, so the API's 202 still means
+//! "stored".
 
 use anyhow::anyhow;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::events::{insert_many, Event, Plain};
 use super::PgPool;
 
 /// Most publishes in one statement.
 const MAX_BATCH: usize = 256;
+/// Batches being written at once.
+const WRITERS: usize = 2;
 /// Publishes waiting for their batch; a full queue makes callers wait (backpressure).
 const QUEUE: usize = 4 * MAX_BATCH;
 
@@ -28,11 +34,14 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    /// Starts the writer task; it ends once every `Publisher` clone is dropped and the
+    /// Starts the writer tasks; they end once every `Publisher` clone is dropped and the
     /// queue is written.
     pub fn spawn(pool: PgPool) -> Publisher {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(pool, rx));
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..WRITERS {
+            tokio::spawn(write_batches(pool.clone(), rx.clone()));
+        }
         Publisher { jobs }
     }
 
@@ -45,9 +54,10 @@ impl Publisher {
     }
 }
 
-async fn write_batches(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
+async fn write_batches(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    // the queue is held only while taking a batch, not while writing it
+    while rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let (batch, answers): (Vec<Plain>, Vec<_>) = jobs.drain(..).map(|j| (j.plain, j.done)).unzip();
         match insert(&pool, &batch).await {
             Ok(counts) => {

@@ -1,8 +1,9 @@
 //! Event type names and the filters webhooks subscribe with.
 //!
 //! `EventFilter::matches` and `EventType::matching_filters` are two views of the same rule:
-//! the first is used in memory, the second feeds an SQL array-overlap query
-//! (`events && $filters`). A unit test keeps them consistent.
+//! the first is used in memory, the second feeds an SQL array-overlap query on the
+//! webhooks' tenant-qualified filter keys (`match_keys && $keys`). A unit test keeps them
+//! consistent.
 
 const MAX_LEN: usize = 128;
 const EVENT_TYPE_RULE: &str = "must be 1-128 characters of lowercase dot-separated segments of [a-z0-9_-]";

@@ -216,3 +216,56 @@ async fn deleting_a_webhook_deletes_its_deliveries_but_keeps_events() {
     let logs: i64 = db.query_one("SELECT count(*) FROM webhook_logs", &[]).await.unwrap().get(0);
     assert_eq!(logs, 0);
 }
+
+/// Concurrent plain publishes share statements and commits (group commit); each must
+/// still get exactly its own fan-out: its tenant's webhooks, its filters, its consumer.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_publishes_each_get_their_own_fan_out() {
+    let app = TestApp::spawn().await;
+    let (acme, _) = app.tenant("Acme").await;
+    let (globex, _) = app.tenant("Globex").await;
+    let receiver = Receiver::ok().await;
+    let hook = |name: &str, events: Value, consumer: Value| json!({"name": name, "url": receiver.url, "events": events, "consumerId": consumer});
+    let all = app.webhook(&acme, hook("all", json!(["*"]), Value::Null)).await;
+    let orders = app.webhook(&acme, hook("orders", json!(["order.*"]), Value::Null)).await;
+    let c1 = app.webhook(&acme, hook("c1", json!(["order.created"]), json!("c1"))).await;
+    let other = app.webhook(&globex, hook("globex", json!(["*"]), Value::Null)).await;
+    let id = |w: &Value| w["id"].as_str().unwrap().to_owned();
+    // (token, event, consumerId, the webhooks it must reach)
+    let cases = [
+        (&acme, "order.created", None, vec![id(&all), id(&orders)]),
+        (&acme, "order.created", Some("c1"), vec![id(&all), id(&orders), id(&c1)]),
+        (&acme, "order.created", Some("c2"), vec![id(&all), id(&orders)]),
+        (&acme, "user.signed_up", None, vec![id(&all)]),
+        (&globex, "order.created", None, vec![id(&other)]),
+    ];
+    let publishes = (0..40).map(|i| {
+        let (token, event, consumer, _) = &cases[i % cases.len()];
+        let body = match consumer {
+            Some(c) => json!({"event": event, "data": {"i": i}, "consumerId": c}),
+            None => json!({"event": event, "data": {"i": i}}),
+        };
+        let app = &app;
+        async move { (i, app.post("/api/v1/events", token, body).await) }
+    });
+    let answers = futures_util::future::join_all(publishes).await;
+    let db = app.db.client().await;
+    for (i, (status, e)) in answers {
+        let (_, event, _, expected) = &cases[i % cases.len()];
+        assert_eq!(status, 202, "{e}");
+        assert_eq!(e["event"], *event);
+        assert_eq!(e["deliveries"], expected.len(), "publish {i}: {e}");
+        let rows = db
+            .query(
+                "SELECT webhook_id::text FROM deliveries WHERE event_id = $1::text::uuid ORDER BY 1",
+                &[&e["id"].as_str().unwrap()],
+            )
+            .await
+            .unwrap();
+        let mut got: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        let mut want = expected.clone();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "publish {i} reached exactly its webhooks");
+    }
+}
