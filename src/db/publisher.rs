@@ -66,9 +66,14 @@ async fn write_batches(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
                     let _ = answer.send(Ok(Event { deliveries: n, ..plain.event }));
                 }
             }
-            // one publish the database refuses must not fail the others: each is tried
-            // alone and gets its own answer
-            Err(_) if batch.len() > 1 => {
+            // The database refused the statement (it answered): one publish it refuses
+            // must not fail the others, so each is tried alone and gets its own answer.
+            Err(err) if batch.len() > 1 && refused_by_database(&err) => {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    publishes = batch.len(),
+                    "a publish batch was refused; writing it one by one"
+                );
                 for (answer, plain) in answers.into_iter().zip(batch) {
                     let result = insert(&pool, std::slice::from_ref(&plain)).await;
                     let _ = answer.send(result.map(|counts| Event {
@@ -77,13 +82,26 @@ async fn write_batches(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
                     }));
                 }
             }
+            // unreachable database, pool exhausted: retrying one by one would only keep
+            // every caller waiting longer for the same error
             Err(err) => {
+                tracing::warn!(error = format!("{err:#}"), publishes = batch.len(), "a publish batch failed");
                 for answer in answers {
                     let _ = answer.send(Err(anyhow!("{err:#}")));
                 }
             }
         }
     }
+}
+
+/// Whether the server answered with an error about the statement (as opposed to the
+/// connection or the pool failing).
+fn refused_by_database(err: &anyhow::Error) -> bool {
+    matches!(
+        err.downcast_ref::<diesel::result::Error>(),
+        Some(diesel::result::Error::DatabaseError(kind, _))
+            if !matches!(kind, diesel::result::DatabaseErrorKind::ClosedConnection)
+    )
 }
 
 async fn insert(pool: &PgPool, batch: &[Plain]) -> anyhow::Result<Vec<i32>> {

@@ -129,30 +129,36 @@ pub async fn update(
         .await
 }
 
-/// Deletes a webhook; its deliveries and logs go with it (ON DELETE CASCADE), and so
-/// do its own stats rows. Its attempted but unfinished deliveries leave the tenant-wide
-/// stats too, where they would otherwise stay pending forever.
+/// Deletes a webhook; its deliveries go with it (ON DELETE CASCADE), then its logs, and
+/// so do its own stats rows. Its attempted but unfinished deliveries leave the
+/// tenant-wide stats too, where they would otherwise stay pending forever.
 pub async fn delete(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<bool> {
-    conn.transaction(async move |conn| {
-        super::stats::forget_unfinished(conn, tenant, id).await?;
-        let n = diesel::delete(webhooks::table)
-            .filter(webhooks::id.eq(id))
-            .filter(webhooks::tenant_id.eq(tenant.0))
-            .execute(conn)
-            .await?;
-        if n == 1 {
-            // after the webhook's delete, which waits for any recording of its attempts
-            // in progress (it locks their deliveries), so that no log is left behind
-            diesel::delete(webhook_logs::table)
-                .filter(webhook_logs::webhook_id.eq(id))
-                .filter(webhook_logs::tenant_id.eq(tenant.0))
+    let deleted: bool = conn
+        .transaction::<_, diesel::result::Error, _>(async move |conn| {
+            super::stats::forget_unfinished(conn, tenant, id).await?;
+            let n = diesel::delete(webhooks::table)
+                .filter(webhooks::id.eq(id))
+                .filter(webhooks::tenant_id.eq(tenant.0))
                 .execute(conn)
                 .await?;
-            super::stats::delete_webhook(conn, tenant, id).await?;
-        }
-        Ok(n == 1)
-    })
-    .await
+            if n == 1 {
+                super::stats::delete_webhook(conn, tenant, id).await?;
+            }
+            Ok(n == 1)
+        })
+        .await?;
+    if deleted {
+        // After the commit, outside the transaction: a webhook's logs may be millions of
+        // rows, and publishes that match the webhook must not wait on its row lock while
+        // they go. No log can be added any more (recording locks the deliveries, which
+        // are gone), and logs left by a crash here are unreachable and purged by retention.
+        diesel::delete(webhook_logs::table)
+            .filter(webhook_logs::webhook_id.eq(id))
+            .filter(webhook_logs::tenant_id.eq(tenant.0))
+            .execute(conn)
+            .await?;
+    }
+    Ok(deleted)
 }
 
 /// Makes `new_secret` current; the secret it replaces keeps signing until `overlap_until`.

@@ -148,14 +148,25 @@ pub fn total_cpu_ticks() -> u64 {
     stat.lines().next().map(|l| l.split_whitespace().skip(1).filter_map(|v| v.parse::<u64>().ok()).sum()).unwrap_or(0)
 }
 
-/// A fresh database for one scenario.
+/// A fresh database for one scenario. The databases of earlier scenarios are dropped
+/// first, and dirty buffers flushed, so that their autovacuum and checkpoint work does
+/// not run during this scenario's measurements.
 pub async fn fresh_database(server_url: &str, name: &str) -> anyhow::Result<String> {
     let mut url = url::Url::parse(server_url)?;
     url.set_path("/postgres");
     let (client, conn) = tokio_postgres::connect(url.as_str(), NoTls).await?;
     tokio::spawn(conn);
-    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    let earlier =
+        client.query("SELECT datname FROM pg_database WHERE datname LIKE 'hookrelay\\_bench\\_%'", &[]).await?;
+    for db in earlier {
+        let db: String = db.get(0);
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await?;
+    }
     client.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+    // CHECKPOINT needs superuser (or pg_checkpoint): without it, the scenario just runs
+    if let Err(err) = client.batch_execute("CHECKPOINT").await {
+        eprintln!("CHECKPOINT before the scenario failed ({err}); measuring anyway");
+    }
     url.set_path(&format!("/{name}"));
     Ok(url.to_string())
 }

@@ -493,20 +493,30 @@ async fn seed_logs(db: &str, webhook_id: &str, rows: u64) -> anyhow::Result<()> 
     let now = chrono::Utc::now();
     let start = now - chrono::Duration::hours(24);
     let step_us = 86_400_000_000i64 / deliveries.max(1);
+    // UUID v7 ids of the row's own time, as the service makes them (retention relies on
+    // it): the time's 48 bits of milliseconds over the random bits of an md5
+    let v7 = |seed: &str| {
+        format!(
+            "encode(set_bit(set_bit(overlay(uuid_send(md5({seed})::uuid) PLACING substring(int8send(\
+             floor(extract(epoch FROM '{start}'::timestamptz + g * interval '{step_us} microseconds') * 1000)::bigint) \
+             FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid"
+        )
+    };
+    let (event_id, log_id) = (v7("'e' || g"), v7("'l' || g || '.' || a"));
     client
         .batch_execute(&format!(
             "INSERT INTO events (id, tenant_id, event_type, body, test, deliveries, created_at)
-               SELECT md5('e' || g)::uuid, '{tenant}', 'seed.event', '{{}}', false, 1,
+               SELECT {event_id}, '{tenant}', 'seed.event', '{{}}', false, 1,
                       '{start}'::timestamptz + g * interval '{step_us} microseconds'
                FROM generate_series(0, {deliveries} - 1) g;
              INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, attempt_count, series_attempts, test, created_at, updated_at)
-               SELECT md5('d' || g)::uuid, '{tenant}', md5('e' || g)::uuid, '{webhook}', 'seed.event', 'succeeded', 5, 5, false,
+               SELECT md5('d' || g)::uuid, '{tenant}', {event_id}, '{webhook}', 'seed.event', 'succeeded', 5, 5, false,
                       '{start}'::timestamptz + g * interval '{step_us} microseconds',
                       '{start}'::timestamptz + g * interval '{step_us} microseconds'
                FROM generate_series(0, {deliveries} - 1) g;
              INSERT INTO webhook_logs (id, tenant_id, delivery_id, event_id, webhook_id, event_type, attempt, success, request_url,
                                        response_status, duration_ms, error_kind, test, created_at)
-               SELECT md5('l' || g || '.' || a)::uuid, '{tenant}', md5('d' || g)::uuid, md5('e' || g)::uuid, '{webhook}', 'seed.event',
+               SELECT {log_id}, '{tenant}', md5('d' || g)::uuid, {event_id}, '{webhook}', 'seed.event',
                       a, a = 5, 'http://127.0.0.1/seed', CASE WHEN a = 5 THEN 200 ELSE 500 END, (g * 7 + a * 13) % 400 + 1,
                       CASE WHEN a = 5 THEN NULL ELSE 'http_status' END, false,
                       '{start}'::timestamptz + g * interval '{step_us} microseconds'
