@@ -1,3 +1,4 @@
+CREATE INDEX leases_webhook_idx ON leases (webhook_id);
 CREATE INDEX events_created_idx ON events (created_at);
 CREATE INDEX webhook_logs_created_idx ON webhook_logs (created_at);
 CREATE UNIQUE INDEX webhook_logs_seq_idx ON webhook_logs (seq);

@@ -23,3 +23,5 @@ DROP INDEX webhook_logs_tenant_idx;
 DROP INDEX webhook_logs_seq_idx;
 DROP INDEX webhook_logs_created_idx;
 DROP INDEX events_created_idx;
+-- the claim counts live leases per webhook from one read of the (small) leases table
+DROP INDEX leases_webhook_idx;

@@ -132,14 +132,21 @@ pub async fn claim(
     let lease_secs = lease.as_secs_f64();
     conn.transaction(async move |conn| {
         // The lock comes first, in its own statement: the scan's snapshot must see the
-        // leases of the claim that held it before. With sorting off, the scan always walks
-        // the due index in order and stops at the limit: a queue's statistics are stale
-        // by nature (a backlog grows faster than autovacuum analyses), and a plan built on
-        // "few rows are due" reads and sorts the whole backlog at every claim.
+        // leases of the claim that held it before.
+        //
+        // The claim's plans are pinned to their one right shape, whatever the statistics
+        // say: a queue's statistics are stale by nature (a backlog grows faster than
+        // autovacuum analyses). With sorting off, the scan walks the due index in order
+        // and stops at the limit (a plan built on "few rows are due" reads and sorts the
+        // whole backlog at every claim); with sequential scans off, per-webhook lookups
+        // (recent attempts for the rate limit) use their indexes. With both, the generic
+        // plan is as good as a custom one, so it is used from the first run and the
+        // claim is not planned again each time (planning cost more than executing).
         prepared(
             diesel::sql_query(
                 "SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', 'off', true), \
-                   set_config('enable_sort', 'off', true)",
+                   set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true), \
+                   set_config('plan_cache_mode', 'force_generic_plan', true)",
             )
             .bind::<BigInt, _>(CLAIM_LOCK),
         )
