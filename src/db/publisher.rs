@@ -8,9 +8,9 @@
 //! is answered only after the commit that holds its event, so the API's 202 still means
 //! "stored".
 
-use anyhow::anyhow;
 use std::sync::Arc;
 
+use anyhow::anyhow;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::events::{insert_many, Event, Plain};
