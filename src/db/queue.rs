@@ -295,15 +295,14 @@ struct IdRow {
 
 /// Records a batch of outcomes in one transaction: the attempt logs, each delivery's new
 /// state and the release of its lease, the stats rollups; then wakes the live streams.
-/// (Other dispatchers see freed slots and scheduled retries at their next claim or poll.) A delivery whose webhook was
-/// deleted mid-attempt is gone: its outcome is dropped. A delivery whose lease was lost
+/// (Other dispatchers see freed slots and scheduled retries at their next claim or
+/// poll.) A delivery whose webhook was deleted mid-attempt is gone: its outcome is
+/// dropped. A delivery whose lease was lost
 /// (expired and claimed again) keeps the newer claimant's state, but its attempt is still
 /// logged and counted: it did happen.
 pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> QueryResult<()> {
     conn.transaction(async move |conn| {
-        prepared(diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(RECORD_LOCK))
-            .execute(conn)
-            .await?;
+        lock_recording(conn).await?;
         let ids: Vec<Uuid> = outcomes.iter().map(|o| o.delivery_id).collect();
         // locking the rows also holds off a concurrent webhook delete until we commit
         let existing: Vec<IdRow> = prepared(
@@ -383,6 +382,17 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
         Ok(())
     })
     .await
+}
+
+/// Takes the record lock until the caller's transaction ends. Recording takes it first,
+/// so that log sequence numbers follow commit order; a transaction that also changes
+/// deliveries and stats rows (deleting a webhook) takes it first too, so that the two
+/// never lock those rows in opposite orders (a deadlock).
+pub async fn lock_recording(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    prepared(diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(RECORD_LOCK))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// This process's name in the wake-ups it sends after publishing, so that its own

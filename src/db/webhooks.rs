@@ -135,6 +135,7 @@ pub async fn update(
 pub async fn delete(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<bool> {
     let deleted: bool = conn
         .transaction::<_, diesel::result::Error, _>(async move |conn| {
+            super::queue::lock_recording(conn).await?;
             super::stats::forget_unfinished(conn, tenant, id).await?;
             let n = diesel::delete(webhooks::table)
                 .filter(webhooks::id.eq(id))
