@@ -79,7 +79,7 @@ pub struct Settings {
     #[arg(long, env = "HOOKRELAY_AUTH_RATE_LIMIT", default_value_t = 20, global = true)]
     pub auth_rate_limit: u32,
     /// Attempts one dispatcher process keeps in flight at most.
-    #[arg(long, env = "HOOKRELAY_DISPATCH_CONCURRENCY", default_value_t = 256, global = true)]
+    #[arg(long, env = "HOOKRELAY_DISPATCH_CONCURRENCY", default_value_t = 512, global = true)]
     pub dispatch_concurrency: usize,
     /// Fallback poll interval of the dispatcher when no notification arrives.
     #[arg(long, env = "HOOKRELAY_POLL_INTERVAL", default_value = "1s", global = true)]

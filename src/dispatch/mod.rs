@@ -28,8 +28,10 @@ use sender::{AttemptResult, Sender};
 /// yet: their leases still exist, but they are no longer attempts in flight.
 pub type Finished = Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>;
 
-/// Most deliveries claimed in one statement.
-const CLAIM_BATCH: usize = 100;
+/// Most deliveries claimed in one statement. Claims are serialised, so under load the
+/// claim rate bounds throughput: fan-out to 10 webhooks ran at ~6,600 deliveries/s with
+/// 100 per claim (and 256 attempts in flight), ~8,400/s with 200 (and 512).
+const CLAIM_BATCH: usize = 200;
 
 /// Runs until `shutdown` is cancelled; then stops claiming, lets in-flight attempts
 /// finish, records their outcomes and returns.
