@@ -172,7 +172,6 @@ async fn publish(
         let event = state.publisher.publish(Plain { event, filters }).await.map_err(ApiError::Internal)?;
         return Ok(accepted(&state, &event));
     };
-    let key = Some(key);
     let mut conn = state.pool.get().await?;
     let published = db::events::publish(&mut conn, NewEvent { event, target: Target::Fanout { filters } }).await;
     let first = match published {
@@ -180,8 +179,7 @@ async fn publish(
         Ok(Published::Replayed(first)) => first,
         // a concurrent publish with the same key won the race: answer as a replay
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-            let k = key.as_deref().unwrap_or_default();
-            db::events::find_by_idempotency_key(&mut conn, caller.tenant, k)
+            db::events::find_by_idempotency_key(&mut conn, caller.tenant, &key)
                 .await?
                 .ok_or(ApiError::Conflict("a publish with this idempotency key is in progress; retry".into()))?
         }

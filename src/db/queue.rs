@@ -297,9 +297,8 @@ struct IdRow {
 /// state and the release of its lease, the stats rollups; then wakes the live streams.
 /// (Other dispatchers see freed slots and scheduled retries at their next claim or
 /// poll.) A delivery whose webhook was deleted mid-attempt is gone: its outcome is
-/// dropped. A delivery whose lease was lost
-/// (expired and claimed again) keeps the newer claimant's state, but its attempt is still
-/// logged and counted: it did happen.
+/// dropped. A delivery whose lease was lost (expired and claimed again) keeps the newer
+/// claimant's state, but its attempt is still logged and counted: it did happen.
 pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> QueryResult<()> {
     conn.transaction(async move |conn| {
         lock_recording(conn).await?;
