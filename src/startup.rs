@@ -91,7 +91,7 @@ impl Service {
             metrics,
             attempts,
             wakeup: Wakeup::spawn(pool.clone(), local_dispatcher, shutdown.clone()),
-            publisher: Publisher::spawn(pool.clone()),
+            publisher: Publisher::spawn(&url)?,
             shutdown: shutdown.clone(),
             auth_limiter: AuthLimiter::new(config.auth_rate_limit),
         });

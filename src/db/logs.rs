@@ -36,7 +36,8 @@ pub struct AttemptLog {
 /// Appends attempt logs in one statement of fixed text (column arrays through `unnest`),
 /// so that it stays prepared whatever the batch size; a multi-row VALUES list would be
 /// new SQL, parsed and planned again, for every size.
-pub async fn insert(conn: &mut AsyncPgConnection, logs: &[&AttemptLog]) -> QueryResult<()> {
+/// Takes a shared connection so that it can be pipelined with other statements.
+pub async fn insert(mut conn: &AsyncPgConnection, logs: &[&AttemptLog]) -> QueryResult<()> {
     let mut ids = Vec::with_capacity(logs.len());
     let (mut tenants, mut deliveries, mut events, mut webhooks) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut types, mut attempts, mut successes, mut urls) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -88,7 +89,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, logs: &[&AttemptLog]) -> Query
         .bind::<Array<Timestamptz>, _>(times)
         .bind::<Array<Nullable<Jsonb>>, _>(headers),
     )
-    .execute(conn)
+    .execute(&mut conn)
     .await?;
     Ok(())
 }

@@ -44,12 +44,18 @@ pub fn v7_floor(t: chrono::DateTime<chrono::Utc>) -> uuid::Uuid {
 }
 
 pub fn build_pool(database_url: &str, size: usize) -> anyhow::Result<PgPool> {
+    build_pool_with(database_url, size, "")
+}
+
+/// A pool whose connections also run `settings` (`SET …` statements) once when they open:
+/// for a task that runs only its own few statements, such as the publish writers.
+pub fn build_pool_with(database_url: &str, size: usize, settings: &'static str) -> anyhow::Result<PgPool> {
     let mut config = ManagerConfig::default();
     // A checkout costs no round trip: a connection that died is found by its next
     // statement, whose error every caller already handles (the API answers 500, the
     // dispatcher retries). The default would run `SELECT 1` on every checkout.
     config.recycling_method = RecyclingMethod::Fast;
-    config.custom_setup = Box::new(|url| Box::pin(connect(url.to_owned())));
+    config.custom_setup = Box::new(move |url| Box::pin(connect(url.to_owned(), settings)));
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
         .max_size(size)
@@ -65,9 +71,9 @@ pub fn build_pool(database_url: &str, size: usize) -> anyhow::Result<PgPool> {
 /// the planner's estimates for some (the claim, a fan-out over thousands of webhooks) pass
 /// `jit_above_cost`, and compiling them takes tens of milliseconds: far more than the
 /// statement itself, on every run.
-async fn connect(url: String) -> diesel::ConnectionResult<AsyncPgConnection> {
+async fn connect(url: String, settings: &'static str) -> diesel::ConnectionResult<AsyncPgConnection> {
     let mut conn = AsyncPgConnection::establish(&url).await?;
-    conn.batch_execute("SET jit = off")
+    conn.batch_execute(&format!("SET jit = off; {settings}"))
         .await
         .map_err(|e| diesel::ConnectionError::BadConnection(format!("setting up the connection: {e}")))?;
     Ok(conn)

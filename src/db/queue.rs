@@ -16,7 +16,6 @@ use super::deliveries::{FAILED, PENDING, SUCCEEDED};
 use super::logs::AttemptLog;
 use super::prepared::prepared;
 use super::stats::Increments;
-use crate::dispatch::limits::{plan_claim, Candidate, WebhookLoad};
 
 /// The channel dispatchers LISTEN on; a notification means "due work may exist".
 pub const WAKE_CHANNEL: &str = "hookrelay_work";
@@ -29,8 +28,8 @@ pub const ATTEMPTS_CHANNEL: &str = "hookrelay_attempts";
 const RECORD_LOCK: i64 = 0x686f_6f6b_6c6f_6773; // "hooklogs"
 
 /// Serialises claims across every dispatcher process, so that per-webhook concurrency and
-/// rate limits hold exactly however many dispatchers share the database. A claim is a few
-/// short statements, so dispatchers wait on it for milliseconds at most.
+/// rate limits hold exactly however many dispatchers share the database. A claim is one
+/// statement of well under a millisecond, so dispatchers wait on it briefly.
 const CLAIM_LOCK: i64 = 0x686f_6f6b_7265_6c61; // "hookrela"
 
 /// A leased delivery with everything needed to attempt it. No `Debug`: it holds the
@@ -74,50 +73,44 @@ pub struct Claimed {
     pub delivery_created_at: DateTime<Utc>,
 }
 
-/// A due delivery with the load of its webhook; or, with no delivery, only the news
-/// that some webhook was skipped for being at its concurrency limit.
-#[derive(QueryableByName)]
-struct CandidateRow {
-    /// Whether a webhook at its concurrency limit was left out of the scan.
-    #[diesel(sql_type = Bool)]
+/// A row of `hookrelay_claim`: a leased delivery, or (alone, when nothing was leased)
+/// only the news whether due work was held back by a limit.
+struct ClaimRow {
     held_back: bool,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    webhook_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    due: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Int4>)]
-    max_concurrency: Option<i32>,
-    #[diesel(sql_type = Nullable<Int4>)]
-    rate_limit_per_minute: Option<i32>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    in_flight: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    unrecorded: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    recent: Option<i64>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    oldest_recent: Option<DateTime<Utc>>,
+    next_due: Option<DateTime<Utc>>,
+    claimed: Option<Claimed>,
 }
 
-/// What a claim got, and whether due work was held back by a per-webhook limit (then a
-/// recorded outcome, which frees a slot, is worth another claim).
+impl QueryableByName<diesel::pg::Pg> for ClaimRow {
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, diesel::pg::Pg>) -> diesel::deserialize::Result<Self> {
+        use diesel::row::NamedRow;
+        let held_back = NamedRow::get::<Bool, bool>(row, "held_back")?;
+        let next_due = NamedRow::get::<Nullable<Timestamptz>, Option<DateTime<Utc>>>(row, "next_due")?;
+        let leased = NamedRow::get::<Nullable<SqlUuid>, Option<Uuid>>(row, "delivery_id")?.is_some();
+        let claimed = if leased { Some(Claimed::build(row)?) } else { None };
+        Ok(ClaimRow { held_back, next_due, claimed })
+    }
+}
+
+/// What a claim got; whether due work was held back by a per-webhook limit (then a
+/// recorded outcome, which frees a slot, is worth another claim); and when the earliest
+/// pending delivery that is not due yet falls due. Work that is due but waiting (on a
+/// limit, an inactive webhook or another dispatcher's lease) is picked up when a
+/// notification or the fallback poll wakes the dispatcher.
 #[derive(Default)]
 pub struct Claim {
     pub claimed: Vec<Claimed>,
     pub held_back: bool,
+    pub next_due: Option<DateTime<Utc>>,
 }
 
 /// Claims up to `limit` due deliveries, honouring each webhook's `maxConcurrency` and
 /// `rateLimitPerMinute`. Work over a limit stays pending (a rate-limited delivery is
 /// rescheduled to when its window frees); it is neither attempted nor failed.
 ///
-/// Three statements: take the claim lock; find due deliveries with their webhooks'
-/// loads; lease the ones the limits allow and read what their attempts need. The claim
-/// commits without waiting for its WAL flush (`synchronous_commit = off`): a lease lost
-/// in a database crash only means the delivery is claimed again, which at-least-once
-/// delivery allows, and the flush stays off the path to the first attempt.
+/// One round trip: `hookrelay_claim` (see its migration) takes the claim lock, finds due
+/// deliveries with their webhooks' loads, applies the limits and leases what they allow,
+/// committing without waiting for its WAL flush.
 ///
 /// `finished` names leased deliveries whose attempt has ended but whose outcome is not
 /// recorded yet: they no longer count as attempts in flight (they still count against
@@ -129,143 +122,18 @@ pub async fn claim(
     lease: Duration,
     finished: &[Uuid],
 ) -> QueryResult<Claim> {
-    let lease_secs = lease.as_secs_f64();
-    conn.transaction(async move |conn| {
-        // The lock comes first, in its own statement: the scan's snapshot must see the
-        // leases of the claim that held it before.
-        //
-        // The claim's plans are pinned to their one right shape, whatever the statistics
-        // say: a queue's statistics are stale by nature (a backlog grows faster than
-        // autovacuum analyses). With sorting off, the scan walks the due index in order
-        // and stops at the limit (a plan built on "few rows are due" reads and sorts the
-        // whole backlog at every claim); with sequential scans off, per-webhook lookups
-        // (recent attempts for the rate limit) use their indexes. With both, the generic
-        // plan is as good as a custom one, so it is used from the first run and the
-        // claim is not planned again each time (planning cost more than executing).
-        prepared(
-            diesel::sql_query(
-                "SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', 'off', true), \
-                   set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true), \
-                   set_config('plan_cache_mode', 'force_generic_plan', true)",
-            )
-            .bind::<BigInt, _>(CLAIM_LOCK),
-        )
-        .execute(conn)
-        .await?;
-        // Webhooks already at their concurrency limit are left out of the scan, so that
-        // one saturated webhook's backlog cannot starve the others. Leased deliveries are
-        // still pending, and the scan passes every one of them (hundreds under load):
-        // `NOT IN` checks them against one hashed read of the leases, where an anti-join
-        // planned from stale estimates probes the lease index once per row. Loads are counted
-        // once per webhook (MATERIALIZED: inlined, they would be counted per delivery).
-        // The LEFT JOIN from one row answers `held_back` even when nothing is due.
-        let rows: Vec<CandidateRow> = prepared(
-            diesel::sql_query(
-                "WITH ended AS MATERIALIZED ( \
-                 SELECT l.webhook_id, count(*) FILTER (WHERE l.locked_until > now()) AS live, count(*) AS n \
-                 FROM unnest($1::uuid[]) AS f(id) JOIN leases l ON l.delivery_id = f.id GROUP BY l.webhook_id), \
-                 live AS MATERIALIZED ( \
-                 SELECT webhook_id, count(*) AS n FROM leases WHERE locked_until > now() GROUP BY webhook_id), \
-                 saturated AS ( \
-                 SELECT live.webhook_id FROM live JOIN webhooks w ON w.id = live.webhook_id \
-                 LEFT JOIN ended ON ended.webhook_id = live.webhook_id \
-                 WHERE live.n - coalesce(ended.live, 0) >= w.max_concurrency), \
-                 c AS ( \
-                 SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d \
-                 JOIN webhooks w ON w.id = d.webhook_id \
-                 WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
-                 AND d.id NOT IN (SELECT delivery_id FROM leases WHERE locked_until > now()) \
-                 AND (w.active OR d.test) AND d.webhook_id NOT IN (SELECT webhook_id FROM saturated) \
-                 ORDER BY d.next_attempt_at LIMIT $2 \
-                 FOR UPDATE OF d SKIP LOCKED), \
-                 loads AS MATERIALIZED ( \
-                 SELECT w.id AS webhook_id, w.max_concurrency, w.rate_limit_per_minute, \
-                 coalesce(live.n, 0) - coalesce(ended.live, 0) AS in_flight, \
-                 coalesce(ended.n, 0) AS unrecorded, \
-                 CASE WHEN w.rate_limit_per_minute IS NULL THEN 0 ELSE \
-                 (SELECT count(*) FROM webhook_logs l \
-                 WHERE l.webhook_id = w.id AND l.created_at > now() - interval '60 seconds') END AS recent, \
-                 CASE WHEN w.rate_limit_per_minute IS NULL THEN NULL ELSE \
-                 (SELECT min(l.created_at) FROM webhook_logs l \
-                 WHERE l.webhook_id = w.id AND l.created_at > now() - interval '60 seconds') END AS oldest_recent \
-                 FROM (SELECT DISTINCT webhook_id FROM c) AS cw JOIN webhooks w ON w.id = cw.webhook_id \
-                 LEFT JOIN live ON live.webhook_id = w.id LEFT JOIN ended ON ended.webhook_id = w.id) \
-                 SELECT EXISTS (SELECT 1 FROM saturated) AS held_back, x.* FROM (SELECT 1) AS one LEFT JOIN ( \
-                 SELECT c.id, c.webhook_id, c.next_attempt_at AS due, loads.max_concurrency, \
-                 loads.rate_limit_per_minute, loads.in_flight, loads.unrecorded, loads.recent, loads.oldest_recent \
-                 FROM c JOIN loads ON loads.webhook_id = c.webhook_id) AS x ON true",
-            )
+    let rows: Vec<ClaimRow> = prepared(
+        diesel::sql_query("SELECT * FROM hookrelay_claim($1, $2, $3, $4, $5)")
+            .bind::<BigInt, _>(CLAIM_LOCK)
             .bind::<Array<SqlUuid>, _>(finished)
-            .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX)),
-        )
-        .load(conn)
-        .await?;
-        let mut held_back = rows.iter().any(|r| r.held_back);
-        let mut candidates = Vec::with_capacity(rows.len());
-        let mut loads: HashMap<Uuid, WebhookLoad> = HashMap::new();
-        for r in rows {
-            let (Some(delivery_id), Some(webhook_id), Some(due)) = (r.id, r.webhook_id, r.due) else {
-                continue;
-            };
-            candidates.push((due, Candidate { delivery_id, webhook_id }));
-            loads.entry(webhook_id).or_insert(WebhookLoad {
-                max_concurrency: r.max_concurrency.unwrap_or(1),
-                rate_limit_per_minute: r.rate_limit_per_minute,
-                in_flight: r.in_flight.unwrap_or(0),
-                unrecorded: r.unrecorded.unwrap_or(0),
-                recent_attempts: r.recent.unwrap_or(0),
-                oldest_recent_attempt: r.oldest_recent,
-            });
-        }
-        if candidates.is_empty() {
-            return Ok(Claim { claimed: Vec::new(), held_back });
-        }
-        // the plan takes candidates in due order (the join above may have reordered them)
-        candidates.sort_by_key(|(due, c)| (*due, c.delivery_id));
-        let candidates: Vec<Candidate> = candidates.into_iter().map(|(_, c)| c).collect();
-        let plan = plan_claim(&candidates, &loads, Utc::now());
-        for (at, ids) in &plan.defer {
-            prepared(
-                diesel::sql_query("UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2)")
-                    .bind::<Timestamptz, _>(at)
-                    .bind::<Array<SqlUuid>, _>(ids),
-            )
-            .execute(conn)
-            .await?;
-        }
-        held_back = held_back || plan.claim.len() < candidates.len();
-        if plan.claim.is_empty() {
-            return Ok(Claim { claimed: Vec::new(), held_back });
-        }
-        let webhook_of: HashMap<Uuid, Uuid> = candidates.iter().map(|c| (c.delivery_id, c.webhook_id)).collect();
-        let webhooks: Vec<Uuid> = plan.claim.iter().filter_map(|id| webhook_of.get(id).copied()).collect();
-        let lease_id = Uuid::now_v7();
-        // an expired lease (its dispatcher died) is taken over
-        prepared(
-            diesel::sql_query(
-                "WITH leased AS ( \
-                 INSERT INTO leases (delivery_id, webhook_id, lease_id, locked_until) \
-                 SELECT d, w, $3, now() + make_interval(secs => $4) FROM unnest($1, $2) AS u(d, w) \
-                 ON CONFLICT (delivery_id) DO UPDATE \
-                 SET lease_id = EXCLUDED.lease_id, locked_until = EXCLUDED.locked_until \
-                 RETURNING delivery_id) \
-                 SELECT d.id AS delivery_id, d.tenant_id, d.event_id, d.webhook_id, d.event_type, \
-                 d.attempt_count, d.series_attempts, d.test, $3 AS lease_id, w.url, w.headers, w.secret, \
-                 CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret, \
-                 w.retry_schedule, e.body, d.created_at AS delivery_created_at \
-                 FROM leased JOIN deliveries d ON d.id = leased.delivery_id \
-                 JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id",
-            )
-            .bind::<Array<SqlUuid>, _>(&plan.claim)
-            .bind::<Array<SqlUuid>, _>(&webhooks)
-            .bind::<SqlUuid, _>(lease_id)
-            .bind::<diesel::sql_types::Double, _>(lease_secs),
-        )
-        .load(conn)
-        .await
-        .map(|claimed| Claim { claimed, held_back })
-    })
-    .await
+            .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+            .bind::<SqlUuid, _>(Uuid::now_v7())
+            .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64()),
+    )
+    .load(conn)
+    .await?;
+    let (held_back, next_due) = rows.as_slice().first().map(|r| (r.held_back, r.next_due)).unwrap_or_default();
+    Ok(Claim { claimed: rows.into_iter().filter_map(|r| r.claimed).collect(), held_back, next_due })
 }
 
 /// What happens to a delivery after an attempt.
@@ -288,9 +156,12 @@ pub struct Outcome {
 }
 
 #[derive(QueryableByName)]
-struct IdRow {
+struct Recordable {
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
+    /// Whether this dispatcher still held the lease (released now).
+    #[diesel(sql_type = Bool)]
+    applied: bool,
 }
 
 /// Records a batch of outcomes in one transaction: the attempt logs, each delivery's new
@@ -299,39 +170,52 @@ struct IdRow {
 /// poll.) A delivery whose webhook was deleted mid-attempt is gone: its outcome is
 /// dropped. A delivery whose lease was lost (expired and claimed again) keeps the newer
 /// claimant's state, but its attempt is still logged and counted: it did happen.
+///
+/// Five round trips: BEGIN; the record lock; locking the deliveries and releasing the
+/// leases; the three writes, pipelined (they touch different tables); COMMIT.
 pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> QueryResult<()> {
     conn.transaction(async move |conn| {
-        lock_recording(conn).await?;
-        let ids: Vec<Uuid> = outcomes.iter().map(|o| o.delivery_id).collect();
-        // locking the rows also holds off a concurrent webhook delete until we commit
-        let existing: Vec<IdRow> = prepared(
-            diesel::sql_query("SELECT id FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-                .bind::<Array<SqlUuid>, _>(&ids),
-        )
-        .load(conn)
-        .await?;
-        let existing: std::collections::HashSet<Uuid> = existing.into_iter().map(|r| r.id).collect();
-        let live: Vec<&Outcome> = outcomes.iter().filter(|o| existing.contains(&o.delivery_id)).collect();
-        if live.is_empty() {
-            return Ok(());
-        }
-        super::logs::insert(conn, &live.iter().map(|o| &o.log).collect::<Vec<_>>()).await?;
-        // release the leases this dispatcher still holds; only those deliveries change
-        let (ids, leases): (Vec<Uuid>, Vec<Uuid>) = live.iter().map(|o| (o.delivery_id, o.lease_id)).unzip();
-        let applied: Vec<IdRow> = prepared(
+        // The record lock first (see `lock_recording`). For the rest of the transaction,
+        // plans are generic and use indexes: every statement below finds its rows by key
+        // from arrays, and PostgreSQL otherwise planned each afresh at every run (custom
+        // plans for each set of arrays cost as much as running them). The NOTIFY for the
+        // live streams goes out at commit.
+        prepared(
             diesel::sql_query(
-                "DELETE FROM leases l USING unnest($1, $2) AS u(id, lease) \
-             WHERE l.delivery_id = u.id AND l.lease_id = u.lease RETURNING l.delivery_id AS id",
+                "SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_generic_plan', true), \
+                   set_config('enable_seqscan', 'off', true), pg_notify($2, '')",
+            )
+            .bind::<BigInt, _>(RECORD_LOCK)
+            .bind::<Text, _>(ATTEMPTS_CHANNEL),
+        )
+        .execute(conn)
+        .await?;
+        let (ids, leases): (Vec<Uuid>, Vec<Uuid>) = outcomes.iter().map(|o| (o.delivery_id, o.lease_id)).unzip();
+        // Locking the deliveries holds off a concurrent webhook delete until we commit. A
+        // lease is released only after its delivery is locked (the claim takes them in
+        // the same order), and only if this dispatcher still holds it.
+        let rows: Vec<Recordable> = prepared(
+            diesel::sql_query(
+                "WITH existing AS (SELECT id FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE), \
+                 released AS (DELETE FROM leases l USING existing e, unnest($1, $2) AS u(id, lease) \
+                   WHERE e.id = u.id AND l.delivery_id = u.id AND l.lease_id = u.lease RETURNING l.delivery_id) \
+                 SELECT e.id, r.delivery_id IS NOT NULL AS applied FROM existing e \
+                 LEFT JOIN released r ON r.delivery_id = e.id",
             )
             .bind::<Array<SqlUuid>, _>(ids)
             .bind::<Array<SqlUuid>, _>(leases),
         )
         .load(conn)
         .await?;
-        let applied: std::collections::HashSet<Uuid> = applied.into_iter().map(|r| r.id).collect();
+        let state: HashMap<Uuid, bool> = rows.into_iter().map(|r| (r.id, r.applied)).collect();
+        let live: Vec<&Outcome> = outcomes.iter().filter(|o| state.contains_key(&o.delivery_id)).collect();
+        if live.is_empty() {
+            return Ok(());
+        }
+        let applied = |o: &Outcome| state.get(&o.delivery_id).copied().unwrap_or(false);
         let mut columns: (Vec<Uuid>, Vec<&str>, Vec<i32>, Vec<i32>) = Default::default();
         let mut times: (Vec<Option<DateTime<Utc>>>, Vec<DateTime<Utc>>) = Default::default();
-        for o in live.iter().filter(|o| applied.contains(&o.delivery_id)) {
+        for o in live.iter().filter(|o| applied(o)) {
             let (status, next_at) = match o.next {
                 Next::Succeeded => (SUCCEEDED, None),
                 Next::RetryAt(at) => (PENDING, Some(at)),
@@ -344,7 +228,24 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
             times.0.push(next_at);
             times.1.push(o.log.created_at);
         }
-        prepared(
+        let mut stats = Increments::default();
+        for o in &live {
+            let l = &o.log;
+            stats.attempt(l);
+            if applied(o) {
+                stats.delivery(
+                    l.tenant_id,
+                    l.webhook_id,
+                    o.delivery_created_at,
+                    i32::from(l.attempt == 1),
+                    i32::from(o.next == Next::Succeeded),
+                    i32::from(o.next == Next::Failed),
+                );
+            }
+        }
+        let shared: &AsyncPgConnection = conn;
+        let logs: Vec<&AttemptLog> = live.iter().map(|o| &o.log).collect();
+        let update = prepared(
             diesel::sql_query(
                 "UPDATE deliveries d SET status = u.status, attempt_count = u.attempt, series_attempts = u.series, \
                next_attempt_at = u.next_at, last_attempt_at = u.last_at, updated_at = now() \
@@ -357,27 +258,12 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
             .bind::<Array<Int4>, _>(columns.3)
             .bind::<Array<Nullable<Timestamptz>>, _>(times.0)
             .bind::<Array<Timestamptz>, _>(times.1),
-        )
-        .execute(conn)
-        .await?;
-
-        let mut stats = Increments::default();
-        for o in &live {
-            let l = &o.log;
-            stats.attempt(l);
-            if applied.contains(&o.delivery_id) {
-                stats.delivery(
-                    l.tenant_id,
-                    l.webhook_id,
-                    o.delivery_created_at,
-                    i32::from(l.attempt == 1),
-                    i32::from(o.next == Next::Succeeded),
-                    i32::from(o.next == Next::Failed),
-                );
-            }
-        }
-        super::stats::apply(conn, stats).await?;
-        prepared(diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(ATTEMPTS_CHANNEL)).execute(conn).await?;
+        );
+        tokio::try_join!(
+            super::logs::insert(shared, &logs),
+            async move { update.execute(&mut &*shared).await },
+            super::stats::apply(shared, stats),
+        )?;
         Ok(())
     })
     .await
@@ -418,26 +304,6 @@ async fn notify_async(conn: &mut AsyncPgConnection) -> QueryResult<()> {
 pub async fn wake(conn: &mut AsyncPgConnection) -> QueryResult<()> {
     prepared(diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(WAKE_CHANNEL)).execute(conn).await?;
     Ok(())
-}
-
-#[derive(QueryableByName)]
-struct NextDue {
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    at: Option<DateTime<Utc>>,
-}
-
-/// When the earliest pending delivery that is not yet due falls due. Work that is due but
-/// waiting (on a limit, an inactive webhook or another dispatcher's lease) is picked up
-/// when a notification or the fallback poll wakes the dispatcher.
-pub async fn next_due(conn: &mut AsyncPgConnection) -> QueryResult<Option<DateTime<Utc>>> {
-    let row: Option<NextDue> = prepared(diesel::sql_query(
-        "SELECT next_attempt_at AS at FROM deliveries \
-         WHERE status = 'pending' AND next_attempt_at > now() ORDER BY next_attempt_at LIMIT 1",
-    ))
-    .get_result(conn)
-    .await
-    .optional()?;
-    Ok(row.and_then(|r| r.at))
 }
 
 #[derive(QueryableByName)]

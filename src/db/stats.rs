@@ -114,7 +114,7 @@ fn counts_literal(v: &[i32]) -> String {
 
 /// Adds the increments to their rows in one statement (rows in key order, so that
 /// concurrent writers lock them in the same order).
-pub async fn apply(conn: &mut AsyncPgConnection, inc: Increments) -> QueryResult<()> {
+pub async fn apply(mut conn: &AsyncPgConnection, inc: Increments) -> QueryResult<()> {
     if inc.is_empty() {
         return Ok(());
     }
@@ -176,7 +176,7 @@ pub async fn apply(conn: &mut AsyncPgConnection, inc: Increments) -> QueryResult
     .bind::<Array<BigInt>, _>(sums)
     .bind::<Array<Text>, _>(hists)
     .bind::<Array<Text>, _>(errors))
-    .execute(conn)
+    .execute(&mut conn)
     .await?;
     Ok(())
 }

@@ -1,6 +1,5 @@
 //! The dispatcher: claims due deliveries, attempts them over HTTP, records outcomes.
 
-pub mod limits;
 pub mod listener;
 pub mod recorder;
 pub mod retention;
@@ -79,7 +78,7 @@ pub async fn run(
             continue;
         }
         let asked = free.min(CLAIM_BATCH);
-        let Claim { claimed, held_back } = match claim(&pool, asked, config.lease, &finished).await {
+        let Claim { claimed, held_back, next_due } = match claim(&pool, asked, config.lease, &finished).await {
             Ok(claim) => claim,
             Err(err) => {
                 tracing::warn!(error = format!("{err:#}"), "claiming deliveries failed; retrying shortly");
@@ -115,7 +114,10 @@ pub async fn run(
         if got == asked {
             continue;
         }
-        let pause = until_next_due(&pool, config.poll_interval).await;
+        // until the next scheduled attempt, at most the poll interval
+        let pause = next_due
+            .map_or(config.poll_interval, |at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+            .min(config.poll_interval);
         tokio::select! {
             _ = wake.notified() => {}
             _ = freed.notified(), if held_back => {}
@@ -138,19 +140,6 @@ async fn claim(pool: &PgPool, limit: usize, lease: Duration, finished: &Finished
     let finished: Vec<uuid::Uuid> = finished.lock().map(|f| f.iter().copied().collect()).unwrap_or_default();
     let mut conn = pool.get().await?;
     Ok(queue::claim(&mut conn, limit, lease, &finished).await?)
-}
-
-/// How long to wait for a notification before looking again: until the next scheduled
-/// attempt, at most the poll interval.
-async fn until_next_due(pool: &PgPool, poll: Duration) -> Duration {
-    let next = match pool.get().await {
-        Ok(mut conn) => queue::next_due(&mut conn).await.ok().flatten(),
-        Err(_) => None,
-    };
-    match next {
-        Some(at) => (at - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(poll),
-        None => poll,
-    }
 }
 
 /// A UUID v7 from the attempt's start, so that logs ordered by id are ordered by time.

@@ -3,6 +3,7 @@
 //! cloned from a migrated template) with real HTTP receivers on 127.0.0.1.
 
 mod auth;
+mod claim;
 mod deliveries;
 mod delivery;
 mod helpers;

@@ -550,8 +550,8 @@ async fn seed_logs(db: &str, webhook_id: &str, rows: u64) -> anyhow::Result<()> 
         inc.delivery(tenant, webhook, created_at, 1, 1, 0);
     }
     let pool = hookrelay::db::build_pool(db, 2)?;
-    let mut conn = pool.get().await?;
-    hookrelay::db::stats::apply(&mut conn, inc).await?;
+    let conn = pool.get().await?;
+    hookrelay::db::stats::apply(&conn, inc).await?;
     client.batch_execute("ANALYZE").await?;
     Ok(())
 }

@@ -1,0 +1,1 @@
+DROP FUNCTION hookrelay_claim(bigint, uuid[], bigint, uuid, double precision);
