@@ -159,7 +159,7 @@ pub struct Outcome {
 struct Recordable {
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
-    /// Whether this dispatcher still held the lease (released now).
+    /// A row of `released`: this dispatcher still held the delivery's lease.
     #[diesel(sql_type = Bool)]
     applied: bool,
 }
@@ -193,21 +193,27 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
         let (ids, leases): (Vec<Uuid>, Vec<Uuid>) = outcomes.iter().map(|o| (o.delivery_id, o.lease_id)).unzip();
         // Locking the deliveries holds off a concurrent webhook delete until we commit. A
         // lease is released only after its delivery is locked (the claim takes them in
-        // the same order), and only if this dispatcher still holds it.
+        // the same order), and only if this dispatcher still holds it. Every step goes
+        // row by row through a primary key: no join between two sets of unknown size,
+        // which a generic plan would do as a nested loop over both.
         let rows: Vec<Recordable> = prepared(
             diesel::sql_query(
-                "WITH existing AS (SELECT id FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE), \
-                 released AS (DELETE FROM leases l USING existing e, unnest($1, $2) AS u(id, lease) \
-                   WHERE e.id = u.id AND l.delivery_id = u.id AND l.lease_id = u.lease RETURNING l.delivery_id) \
-                 SELECT e.id, r.delivery_id IS NOT NULL AS applied FROM existing e \
-                 LEFT JOIN released r ON r.delivery_id = e.id",
+                "WITH existing AS (SELECT d.id, u.lease FROM unnest($1, $2) AS u(id, lease) \
+                   JOIN deliveries d ON d.id = u.id ORDER BY d.id FOR UPDATE OF d), \
+                 released AS (DELETE FROM leases l USING existing e \
+                   WHERE l.delivery_id = e.id AND l.lease_id = e.lease RETURNING l.delivery_id) \
+                 SELECT id, false AS applied FROM existing UNION ALL SELECT delivery_id, true FROM released",
             )
             .bind::<Array<SqlUuid>, _>(ids)
             .bind::<Array<SqlUuid>, _>(leases),
         )
         .load(conn)
         .await?;
-        let state: HashMap<Uuid, bool> = rows.into_iter().map(|r| (r.id, r.applied)).collect();
+        // each existing delivery, and whether its lease was released
+        let mut state: HashMap<Uuid, bool> = HashMap::with_capacity(rows.len());
+        for r in rows {
+            *state.entry(r.id).or_default() |= r.applied;
+        }
         let live: Vec<&Outcome> = outcomes.iter().filter(|o| state.contains_key(&o.delivery_id)).collect();
         if live.is_empty() {
             return Ok(());
