@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use secrecy::ExposeSecret;
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -61,8 +62,15 @@ pub async fn run(
     // may have freed
     let freed = Arc::new(Notify::new());
     let finished = Finished::default();
-    let recorder =
-        tokio::spawn(recorder::record(pool.clone(), outcomes_rx, freed.clone(), wake.clone(), finished.clone()));
+    // The claim loop and the recorder each run their few statements, one at a time, on a
+    // connection of their own: their cached plans (the claim's takes milliseconds to make)
+    // are made once per connection, and again after each ANALYZE of a table they read.
+    // Taken from the shared pool, they were remade on every pooled connection in turn:
+    // with autovacuum analysing the queue tables every few seconds, a cluster of slow
+    // claims each time.
+    let url = config.database_url.expose_secret();
+    let (claims, records) = (crate::db::build_pool(url, 1)?, crate::db::build_pool(url, 1)?);
+    let recorder = tokio::spawn(recorder::record(records, outcomes_rx, freed.clone(), wake.clone(), finished.clone()));
     let slots = Arc::new(Semaphore::new(config.dispatch_concurrency));
     let mut in_flight = JoinSet::new();
     tracing::info!(concurrency = config.dispatch_concurrency, "dispatcher started");
@@ -78,7 +86,7 @@ pub async fn run(
             continue;
         }
         let asked = free.min(CLAIM_BATCH);
-        let Claim { claimed, held_back, next_due } = match claim(&pool, asked, config.lease, &finished).await {
+        let Claim { claimed, held_back, next_due } = match claim(&claims, asked, config.lease, &finished).await {
             Ok(claim) => claim,
             Err(err) => {
                 tracing::warn!(error = format!("{err:#}"), "claiming deliveries failed; retrying shortly");

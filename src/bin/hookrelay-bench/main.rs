@@ -10,6 +10,11 @@ mod scenarios;
 
 use clap::Parser;
 
+/// The same allocator as hookrelay's: the receiver and the load generator share the two
+/// cores with hookrelay and PostgreSQL, and should take as little of them as they can.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Clone)]
 #[command(about = "hookrelay benchmark")]
 pub struct Args {
