@@ -3,7 +3,7 @@
 //! needs from the database goes through this module, so that another queue backend could
 //! take its place.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -155,13 +155,13 @@ pub struct Outcome {
     pub log: AttemptLog,
 }
 
+/// A delivery that still exists (no lease), or a lease released (the one it was under).
 #[derive(QueryableByName)]
 struct Recordable {
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
-    /// A row of `released`: this dispatcher still held the delivery's lease.
-    #[diesel(sql_type = Bool)]
-    applied: bool,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    lease: Option<Uuid>,
 }
 
 /// Records a batch of outcomes in one transaction: the attempt logs, each delivery's new
@@ -172,21 +172,20 @@ struct Recordable {
 /// claimant's state, but its attempt is still logged and counted: it did happen.
 ///
 /// Five round trips: BEGIN; the record lock; locking the deliveries and releasing the
-/// leases; the three writes, pipelined (they touch different tables); COMMIT.
+/// leases; the three writes and the NOTIFY, pipelined (they touch different tables);
+/// COMMIT.
 pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> QueryResult<()> {
     conn.transaction(async move |conn| {
         // The record lock first (see `lock_recording`). For the rest of the transaction,
         // plans are generic and use indexes: every statement below finds its rows by key
         // from arrays, and PostgreSQL otherwise planned each afresh at every run (custom
-        // plans for each set of arrays cost as much as running them). The NOTIFY for the
-        // live streams goes out at commit.
+        // plans for each set of arrays cost as much as running them).
         prepared(
             diesel::sql_query(
                 "SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_generic_plan', true), \
-                   set_config('enable_seqscan', 'off', true), pg_notify($2, '')",
+                   set_config('enable_seqscan', 'off', true)",
             )
-            .bind::<BigInt, _>(RECORD_LOCK)
-            .bind::<Text, _>(ATTEMPTS_CHANNEL),
+            .bind::<BigInt, _>(RECORD_LOCK),
         )
         .execute(conn)
         .await?;
@@ -201,24 +200,30 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
                 "WITH existing AS (SELECT d.id, u.lease FROM unnest($1, $2) AS u(id, lease) \
                    JOIN deliveries d ON d.id = u.id ORDER BY d.id FOR UPDATE OF d), \
                  released AS (DELETE FROM leases l USING existing e \
-                   WHERE l.delivery_id = e.id AND l.lease_id = e.lease RETURNING l.delivery_id) \
-                 SELECT id, false AS applied FROM existing UNION ALL SELECT delivery_id, true FROM released",
+                   WHERE l.delivery_id = e.id AND l.lease_id = e.lease RETURNING l.delivery_id, l.lease_id) \
+                 SELECT id, NULL::uuid AS lease FROM existing UNION ALL SELECT delivery_id, lease_id FROM released",
             )
             .bind::<Array<SqlUuid>, _>(ids)
             .bind::<Array<SqlUuid>, _>(leases),
         )
         .load(conn)
         .await?;
-        // each existing delivery, and whether its lease was released
-        let mut state: HashMap<Uuid, bool> = HashMap::with_capacity(rows.len());
+        // The deliveries that still exist, and the leases released. An outcome applies
+        // (changes its delivery) only with the lease it was attempted under: a batch may
+        // hold two outcomes of one delivery, one under a lease that expired.
+        let mut existing = HashSet::with_capacity(rows.len());
+        let mut released = HashSet::with_capacity(rows.len());
         for r in rows {
-            *state.entry(r.id).or_default() |= r.applied;
+            match r.lease {
+                Some(lease) => released.insert((r.id, lease)),
+                None => existing.insert(r.id),
+            };
         }
-        let live: Vec<&Outcome> = outcomes.iter().filter(|o| state.contains_key(&o.delivery_id)).collect();
+        let live: Vec<&Outcome> = outcomes.iter().filter(|o| existing.contains(&o.delivery_id)).collect();
         if live.is_empty() {
             return Ok(());
         }
-        let applied = |o: &Outcome| state.get(&o.delivery_id).copied().unwrap_or(false);
+        let applied = |o: &Outcome| released.contains(&(o.delivery_id, o.lease_id));
         let mut columns: (Vec<Uuid>, Vec<&str>, Vec<i32>, Vec<i32>) = Default::default();
         let mut times: (Vec<Option<DateTime<Utc>>>, Vec<DateTime<Utc>>) = Default::default();
         for o in live.iter().filter(|o| applied(o)) {
@@ -265,10 +270,13 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
             .bind::<Array<Nullable<Timestamptz>>, _>(times.0)
             .bind::<Array<Timestamptz>, _>(times.1),
         );
+        // the live streams are woken at commit
+        let notify = prepared(diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(ATTEMPTS_CHANNEL));
         tokio::try_join!(
             super::logs::insert(shared, &logs),
             async move { update.execute(&mut &*shared).await },
             super::stats::apply(shared, stats),
+            async move { notify.execute(&mut &*shared).await },
         )?;
         Ok(())
     })

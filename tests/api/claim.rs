@@ -75,6 +75,8 @@ async fn limits_decide_what_each_claim_leases() {
     let waiting: Vec<(Uuid, bool)> = rows.iter().map(|r| (r.get::<_, String>(0).parse().unwrap(), r.get(1))).collect();
     assert_eq!(waiting.iter().filter(|(w, later)| *w == rated && *later).count(), 1, "{waiting:?}");
     assert_eq!(waiting.iter().filter(|(w, later)| *w == narrow && !*later).count(), 3, "{waiting:?}");
+    let wait = first.next_due.map(|at| (at - chrono::Utc::now()).num_milliseconds());
+    assert!(wait.is_some_and(|ms| (0..=1_000).contains(&ms)), "the moved delivery is the next due: {wait:?}");
 
     // nothing more until a slot frees: the narrow webhook is saturated
     let second = claim(&app, &[]).await;
@@ -87,4 +89,58 @@ async fn limits_decide_what_each_claim_leases() {
     let got = per_webhook(&third);
     assert_eq!(got.get(&narrow).map(Vec::len), Some(1), "one slot freed");
     assert_eq!(got.len(), 1, "the rated delivery waits for its window, the rest are leased");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rate_limit_counts_logged_and_unrecorded_attempts() {
+    let app = TestApp::spawn_with(&["--role", "api"]).await;
+    let (token, _) = app.tenant("Acme").await;
+    let logged = hook(&app, &token, "a.logged", json!({"maxConcurrency": 10, "rateLimitPerMinute": 3})).await;
+    let serial = hook(&app, &token, "a.serial", json!({"maxConcurrency": 1, "rateLimitPerMinute": 2})).await;
+    for event in ["a.logged", "a.serial"] {
+        for i in 0..3 {
+            app.publish(&token, event, json!({"i": i})).await;
+        }
+    }
+    // an attempt to `logged` 20 s ago uses one of its 3 per minute until 40 s from now
+    let db = app.db.client().await;
+    db.execute(
+        "INSERT INTO webhook_logs (id, tenant_id, delivery_id, event_id, webhook_id, event_type, attempt, success, \
+           request_url, duration_ms, created_at) \
+         SELECT gen_random_uuid(), tenant_id, id, event_id, webhook_id, event_type, 1, false, 'http://127.0.0.1:9/', \
+           5, now() - interval '20 seconds' FROM deliveries WHERE webhook_id = $1::text::uuid ORDER BY id LIMIT 1",
+        &[&logged.to_string()],
+    )
+    .await
+    .unwrap();
+
+    let first = claim(&app, &[]).await;
+    let got = per_webhook(&first);
+    assert_eq!(got[&logged].len(), 2, "3 per minute, one used");
+    assert_eq!(got[&serial].len(), 1, "maxConcurrency 1");
+    let wait = first.next_due.map(|at| (at - chrono::Utc::now()).num_seconds());
+    assert!(
+        wait.is_some_and(|s| (38..=40).contains(&s)),
+        "moved to when the logged attempt leaves the window: {wait:?}"
+    );
+
+    // `serial`'s attempt ended (not yet recorded): its slot is free, and it still counts
+    // against the rate: 2 per minute, 1 unrecorded, so one more now, and the third waits
+    // for the window (moved, not failed) although its concurrency slot would be free
+    let ended = got[&serial][0];
+    let second = claim(&app, &[ended]).await;
+    assert_eq!(per_webhook(&second).get(&serial).map(Vec::len), Some(1));
+    assert!(second.held_back);
+    let wait = second.next_due.map(|at| (at - chrono::Utc::now()).num_milliseconds());
+    assert!(wait.is_some_and(|ms| (0..=1_000).contains(&ms)), "no attempt logged: a second from now: {wait:?}");
+    let moved = db
+        .query_one(
+            "SELECT count(*) FROM deliveries WHERE webhook_id = $1::text::uuid AND status = 'pending' \
+               AND next_attempt_at > now()",
+            &[&serial.to_string()],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0);
+    assert_eq!(moved, 1, "the third delivery waits for the window");
 }
