@@ -38,11 +38,6 @@ SET enable_sort = off SET enable_seqscan = off SET plan_cache_mode = force_gener
 AS $$
 #variable_conflict use_column
 BEGIN
-    -- Reading after the lock sees the claim before only under READ COMMITTED (a fresh
-    -- snapshot per statement); under a stricter default it would read from before it.
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'hookrelay_claim needs READ COMMITTED, not %', current_setting('transaction_isolation');
-    END IF;
     -- A lost lease only means the delivery is claimed again (at-least-once allows it), so
     -- the claim does not wait for its WAL flush.
     PERFORM pg_advisory_xact_lock(p_lock), set_config('synchronous_commit', 'off', true);
@@ -64,13 +59,8 @@ BEGIN
         WHERE live.n - coalesce(ended.live, 0) >= w.max_concurrency),
     c AS (
         -- Leased deliveries are still pending and the scan passes each of them: NOT IN
-        -- checks them against one hashed set of the live leases. The columns the attempt
-        -- needs are taken here: FOR UPDATE returns the version it locked, which may be
-        -- newer than this statement's snapshot (an outcome recorded meanwhile), where a
-        -- later join to `deliveries` would read the older one.
-        SELECT d.id, d.webhook_id, d.next_attempt_at, d.tenant_id, d.event_id, d.event_type,
-            d.attempt_count, d.series_attempts, d.test, d.created_at
-        FROM deliveries d
+        -- checks them against one hashed set of the live leases.
+        SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d
         JOIN webhooks w ON w.id = d.webhook_id
         WHERE d.status = 'pending' AND d.next_attempt_at <= now()
         AND d.id NOT IN (SELECT l.delivery_id FROM leased_now l)
@@ -94,7 +84,7 @@ BEGIN
             JOIN webhooks w ON w.id = cw.webhook_id
             LEFT JOIN live ON live.webhook_id = w.id LEFT JOIN ended ON ended.webhook_id = w.id) AS r),
     decided AS (
-        SELECT c.*,
+        SELECT c.id, c.webhook_id,
             row_number() OVER (PARTITION BY c.webhook_id ORDER BY c.next_attempt_at, c.id) <= ld.taken AS take,
             ld.rate_room <= ld.taken AND ld.rate_room <= ld.conc_room AS over_rate,
             CASE WHEN ld.oldest + interval '60 seconds' > now() THEN ld.oldest + interval '60 seconds'
@@ -108,7 +98,8 @@ BEGIN
         INSERT INTO leases AS l (delivery_id, webhook_id, lease_id, locked_until)
         SELECT x.id, x.webhook_id, p_lease, now() + make_interval(secs => p_lease_secs)
         FROM decided x WHERE x.take
-        ON CONFLICT (delivery_id) DO UPDATE SET lease_id = EXCLUDED.lease_id, locked_until = EXCLUDED.locked_until),
+        ON CONFLICT (delivery_id) DO UPDATE SET lease_id = EXCLUDED.lease_id, locked_until = EXCLUDED.locked_until
+        RETURNING l.delivery_id),
     summary AS (
         SELECT EXISTS (SELECT 1 FROM saturated) OR EXISTS (SELECT 1 FROM decided WHERE NOT take) AS held,
             least((SELECT d.next_attempt_at FROM deliveries d
@@ -119,12 +110,8 @@ BEGIN
             d.test, p_lease, w.url, w.headers, w.secret,
             CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END,
             w.retry_schedule, e.body, d.created_at
-        -- exactly the rows `leased` wrote (ON CONFLICT DO UPDATE writes every one; a
-        -- data-modifying CTE runs whether or not it is read), read from `decided` rather
-        -- than joined to `leased`: a generic plan joins two sets of unknown size as a
-        -- nested loop over both
-        FROM decided d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
-        WHERE d.take) AS x ON true;
+        FROM leased JOIN deliveries d ON d.id = leased.delivery_id
+        JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id) AS x ON true;
 END
 $$;
 
