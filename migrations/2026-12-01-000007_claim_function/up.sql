@@ -6,7 +6,7 @@
 -- (As three statements in a transaction it was five round trips: 1.3 ms at p50 on this
 -- machine under load, for 0.2 ms of execution.)
 --
--- Per-webhook limits (see README "Delivery"), exactly as before, for each webhook w among
+-- Per-webhook limits (WEBHOOKS.md "Limits", README "How it works"), for each webhook w among
 -- the due deliveries found:
 --   in_flight   = live leases of w, less those whose attempt has ended (`p_finished`)
 --   conc_room   = max_concurrency - in_flight
