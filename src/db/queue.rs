@@ -104,6 +104,12 @@ pub struct Claim {
     pub next_due: Option<DateTime<Utc>>,
 }
 
+/// Settings of the connection that runs `claim`. The claim reads after taking the claim
+/// lock, in a statement of its own, so that it sees the leases of the claim before it:
+/// that needs each statement's fresh snapshot of READ COMMITTED. Under a stricter
+/// database default, every claim overlapping another's commit would fail.
+pub const CLAIM_SETTINGS: &str = "SET default_transaction_isolation = 'read committed'";
+
 /// Claims up to `limit` due deliveries, honouring each webhook's `maxConcurrency` and
 /// `rateLimitPerMinute`. Work over a limit stays pending (a rate-limited delivery is
 /// rescheduled to when its window frees); it is neither attempted nor failed.

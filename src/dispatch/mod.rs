@@ -69,7 +69,8 @@ pub async fn run(
     // with autovacuum analysing the queue tables every few seconds, a cluster of slow
     // claims each time.
     let url = config.database_url.expose_secret();
-    let (claims, records) = (crate::db::build_pool(url, 1)?, crate::db::build_pool(url, 1)?);
+    let claims = crate::db::build_pool_with(url, 1, queue::CLAIM_SETTINGS)?;
+    let records = crate::db::build_pool(url, 1)?;
     let recorder = tokio::spawn(recorder::record(records, outcomes_rx, freed.clone(), wake.clone(), finished.clone()));
     let slots = Arc::new(Semaphore::new(config.dispatch_concurrency));
     let mut in_flight = JoinSet::new();
