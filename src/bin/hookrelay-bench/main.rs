@@ -27,7 +27,8 @@ pub struct Args {
     /// Server-level PostgreSQL URL; each scenario gets a fresh database on it.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: String,
-    /// Multiplies every event count (e.g. 0.01 for a smoke run).
+    /// Multiplies every event count, and the steady-load scenario's 60 s (e.g. 0.01 for a
+    /// smoke run, 10 for ten minutes of steady load).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
     /// Where the JSON results go.
