@@ -64,10 +64,9 @@ pub async fn run(
     let finished = Finished::default();
     // The claim loop and the recorder each run their few statements, one at a time, on a
     // connection of their own: their cached plans (the claim's takes milliseconds to make)
-    // are made once per connection, and again after each ANALYZE of a table they read.
-    // Taken from the shared pool, they were remade on every pooled connection in turn:
-    // with autovacuum analysing the queue tables every few seconds, a cluster of slow
-    // claims each time.
+    // are made once per connection, and again after each VACUUM or ANALYZE of a table
+    // they read (migration 8 keeps those rare). Taken from the shared pool, they were
+    // remade on every pooled connection in turn: a cluster of slow claims each time.
     let url = config.database_url.expose_secret();
     let claims = crate::db::build_pool_with(url, 1, queue::CLAIM_SETTINGS)?;
     let records = crate::db::build_pool(url, 1)?;
