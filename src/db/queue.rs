@@ -138,6 +138,7 @@ pub async fn claim(
     )
     .load(conn)
     .await?;
+    // through a slice: diesel's `first` (a query method) is in scope and would be taken
     let (held_back, next_due) = rows.as_slice().first().map(|r| (r.held_back, r.next_due)).unwrap_or_default();
     Ok(Claim { claimed: rows.into_iter().filter_map(|r| r.claimed).collect(), held_back, next_due })
 }
