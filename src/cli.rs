@@ -84,4 +84,7 @@ pub struct Settings {
     /// Fallback poll interval of the dispatcher when no notification arrives.
     #[arg(long, env = "HOOKRELAY_POLL_INTERVAL", default_value = "1s", global = true)]
     pub poll_interval: String,
+    /// The longest receiver Retry-After honoured (a longer one counts as this).
+    #[arg(long, env = "HOOKRELAY_MAX_RETRY_AFTER", default_value = "1h", global = true)]
+    pub max_retry_after: String,
 }

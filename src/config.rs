@@ -30,6 +30,7 @@ pub struct Config {
     pub auth_rate_limit: u32,
     pub dispatch_concurrency: usize,
     pub poll_interval: Duration,
+    pub max_retry_after: Duration,
 }
 
 impl Config {
@@ -84,6 +85,7 @@ impl Config {
             auth_rate_limit: s.auth_rate_limit,
             dispatch_concurrency: s.dispatch_concurrency,
             poll_interval: parse_duration("HOOKRELAY_POLL_INTERVAL", &s.poll_interval)?,
+            max_retry_after: parse_duration("HOOKRELAY_MAX_RETRY_AFTER", &s.max_retry_after)?,
         })
     }
 

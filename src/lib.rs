@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod domain;
 pub mod error;
 pub mod metrics;
+pub mod queue;
 pub mod startup;
 pub mod telemetry;
 

@@ -17,11 +17,11 @@ use crate::auth::jwt::JwtKeys;
 use crate::cli::Role;
 use crate::config::Config;
 use crate::db::publisher::Publisher;
-use crate::db::queue::{Wakeup, ATTEMPTS_CHANNEL};
 use crate::db::{self, PgPool};
 use crate::dispatch::{self, listener};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::queue::pg::{PgQueue, Wakeup, ATTEMPTS_CHANNEL};
 
 /// What every request handler can reach.
 pub struct AppState {
@@ -69,13 +69,14 @@ impl Service {
         if matches!(config.role, Role::Dispatcher | Role::All) {
             let wake = Arc::new(tokio::sync::Notify::new());
             local_dispatcher = Some(wake.clone());
+            let queue = PgQueue::connect(&config.database_url)?;
             let (pool, config, metrics, shutdown) = (pool.clone(), config.clone(), metrics.clone(), shutdown.clone());
-            tasks.push(tokio::spawn(dispatch::run(pool, config, metrics, wake, shutdown)));
+            tasks.push(tokio::spawn(dispatch::run(queue, pool, config, metrics, wake, shutdown)));
         }
         let (recorded, attempts) = watch::channel(0u64);
         if serves_api {
             let on_recorded = move |_: &str| recorded.send_modify(|n| *n = n.wrapping_add(1));
-            let listen = listener::listen(config.clone(), ATTEMPTS_CHANNEL, on_recorded, shutdown.clone());
+            let listen = listener::listen(config.database_url.clone(), ATTEMPTS_CHANNEL, on_recorded, shutdown.clone());
             tasks.push(tokio::spawn(async move {
                 listen.await;
                 Ok(())

@@ -133,7 +133,10 @@ async fn retry(state: web::Data<AppState>, caller: Caller, id: web::Path<String>
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     match db::deliveries::retry(&mut conn, caller.tenant, id).await? {
-        Retried::Started(d) => Ok(HttpResponse::Accepted().json(DeliveryView::from(d))),
+        Retried::Started(d) => {
+            state.wakeup.soon();
+            Ok(HttpResponse::Accepted().json(DeliveryView::from(d)))
+        }
         Retried::StillPending => {
             Err(ApiError::Conflict("this delivery is still pending; only a finished delivery can be retried".into()))
         }

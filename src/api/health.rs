@@ -37,7 +37,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let status = state.pool.status();
     let (deliveries_pending, oldest_due_age_seconds) = match state.pool.get().await {
-        Ok(mut conn) => db::queue::gauges(&mut conn).await.unwrap_or((-1, -1.0)),
+        Ok(mut conn) => crate::queue::pg::gauges(&mut conn).await.unwrap_or((-1, -1.0)),
         Err(_) => (-1, -1.0),
     };
     let gauges = Gauges {

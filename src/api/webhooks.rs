@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::{path_id, resource, ts, ts_opt, Errors, JsonBody, Page, Params};
 use crate::auth::Caller;
-use crate::db::{self, new_id, webhooks::Inserted, webhooks::Webhook, webhooks::WebhookChanges};
+use crate::db::webhooks::{Inserted, Webhook, WebhookChanges, DISABLED_MANUALLY};
+use crate::db::{self, new_id};
 use crate::domain::consumer::validate_consumer_id;
 use crate::domain::event::EventFilter;
 use crate::domain::headers::validate_custom_headers;
@@ -45,6 +46,10 @@ pub struct WebhookView {
     description: Option<String>,
     headers: serde_json::Value,
     active: bool,
+    disabled_reason: Option<String>,
+    disabled_at: Option<String>,
+    /// Until when a receiver's Retry-After holds the endpoint's deliveries; null when not paused.
+    paused_until: Option<String>,
     rate_limit_per_minute: Option<i32>,
     max_concurrency: i32,
     retry_schedule: Option<Vec<i32>>,
@@ -63,6 +68,9 @@ impl From<Webhook> for WebhookView {
             description: w.description,
             headers: w.headers,
             active: w.active,
+            disabled_reason: w.disabled_reason,
+            disabled_at: ts_opt(w.disabled_at),
+            paused_until: ts_opt(w.paused_until.filter(|at| *at > Utc::now())),
             rate_limit_per_minute: w.rate_limit_per_minute,
             max_concurrency: w.max_concurrency,
             retry_schedule: w.retry_schedule,
@@ -255,6 +263,8 @@ async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<Webho
         description: c.description.flatten(),
         headers: c.headers.unwrap_or_else(|| serde_json::json!({})),
         active: c.active.unwrap_or(true),
+        disabled_reason: (c.active == Some(false)).then(|| DISABLED_MANUALLY.to_owned()),
+        disabled_at: (c.active == Some(false)).then_some(now),
         secret: secret.unwrap_or_else(SigningSecret::generate).expose().to_owned(),
         previous_secret: None,
         previous_secret_expires_at: None,
@@ -263,6 +273,8 @@ async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<Webho
         retry_schedule: c.retry_schedule.flatten(),
         created_at: now,
         updated_at: now,
+        paused_until: None,
+        adaptive_concurrency: None,
     };
     let mut conn = state.pool.get().await?;
     match db::webhooks::insert(&mut conn, webhook, state.config.max_webhooks).await? {
@@ -304,16 +316,25 @@ async fn patch(
     }
     let mut conn = state.pool.get().await?;
     // a foreign or unknown id is 404 before any validation detail is revealed
-    db::webhooks::get(&mut conn, caller.tenant, id).await?;
+    let current = db::webhooks::get(&mut conn, caller.tenant, id).await?;
     drop(conn);
     let (mut changes, _) = validate(&state, input, &mut errors).await;
     errors.into_result()?;
-    changes.updated_at = Some(Utc::now());
+    let now = Utc::now();
+    changes.updated_at = Some(now);
+    match changes.active {
+        // re-enabling clears why and since when it was off, whoever turned it off
+        Some(true) => (changes.disabled_reason, changes.disabled_at) = (Some(None), Some(None)),
+        Some(false) if current.active => {
+            (changes.disabled_reason, changes.disabled_at) = (Some(Some(DISABLED_MANUALLY.to_owned())), Some(Some(now)))
+        }
+        _ => {}
+    }
     let mut conn = state.pool.get().await?;
     let webhook = db::webhooks::update(&mut conn, caller.tenant, id, &changes).await?;
     if changes.active == Some(true) {
         // deliveries that waited while the webhook was inactive are due again
-        db::queue::wake(&mut conn).await?;
+        state.wakeup.soon();
     }
     Ok(HttpResponse::Ok().json(WebhookView::from(webhook)))
 }

@@ -5,13 +5,15 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::domain::ids::DeliveryStatus;
+
 use super::schema::deliveries;
 use super::stats::Increments;
 use super::TenantId;
 
-pub const PENDING: &str = "pending";
-pub const SUCCEEDED: &str = "succeeded";
-pub const FAILED: &str = "failed";
+pub const PENDING: &str = DeliveryStatus::Pending.as_str();
+pub const SUCCEEDED: &str = DeliveryStatus::Succeeded.as_str();
+pub const FAILED: &str = DeliveryStatus::Failed.as_str();
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = deliveries)]
@@ -81,7 +83,8 @@ pub enum Retried {
 
 /// Starts a new series of attempts for a finished delivery, due at once. Attempt numbers
 /// keep counting; the series counter restarts so the webhook's schedule applies again.
-/// The delivery is no longer finished, so its stats count it as pending again.
+/// The delivery is no longer finished, so its stats count it as pending again. The
+/// caller wakes the dispatchers once it is committed.
 pub async fn retry(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<Retried> {
     conn.transaction(async move |conn| {
         let current: Delivery = deliveries::table
@@ -109,7 +112,6 @@ pub async fn retry(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> 
         let (succeeded, failed) = (current.status == SUCCEEDED, current.status == FAILED);
         stats.delivery(tenant.0, current.webhook_id, current.created_at, 0, -i32::from(succeeded), -i32::from(failed));
         super::stats::apply(conn, stats).await?;
-        super::queue::wake(conn).await?;
         Ok(Retried::Started(delivery))
     })
     .await

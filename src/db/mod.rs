@@ -7,7 +7,6 @@ pub mod events;
 pub mod logs;
 pub mod prepared;
 pub mod publisher;
-pub mod queue;
 pub mod retention;
 pub mod schema;
 pub mod stats;
@@ -28,9 +27,7 @@ pub type PgConn = Object<AsyncPgConnection>;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-/// A tenant id: every tenant-scoped query takes one, so it cannot be forgotten.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TenantId(pub uuid::Uuid);
+pub use crate::domain::ids::TenantId;
 
 pub fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()

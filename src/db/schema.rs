@@ -53,6 +53,10 @@ diesel::table! {
         retry_schedule -> Nullable<Array<Int4>>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        paused_until -> Nullable<Timestamptz>,
+        adaptive_concurrency -> Nullable<Int4>,
+        disabled_reason -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamptz>,
     }
 }
 

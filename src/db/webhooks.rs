@@ -29,7 +29,17 @@ pub struct Webhook {
     pub retry_schedule: Option<Vec<i32>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set by a receiver's Retry-After; in the past once the pause is over.
+    pub paused_until: Option<DateTime<Utc>>,
+    /// Below `max_concurrency` while the endpoint struggles; `None` at the maximum.
+    pub adaptive_concurrency: Option<i32>,
+    /// `manual` or `failing` while inactive (see [`DISABLED_MANUALLY`]).
+    pub disabled_reason: Option<String>,
+    pub disabled_at: Option<DateTime<Utc>>,
 }
+
+/// The `disabledReason` of a webhook its owner made inactive.
+pub const DISABLED_MANUALLY: &str = "manual";
 
 impl Webhook {
     /// The previous secret while its overlap lasts.
@@ -52,6 +62,8 @@ pub struct WebhookChanges {
     pub description: Option<Option<String>>,
     pub headers: Option<serde_json::Value>,
     pub active: Option<bool>,
+    pub disabled_reason: Option<Option<String>>,
+    pub disabled_at: Option<Option<DateTime<Utc>>>,
     pub rate_limit_per_minute: Option<Option<i32>>,
     pub max_concurrency: Option<i32>,
     pub retry_schedule: Option<Option<Vec<i32>>>,
@@ -135,7 +147,7 @@ pub async fn update(
 pub async fn delete(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<bool> {
     let deleted: bool = conn
         .transaction::<_, diesel::result::Error, _>(async move |conn| {
-            super::queue::lock_recording(conn).await?;
+            crate::queue::pg::lock_recording(conn).await?;
             super::stats::forget_unfinished(conn, tenant, id).await?;
             let n = diesel::delete(webhooks::table)
                 .filter(webhooks::id.eq(id))

@@ -2,28 +2,25 @@
 //! new work is committed, and the live streams when attempts are recorded. Polling is
 //! only the fallback of both.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use futures_util::StreamExt;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use tokio_postgres::{AsyncMessage, NoTls};
 use tokio_util::sync::CancellationToken;
-
-use crate::config::Config;
 
 /// Calls `on_notify` with the payload of every notification on `channel` (and with an
 /// empty one after each (re)connect, since notifications may have been missed meanwhile)
 /// until `shutdown`.
 pub async fn listen(
-    config: Arc<Config>,
+    database_url: SecretString,
     channel: &'static str,
     on_notify: impl Fn(&str) + Send + 'static,
     shutdown: CancellationToken,
 ) {
     while !shutdown.is_cancelled() {
-        let connect = || async { tokio_postgres::connect(config.database_url.expose_secret(), NoTls).await };
+        let connect = || async { tokio_postgres::connect(database_url.expose_secret(), NoTls).await };
         let connected = tokio::select! {
             c = connect
                 .retry(ExponentialBuilder::default().with_max_delay(Duration::from_secs(5)).without_max_times())

@@ -1,153 +1,192 @@
 //! The dispatcher: claims due deliveries, attempts them over HTTP, records outcomes.
 
+pub mod lanes;
 pub mod listener;
 pub mod recorder;
 pub mod retention;
+pub mod retry_after;
 pub mod schedule;
 pub mod sender;
 pub mod signing;
 pub mod ssrf;
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
-use secrecy::ExposeSecret;
-use tokio::sync::{mpsc, Notify, Semaphore};
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::db::logs::AttemptLog;
-use crate::db::queue::{self, Claim, Claimed, Next, Outcome, WAKE_CHANNEL};
 use crate::db::PgPool;
+use crate::domain::ids::{DeliveryId, ErrorKind};
 use crate::metrics::Metrics;
+use crate::queue::{Claim, ClaimRequest, Leased, Next, Outcome, Queue, Strain};
+use lanes::{Lanes, Ticket};
 use sender::{AttemptResult, Sender};
 
 /// Deliveries of this process whose attempt has ended but whose outcome is not recorded
 /// yet: their leases still exist, but they are no longer attempts in flight.
-pub type Finished = Arc<std::sync::Mutex<std::collections::HashSet<uuid::Uuid>>>;
+pub type Finished = Arc<Mutex<HashSet<DeliveryId>>>;
 
 /// Most deliveries claimed in one statement. Claims are serialised, so under load the
-/// claim rate bounds throughput: fan-out to 10 webhooks ran at ~6,600 deliveries/s with
-/// 100 per claim (and 256 attempts in flight), ~8,400/s with 200 (and 512).
+/// claim rate bounds throughput (see the performance log in the README).
 const CLAIM_BATCH: usize = 200;
+
+/// What the claim loop and its attempts share.
+struct Dispatcher<Q> {
+    queue: Arc<Q>,
+    config: Arc<Config>,
+    metrics: Arc<Metrics>,
+    sender: Arc<Sender>,
+    lanes: Arc<Lanes>,
+    outcomes: mpsc::UnboundedSender<Outcome>,
+    /// notified when attempts end and after each recorded batch: slots of limited
+    /// webhooks, and shares of this process, may have freed
+    freed: Arc<Notify>,
+    finished: Finished,
+}
 
 /// Runs until `shutdown` is cancelled; then stops claiming, lets in-flight attempts
 /// finish, records their outcomes and returns.
 ///
 /// `wake` is notified when new work is committed (by this process's API directly, by
-/// others through LISTEN/NOTIFY).
-pub async fn run(
+/// others through the queue's own wake-ups).
+pub async fn run<Q: Queue>(
+    queue: Q,
     pool: PgPool,
     config: Arc<Config>,
     metrics: Arc<Metrics>,
     wake: Arc<Notify>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let sender = Arc::new(Sender::new(config.attempt_timeout, config.allow_private_targets)?);
-    let on_work = {
+    let queue = Arc::new(queue);
+    let watcher = tokio::spawn({
         let wake = wake.clone();
-        // this process's own publishes woke the claim loop directly already
-        move |payload: &str| {
-            if payload != queue::instance() {
-                wake.notify_one();
-            }
-        }
-    };
-    let listener = tokio::spawn(listener::listen(config.clone(), WAKE_CHANNEL, on_work, shutdown.clone()));
-    let purger = tokio::spawn(retention::run(pool.clone(), config.clone(), shutdown.clone()));
+        queue.watch(move || wake.notify_one(), shutdown.clone())
+    });
+    let purger = tokio::spawn(retention::run(pool, config.clone(), shutdown.clone()));
     let (outcomes, outcomes_rx) = mpsc::unbounded_channel();
-    // notified when attempts end and after each recorded batch: slots of limited webhooks
-    // may have freed
     let freed = Arc::new(Notify::new());
     let finished = Finished::default();
-    // The claim loop and the recorder each run their few statements, one at a time, on a
-    // connection of their own: their cached plans (the claim's takes milliseconds to make)
-    // are made once per connection, and again after each VACUUM or ANALYZE of a table
-    // they read (migration 8 keeps those rare). Taken from the shared pool, they were
-    // remade on every pooled connection in turn: a cluster of slow claims each time.
-    let url = config.database_url.expose_secret();
-    let claims = crate::db::build_pool_with(url, 1, queue::CLAIM_SETTINGS)?;
-    let records = crate::db::build_pool(url, 1)?;
-    let recorder = tokio::spawn(recorder::record(records, outcomes_rx, freed.clone(), wake.clone(), finished.clone()));
-    let slots = Arc::new(Semaphore::new(config.dispatch_concurrency));
-    let mut in_flight = JoinSet::new();
+    let recorder =
+        tokio::spawn(recorder::record(queue.clone(), outcomes_rx, freed.clone(), wake.clone(), finished.clone()));
+    let dispatcher = Dispatcher {
+        queue,
+        sender: Arc::new(Sender::new(config.attempt_timeout, config.allow_private_targets)?),
+        lanes: Lanes::new(config.dispatch_concurrency),
+        config: config.clone(),
+        metrics,
+        outcomes,
+        freed,
+        finished,
+    };
     tracing::info!(concurrency = config.dispatch_concurrency, "dispatcher started");
-
-    while !shutdown.is_cancelled() {
-        while in_flight.try_join_next().is_some() {}
-        let free = slots.available_permits();
-        if free == 0 {
-            tokio::select! {
-                _ = slots.acquire() => {}
-                _ = shutdown.cancelled() => break,
-            }
-            continue;
-        }
-        let asked = free.min(CLAIM_BATCH);
-        let Claim { claimed, held_back, next_due } = match claim(&claims, asked, config.lease, &finished).await {
-            Ok(claim) => claim,
-            Err(err) => {
-                tracing::warn!(error = format!("{err:#}"), "claiming deliveries failed; retrying shortly");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                    _ = shutdown.cancelled() => break,
-                }
-                continue;
-            }
-        };
-        let got = claimed.len();
-        metrics.claimed(got);
-        for delivery in claimed {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                break;
-            };
-            let sender = sender.clone();
-            let outcomes = outcomes.clone();
-            let metrics = metrics.clone();
-            let (finished, freed) = (finished.clone(), freed.clone());
-            in_flight.spawn(async move {
-                let result = sender.attempt(&delivery).await;
-                metrics.attempt(result.error_kind.map(|k| k.as_str()), result.duration.as_secs_f64());
-                if let Ok(mut f) = finished.lock() {
-                    f.insert(delivery.delivery_id);
-                }
-                freed.notify_one();
-                // the receiver lives until every sender is dropped
-                let _ = outcomes.send(outcome(&delivery, result));
-                drop(permit);
-            });
-        }
-        if got == asked {
-            continue;
-        }
-        // until the next scheduled attempt, at most the poll interval
-        let pause = next_due
-            .map_or(config.poll_interval, |at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-            .min(config.poll_interval);
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = freed.notified(), if held_back => {}
-            _ = tokio::time::sleep(pause) => {}
-            _ = shutdown.cancelled() => break,
-        }
-    }
+    let mut in_flight = JoinSet::new();
+    dispatcher.claim_loop(&mut in_flight, &wake, &shutdown).await;
 
     tracing::info!(in_flight = in_flight.len(), "dispatcher stopping: finishing in-flight attempts");
     while in_flight.join_next().await.is_some() {}
-    drop(outcomes);
+    drop(dispatcher);
     recorder.await??;
-    listener.abort();
+    watcher.abort();
     purger.abort();
     tracing::info!("dispatcher stopped");
     Ok(())
 }
 
-async fn claim(pool: &PgPool, limit: usize, lease: Duration, finished: &Finished) -> anyhow::Result<Claim> {
-    let finished: Vec<uuid::Uuid> = finished.lock().map(|f| f.iter().copied().collect()).unwrap_or_default();
-    let mut conn = pool.get().await?;
-    Ok(queue::claim(&mut conn, limit, lease, &finished).await?)
+impl<Q: Queue> Dispatcher<Q> {
+    /// Claims as much as the free fast slots allow, starts the attempts, and sleeps
+    /// until work may be due again.
+    async fn claim_loop(&self, in_flight: &mut JoinSet<()>, wake: &Notify, shutdown: &CancellationToken) {
+        while !shutdown.is_cancelled() {
+            while in_flight.try_join_next().is_some() {}
+            let free = self.lanes.free();
+            if free == 0 {
+                tokio::select! {
+                    _ = self.lanes.slot_freed() => {}
+                    _ = shutdown.cancelled() => break,
+                }
+                continue;
+            }
+            let asked = free.min(CLAIM_BATCH);
+            let skips = self.lanes.skips();
+            let finished: Vec<DeliveryId> = lock(&self.finished).iter().copied().collect();
+            let request = ClaimRequest {
+                limit: asked,
+                lease: self.config.lease,
+                finished: &finished,
+                skip_webhooks: &skips.webhooks,
+                skip_tenants: &skips.tenants,
+            };
+            let Claim { claimed, held_back, next_due } = match self.queue.claim(request).await {
+                Ok(claim) => claim,
+                Err(err) => {
+                    tracing::warn!(error = %err, "claiming deliveries failed; retrying shortly");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                        _ = shutdown.cancelled() => break,
+                    }
+                    continue;
+                }
+            };
+            let got = claimed.len();
+            self.metrics.claimed(got);
+            for delivery in claimed {
+                let Some(ticket) = self.lanes.enter(delivery.tenant_id, delivery.webhook_id).await else {
+                    break;
+                };
+                in_flight.spawn(self.attempt(delivery, ticket));
+            }
+            if got == asked {
+                continue;
+            }
+            // work left for a limit or a share is worth a claim when a slot frees
+            let held_back = held_back || !skips.is_empty();
+            let pause = next_due
+                .map_or(self.config.poll_interval, |at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+                .min(self.config.poll_interval);
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = self.freed.notified(), if held_back => {}
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.cancelled() => break,
+            }
+        }
+    }
+
+    /// One attempt, moved to the slow lane if it runs long, its outcome handed to the
+    /// recorder.
+    fn attempt(&self, delivery: Leased, mut ticket: Ticket) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (sender, outcomes, metrics) = (self.sender.clone(), self.outcomes.clone(), self.metrics.clone());
+        let (finished, freed) = (self.finished.clone(), self.freed.clone());
+        let max_retry_after = self.config.max_retry_after;
+        async move {
+            let attempt = sender.attempt(&delivery);
+            tokio::pin!(attempt);
+            let result = tokio::select! {
+                result = &mut attempt => result,
+                _ = tokio::time::sleep(lanes::SLOW_AFTER) => {
+                    ticket.to_slow_lane();
+                    attempt.await
+                }
+            };
+            metrics.attempt(result.error_kind.map(|k| k.as_str()), result.duration.as_secs_f64());
+            lock(&finished).insert(delivery.delivery_id);
+            drop(ticket);
+            freed.notify_one();
+            // the receiver lives until every sender is dropped
+            let _ = outcomes.send(outcome(&delivery, result, max_retry_after));
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // a set of ids stays usable whatever a panicking holder did
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A UUID v7 from the attempt's start, so that logs ordered by id are ordered by time.
@@ -156,18 +195,25 @@ fn log_id(started_at: chrono::DateTime<Utc>) -> uuid::Uuid {
     uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, started_at.timestamp_subsec_nanos()))
 }
 
-/// Turns an attempt's result into what the database records: the log row and the
-/// delivery's next state under the webhook's schedule.
-fn outcome(d: &Claimed, r: AttemptResult) -> Outcome {
+/// Turns an attempt's result into what the queue records: the log row, the delivery's
+/// next state under the webhook's schedule (no earlier than a receiver's Retry-After),
+/// and what the attempt says about the endpoint.
+fn outcome(d: &Leased, r: AttemptResult, max_retry_after: Duration) -> Outcome {
     let series_attempts = d.series_attempts + 1;
+    let pause_until = r.retry_after.map(|after| r.finished_at + chrono_duration(after.min(max_retry_after)));
     let next = if r.success() {
         Next::Succeeded
     } else {
         let schedule = d.retry_schedule.as_deref().unwrap_or(&schedule::DEFAULT_SCHEDULE);
         match schedule::retry_delay(schedule, u32::try_from(series_attempts).unwrap_or(u32::MAX)) {
-            Some(delay) => Next::RetryAt(r.finished_at + chrono::Duration::from_std(delay).unwrap_or_default()),
+            Some(delay) => Next::RetryAt(later(r.finished_at + chrono_duration(delay), pause_until)),
             None => Next::Failed,
         }
+    };
+    let strain = match r.error_kind {
+        None => Strain::Eased,
+        Some(ErrorKind::Timeout | ErrorKind::Connect) => Strain::Strained,
+        Some(_) => Strain::Unchanged,
     };
     Outcome {
         delivery_id: d.delivery_id,
@@ -175,12 +221,15 @@ fn outcome(d: &Claimed, r: AttemptResult) -> Outcome {
         series_attempts,
         next,
         delivery_created_at: d.delivery_created_at,
+        pause_until,
+        strain,
+        throttled: d.throttled,
         log: AttemptLog {
             id: log_id(r.started_at),
-            tenant_id: d.tenant_id,
-            delivery_id: d.delivery_id,
-            event_id: d.event_id,
-            webhook_id: d.webhook_id,
+            tenant_id: d.tenant_id.0,
+            delivery_id: d.delivery_id.0,
+            event_id: d.event_id.0,
+            webhook_id: d.webhook_id.0,
             event_type: d.event_type.clone(),
             attempt: d.attempt_count + 1,
             success: r.success(),
@@ -195,4 +244,12 @@ fn outcome(d: &Claimed, r: AttemptResult) -> Outcome {
             response_headers: r.headers,
         },
     }
+}
+
+fn chrono_duration(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or_default()
+}
+
+fn later(a: DateTime<Utc>, b: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    b.map_or(a, |b| a.max(b))
 }

@@ -8,38 +8,14 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
 use super::signing::{standard_signature, x_webhook_signature};
 use super::ssrf::{check_literal_host, is_blocked_target, GuardedResolver};
-use crate::db::queue::Claimed;
+use crate::domain::ids::ErrorKind;
 use crate::domain::secret::SigningSecret;
+use crate::queue::Leased;
 
 /// How much of a response body is kept.
 pub const MAX_RESPONSE_BODY: usize = 4096;
 
 pub const USER_AGENT: &str = concat!("hookrelay/", env!("CARGO_PKG_VERSION"));
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    Timeout,
-    Connect,
-    Dns,
-    Tls,
-    HttpStatus,
-    BlockedTarget,
-    Other,
-}
-
-impl ErrorKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Connect => "connect",
-            ErrorKind::Dns => "dns",
-            ErrorKind::Tls => "tls",
-            ErrorKind::HttpStatus => "http_status",
-            ErrorKind::BlockedTarget => "blocked_target",
-            ErrorKind::Other => "other",
-        }
-    }
-}
 
 #[derive(Debug)]
 pub struct AttemptResult {
@@ -51,6 +27,8 @@ pub struct AttemptResult {
     pub body: Option<String>,
     pub error_kind: Option<ErrorKind>,
     pub error_message: Option<String>,
+    /// A 429 or 503 receiver's Retry-After, uncapped.
+    pub retry_after: Option<Duration>,
 }
 
 impl AttemptResult {
@@ -79,7 +57,7 @@ impl Sender {
     }
 
     /// Makes one attempt. Never fails: every problem is an outcome to log.
-    pub async fn attempt(&self, d: &Claimed) -> AttemptResult {
+    pub async fn attempt(&self, d: &Leased) -> AttemptResult {
         let started_at = Utc::now();
         let clock = Instant::now();
         let (answer, error) = match self.send(d, started_at).await {
@@ -94,19 +72,23 @@ impl Sender {
             Some((kind, message)) => (Some(kind), Some(message)),
             None => (None, None),
         };
+        let finished_at = Utc::now();
+        let retry_after =
+            answer.as_ref().and_then(|a| super::retry_after::parse(a.status, a.retry_after.as_deref(), finished_at));
         AttemptResult {
             started_at,
-            finished_at: Utc::now(),
+            finished_at,
             duration: clock.elapsed(),
             status: answer.as_ref().map(|a| a.status),
             headers: answer.as_ref().map(|a| a.headers.clone()),
             body: answer.map(|a| a.body),
             error_kind,
             error_message,
+            retry_after,
         }
     }
 
-    async fn send(&self, d: &Claimed, started_at: DateTime<Utc>) -> Result<Answer, (ErrorKind, String)> {
+    async fn send(&self, d: &Leased, started_at: DateTime<Utc>) -> Result<Answer, (ErrorKind, String)> {
         let url = reqwest::Url::parse(&d.url).map_err(|e| (ErrorKind::Other, format!("invalid URL: {e}")))?;
         // reqwest does not ask the resolver about IP-literal hosts
         check_literal_host(&url, self.allow_private).map_err(|e| (ErrorKind::BlockedTarget, e.to_string()))?;
@@ -117,6 +99,8 @@ impl Sender {
             let mut response = request.send().await?;
             let status = response.status().as_u16();
             let headers = response_headers(response.headers());
+            let retry_after =
+                response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
             let mut body = Vec::new();
             while body.len() < MAX_RESPONSE_BODY {
                 match response.chunk().await? {
@@ -125,7 +109,12 @@ impl Sender {
                 }
             }
             body.truncate(MAX_RESPONSE_BODY);
-            Ok::<_, reqwest::Error>(Answer { status, headers, body: storable_text(&body, MAX_RESPONSE_BODY) })
+            Ok::<_, reqwest::Error>(Answer {
+                status,
+                headers,
+                body: storable_text(&body, MAX_RESPONSE_BODY),
+                retry_after,
+            })
         };
         match tokio::time::timeout(self.timeout, exchange).await {
             Ok(Ok(answer)) => Ok(answer),
@@ -155,6 +144,7 @@ struct Answer {
     status: u16,
     headers: serde_json::Value,
     body: String,
+    retry_after: Option<String>,
 }
 
 /// The response headers as a JSON object (repeated names joined with ", "), capped so
@@ -181,7 +171,7 @@ fn response_headers(headers: &HeaderMap) -> serde_json::Value {
 }
 
 /// Every header a subscriber receives; see WEBHOOKS.md.
-fn request_headers(d: &Claimed, timestamp: i64) -> Result<HeaderMap, String> {
+fn request_headers(d: &Leased, timestamp: i64) -> Result<HeaderMap, String> {
     let current = SigningSecret::parse(&d.secret).map_err(|e| format!("stored secret is unusable: {e}"))?;
     let previous = d.previous_secret.as_deref().and_then(|s| SigningSecret::parse(s).ok());
     let body = d.body.as_bytes();

@@ -3,6 +3,7 @@
 pub mod consumer;
 pub mod event;
 pub mod headers;
+pub mod ids;
 pub mod latency;
 pub mod secret;
 pub mod url;

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use hookrelay::db::queue::{self, Claim};
+use hookrelay::domain::ids::{DeliveryId, TenantId, WebhookId};
+use hookrelay::queue::{pg, Claim, ClaimRequest};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -13,16 +14,30 @@ use crate::helpers::TestApp;
 const LEASE: Duration = Duration::from_secs(60);
 
 async fn claim(app: &TestApp, finished: &[Uuid]) -> Claim {
+    claim_skipping(app, finished, &[], &[]).await
+}
+
+async fn claim_skipping(app: &TestApp, finished: &[Uuid], webhooks: &[Uuid], tenants: &[Uuid]) -> Claim {
     let pool = hookrelay::db::build_pool(&app.db.url(), 1).unwrap();
     let mut conn = pool.get().await.unwrap();
-    queue::claim(&mut conn, 200, LEASE, finished).await.unwrap()
+    let finished: Vec<DeliveryId> = finished.iter().copied().map(DeliveryId).collect();
+    let webhooks: Vec<WebhookId> = webhooks.iter().copied().map(WebhookId).collect();
+    let tenants: Vec<TenantId> = tenants.iter().copied().map(TenantId).collect();
+    let request = ClaimRequest {
+        limit: 200,
+        lease: LEASE,
+        finished: &finished,
+        skip_webhooks: &webhooks,
+        skip_tenants: &tenants,
+    };
+    pg::claim(&mut conn, &request).await.unwrap()
 }
 
 /// Deliveries claimed per webhook id.
 fn per_webhook(c: &Claim) -> HashMap<Uuid, Vec<Uuid>> {
     let mut out: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for d in &c.claimed {
-        out.entry(d.webhook_id).or_default().push(d.delivery_id);
+        out.entry(d.webhook_id.0).or_default().push(d.delivery_id.0);
     }
     out
 }
@@ -143,4 +158,47 @@ async fn the_rate_limit_counts_logged_and_unrecorded_attempts() {
         .unwrap()
         .get::<_, i64>(0);
     assert_eq!(moved, 1, "the third delivery waits for the window");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pauses_adaptive_concurrency_and_skips_hold_work_back() {
+    let app = TestApp::spawn_with(&["--role", "api"]).await;
+    let (token, tenant) = app.tenant("Acme").await;
+    let (other_token, _) = app.tenant("Other").await;
+    let paused = hook(&app, &token, "a.paused", json!({"maxConcurrency": 10, "rateLimitPerMinute": null})).await;
+    let shrunk = hook(&app, &token, "a.shrunk", json!({"maxConcurrency": 10, "rateLimitPerMinute": null})).await;
+    let skipped = hook(&app, &token, "a.skipped", json!({"maxConcurrency": 10, "rateLimitPerMinute": null})).await;
+    let theirs = hook(&app, &other_token, "b.theirs", json!({"maxConcurrency": 10, "rateLimitPerMinute": null})).await;
+    for (t, event) in [(&token, "a.paused"), (&token, "a.shrunk"), (&token, "a.skipped"), (&other_token, "b.theirs")] {
+        for i in 0..4 {
+            app.publish(t, event, json!({"i": i})).await;
+        }
+    }
+    let db = app.db.client().await;
+    db.execute(
+        "UPDATE webhooks SET paused_until = now() + interval '30 seconds' WHERE id = $1::text::uuid",
+        &[&paused.to_string()],
+    )
+    .await
+    .unwrap();
+    db.execute("UPDATE webhooks SET adaptive_concurrency = 2 WHERE id = $1::text::uuid", &[&shrunk.to_string()])
+        .await
+        .unwrap();
+
+    let tenant: Uuid = tenant.parse().unwrap();
+    let first = claim_skipping(&app, &[], &[skipped], &[]).await;
+    let got = per_webhook(&first);
+    assert!(!got.contains_key(&paused), "a paused webhook's deliveries wait");
+    assert_eq!(got[&shrunk].len(), 2, "adaptive concurrency 2 of 10");
+    assert!(first.claimed.iter().filter(|d| d.webhook_id.0 == shrunk).all(|d| d.throttled));
+    assert!(!got.contains_key(&skipped), "the dispatcher skipped this webhook");
+    assert_eq!(got[&theirs].len(), 4);
+    assert!(first.claimed.iter().filter(|d| d.webhook_id.0 == theirs).all(|d| !d.throttled));
+    let wait = first.next_due.map(|at| (at - chrono::Utc::now()).num_seconds());
+    assert!(wait.is_some_and(|s| (28..=30).contains(&s)), "the pause's end is the next due time: {wait:?}");
+
+    let second = claim_skipping(&app, &[], &[], &[tenant]).await;
+    assert!(second.claimed.is_empty(), "the only tenant left with claimable work is skipped");
+    let third = claim(&app, &[]).await;
+    assert_eq!(per_webhook(&third).keys().copied().collect::<Vec<_>>(), vec![skipped]);
 }

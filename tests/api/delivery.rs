@@ -257,8 +257,7 @@ async fn a_receiver_that_always_fails_ends_failed_and_a_manual_retry_starts_a_ne
 async fn each_failure_is_logged_with_its_kind_and_retried() {
     let app = TestApp::spawn_with(&["--attempt-timeout", "500ms", "--lease", "5s"]).await;
     let (token, _) = app.tenant("Acme").await;
-    let slow =
-        Receiver::start(|n| Reply { status: 200, delay: Duration::from_millis(if n == 0 { 2000 } else { 0 }) }).await;
+    let slow = Receiver::start(|n| Reply::delayed(200, Duration::from_millis(if n == 0 { 2000 } else { 0 }))).await;
     let redirect = Receiver::start(|n| Reply::status(if n == 0 { 302 } else { 200 })).await;
     let client_error = Receiver::start(|n| Reply::status(if n == 0 { 404 } else { 200 })).await;
     let server_error = Receiver::start(|n| Reply::status(if n == 0 { 502 } else { 200 })).await;
@@ -320,7 +319,8 @@ async fn a_response_body_postgres_cannot_store_is_kept_safely() {
 async fn max_concurrency_bounds_requests_in_flight() {
     let app = TestApp::spawn().await;
     let (token, _) = app.tenant("Acme").await;
-    let receiver = Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(150) }).await;
+    let receiver =
+        Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(150), retry_after: None }).await;
     hook(&app, &token, &receiver.url, json!(["*"]), json!({"maxConcurrency": 2, "rateLimitPerMinute": null})).await;
     for i in 0..12 {
         app.publish(&token, "load.test", json!({"i": i})).await;

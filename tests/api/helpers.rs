@@ -286,11 +286,29 @@ impl Drop for TestApp {
 pub struct Reply {
     pub status: u16,
     pub delay: Duration,
+    pub retry_after: Option<RetryAfter>,
+}
+
+/// A `Retry-After` header for a reply.
+#[derive(Clone, Copy, Debug)]
+pub enum RetryAfter {
+    /// sent as written
+    Raw(&'static str),
+    /// an HTTP date this many seconds after the reply
+    DateIn(u64),
 }
 
 impl Reply {
     pub fn status(status: u16) -> Reply {
-        Reply { status, delay: Duration::ZERO }
+        Reply { status, delay: Duration::ZERO, retry_after: None }
+    }
+
+    pub fn delayed(status: u16, delay: Duration) -> Reply {
+        Reply { status, delay, retry_after: None }
+    }
+
+    pub fn retry_after(status: u16, retry_after: RetryAfter) -> Reply {
+        Reply { status, delay: Duration::ZERO, retry_after: Some(retry_after) }
     }
 }
 
@@ -309,8 +327,18 @@ impl Received {
 
 type Behaviour = Arc<dyn Fn(usize) -> Reply + Send + Sync>;
 
+/// A request as it arrived: its number (0-based) and the requests in flight then,
+/// itself included.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrival {
+    pub n: usize,
+    pub at: Instant,
+    pub in_flight: usize,
+}
+
 struct ReceiverState {
     behaviour: Behaviour,
+    arrivals: Mutex<Vec<Arrival>>,
     /// the body of every answer; by default "reply <n>"
     body: Option<Vec<u8>>,
     received: Mutex<Vec<Received>>,
@@ -342,6 +370,7 @@ impl Receiver {
     async fn serve(behaviour: Behaviour, body: Option<Vec<u8>>) -> Receiver {
         let state = Arc::new(ReceiverState {
             behaviour,
+            arrivals: Mutex::new(Vec::new()),
             body,
             received: Mutex::new(Vec::new()),
             count: AtomicUsize::new(0),
@@ -372,6 +401,26 @@ impl Receiver {
         self.state.received.lock().expect("lock").clone()
     }
 
+    /// Every request at its arrival, hung ones included.
+    pub fn arrivals(&self) -> Vec<Arrival> {
+        self.state.arrivals.lock().expect("lock").clone()
+    }
+
+    /// Waits until at least `n` requests arrived (answered or not); panics after `within`.
+    pub async fn wait_arrivals(&self, n: usize, within: Duration) -> Vec<Arrival> {
+        let deadline = Instant::now() + within;
+        loop {
+            let notified = self.state.notify.notified();
+            let got = self.arrivals();
+            if got.len() >= n {
+                return got;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "receiver saw {} of {n} requests arrive in {within:?}", got.len());
+            let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), notified).await;
+        }
+    }
+
     pub fn max_in_flight(&self) -> usize {
         self.state.max_in_flight.load(Ordering::SeqCst)
     }
@@ -397,6 +446,10 @@ async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<ReceiverSt
     let n = state.count.fetch_add(1, Ordering::SeqCst);
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    // leaves the count even when the sender hangs up and the handler is dropped mid-delay
+    let _leaving = InFlight(&state.in_flight);
+    state.arrivals.lock().expect("lock").push(Arrival { n, at: arrived, in_flight: now });
+    state.notify.notify_waiters();
     let headers = req
         .headers()
         .iter()
@@ -406,15 +459,32 @@ async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<ReceiverSt
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    state.in_flight.fetch_sub(1, Ordering::SeqCst);
     state.received.lock().expect("lock").push(Received { at: arrived, headers, body: body.to_vec() });
     state.notify.notify_waiters();
     let mut res = HttpResponse::build(actix_web::http::StatusCode::from_u16(reply.status).expect("status"));
     if (300..400).contains(&reply.status) {
         res.insert_header(("Location", "http://127.0.0.1:9/elsewhere"));
     }
+    match reply.retry_after {
+        Some(RetryAfter::Raw(value)) => {
+            res.insert_header(("Retry-After", value));
+        }
+        Some(RetryAfter::DateIn(secs)) => {
+            let at = chrono::Utc::now() + chrono::Duration::seconds(secs as i64);
+            res.insert_header(("Retry-After", at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()));
+        }
+        None => {}
+    }
     match &state.body {
         Some(body) => res.body(body.clone()),
         None => res.body(format!("reply {n}")),
+    }
+}
+
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -8,5 +8,6 @@ mod deliveries;
 mod delivery;
 mod helpers;
 mod observability;
+mod pressure;
 mod processes;
 mod webhooks;

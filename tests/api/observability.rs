@@ -18,10 +18,10 @@ async fn logs_and_stats_count_exactly_what_happened() {
     let app = TestApp::spawn_with(&["--attempt-timeout", "1s", "--lease", "10s"]).await;
     let (token, _) = app.tenant("Acme").await;
     let (other, _) = app.tenant("Other").await;
-    let fast = Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(60) }).await;
+    let fast = Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(60), retry_after: None }).await;
     let flaky = Receiver::start(|n| Reply::status(if n < 2 { 500 } else { 200 })).await;
     let broken = Receiver::start(|_| Reply::status(404)).await;
-    let slow = Receiver::start(|_| Reply { status: 200, delay: Duration::from_secs(3) }).await;
+    let slow = Receiver::start(|_| Reply { status: 200, delay: Duration::from_secs(3), retry_after: None }).await;
     let mut ids = Vec::new();
     for (name, url, schedule) in [
         ("fast", &fast.url, json!([1])),

@@ -43,7 +43,8 @@ async fn wait_unique(receiver: &Receiver, n: usize, within: Duration) {
 async fn nothing_is_lost_when_a_dispatcher_is_killed_mid_flight() {
     let api = TestApp::spawn_with(&["--role", "api"]).await;
     let (token, _) = api.tenant("Acme").await;
-    let receiver = Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(40) }).await;
+    let receiver =
+        Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(40), retry_after: None }).await;
     api.webhook(
         &token,
         json!({"name": "slow", "url": receiver.url, "events": ["*"], "maxConcurrency": 20, "rateLimitPerMinute": null}),
@@ -88,7 +89,8 @@ async fn nothing_is_lost_when_a_dispatcher_is_killed_mid_flight() {
 async fn two_dispatcher_processes_share_the_work() {
     let api = TestApp::spawn_with(&["--role", "api"]).await;
     let (token, _) = api.tenant("Acme").await;
-    let receiver = Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(10) }).await;
+    let receiver =
+        Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(10), retry_after: None }).await;
     api.webhook(
         &token,
         json!({"name": "a", "url": receiver.url, "events": ["*"], "maxConcurrency": 4, "rateLimitPerMinute": null}),
@@ -114,7 +116,8 @@ async fn two_dispatcher_processes_share_the_work() {
 async fn sigterm_lets_in_flight_attempts_finish() {
     let api = TestApp::spawn_with(&["--role", "api"]).await;
     let (token, _) = api.tenant("Acme").await;
-    let receiver = Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(1500) }).await;
+    let receiver =
+        Receiver::start(|_| Reply { status: 200, delay: Duration::from_millis(1500), retry_after: None }).await;
     api.webhook(&token, json!({"name": "a", "url": receiver.url, "events": ["*"]})).await;
     let e = api.publish(&token, "a.b", json!({})).await;
     let mut child = dispatcher(&api.db, "30s");

@@ -5,16 +5,19 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
-const WEBHOOK_FIELDS: [&str; 13] = [
+const WEBHOOK_FIELDS: [&str; 16] = [
     "active",
     "consumerId",
     "createdAt",
     "description",
+    "disabledAt",
+    "disabledReason",
     "events",
     "headers",
     "id",
     "maxConcurrency",
     "name",
+    "pausedUntil",
     "rateLimitPerMinute",
     "retrySchedule",
     "updatedAt",
@@ -59,6 +62,7 @@ async fn webhook_lifecycle() {
     assert_eq!(created["description"], Value::Null);
     assert_eq!(created["headers"], json!({}));
     assert_eq!(created["active"], true);
+    assert_eq!((&created["disabledReason"], &created["disabledAt"]), (&Value::Null, &Value::Null));
     assert_eq!(created["rateLimitPerMinute"], 100);
     assert_eq!(created["maxConcurrency"], 10);
     assert_eq!(created["retrySchedule"], Value::Null);
@@ -91,12 +95,23 @@ async fn webhook_lifecycle() {
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["description"], "orders");
     assert_eq!(patched["active"], false);
+    assert_eq!(patched["disabledReason"], "manual", "made inactive by its owner");
+    assert!(is_timestamp(&patched["disabledAt"]), "{patched}");
+    assert_eq!(patched["pausedUntil"], Value::Null);
     assert_eq!(patched["rateLimitPerMinute"], Value::Null);
     assert_eq!(patched["retrySchedule"], json!([1, 2]));
     assert_eq!(patched["headers"], json!({"X-Custom": "v"}));
     assert_eq!(patched["name"], "My First Webhook", "fields not sent are unchanged");
     assert_eq!(patched["events"], created["events"]);
     assert_eq!(patched["createdAt"], created["createdAt"]);
+
+    let (_, again) = app.patch(&path, &token, json!({"active": false})).await;
+    assert_eq!(again["disabledAt"], patched["disabledAt"], "still since it was first made inactive");
+    let (_, enabled) = app.patch(&path, &token, json!({"active": true})).await;
+    assert_eq!(
+        (&enabled["active"], &enabled["disabledReason"], &enabled["disabledAt"]),
+        (&json!(true), &Value::Null, &Value::Null)
+    );
 
     let (status, rotated) = app.post(&format!("{path}/rotate-secret"), &token, json!({})).await;
     assert_eq!(status, 200, "{rotated}");
