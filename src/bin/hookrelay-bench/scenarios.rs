@@ -65,7 +65,7 @@ impl Setup {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let all = ["throughput", "fanout", "latency", "faults", "backlog", "scale"];
+    let all = ["throughput", "fanout", "latency", "faults", "backlog", "scale", "neighbour"];
     let wanted: Vec<&str> = if args.scenarios.iter().any(|s| s == "all") {
         all.to_vec()
     } else {
@@ -102,6 +102,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             }
             "backlog" => backlog(&args, scaled(100_000.0)).await?,
             "scale" => scale(&args, scaled(2_000.0), scaled(5_000_000.0)).await?,
+            "neighbour" => neighbour(&args, (60.0 * args.scale).max(10.0)).await?,
             other => anyhow::bail!("unknown scenario {other:?}; use {}", all.join(", ")),
         };
         print_row(&row);
@@ -404,6 +405,80 @@ async fn backlog(args: &Args, events: u64) -> anyhow::Result<Row> {
 
 /// Scenario 6: publishing at 200/s with 10,000 webhooks in one tenant (one matches), and the stats
 /// endpoints over `log_rows` seeded attempt logs of the last 24 h.
+/// Scenario 7: a noisy neighbour. Tenant A has 80 webhooks on a receiver that accepts
+/// connections and never answers, and publishes 20 events (1,600 deliveries, each attempt
+/// held for the whole 10 s timeout); tenant B, with one webhook on the fast receiver, then
+/// publishes an event every 0.5 s for `seconds`. B's end-to-end latency is the figure.
+async fn neighbour(args: &Args, seconds: f64) -> anyhow::Result<Row> {
+    let env = [("HOOKRELAY_ATTEMPT_TIMEOUT", "10s".to_owned()), ("HOOKRELAY_LEASE", "20s".to_owned())];
+    let (_db, hookrelay, extra) = start_service(args, "neighbour", &env).await?;
+    let hang = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hang_url = format!("http://{}/hang", hang.local_addr()?);
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hang.accept().await {
+            held.push(socket);
+        }
+    });
+    let a = Api::sign_up(&hookrelay.base).await?;
+    for i in 0..80 {
+        a.webhook(json!({"name": format!("hanging {i}"), "url": format!("{hang_url}/{i}"), "events": ["noisy.*"],
+            "rateLimitPerMinute": null, "maxConcurrency": 10}))
+            .await?;
+    }
+    let b = Api::sign_up(&hookrelay.base).await?;
+    let receiver = Receiver::start()?;
+    let w = b
+        .webhook(json!({"name": "healthy", "url": receiver.url(0), "events": ["bench.*"], "rateLimitPerMinute": null}))
+        .await?;
+    if let Ok(mut secrets) = receiver.secrets.lock() {
+        secrets.insert(0, w["secret"].as_str().unwrap_or_default().to_owned());
+    }
+    for seq in 0..20 {
+        a.publish("noisy.event", seq).await?;
+    }
+    let events = (seconds * 2.0) as u64;
+    let started = Instant::now();
+    let (publish, publish_took) = publish_all(&b, "bench.event", events, &Load::Open { per_second: 2 }).await;
+    let complete = wait_delivered(&receiver, events, Duration::from_secs(60)).await;
+    let took = started.elapsed().as_secs_f64();
+    let peak = hookrelay.peak_rss_mib();
+    let tally = receiver.tally.lock().map(|t| (t.latencies_us.clone(), t.bad_signatures));
+    let (mut e2e, bad_signatures) = tally.unwrap_or_default();
+    e2e.sort_unstable();
+    let e2e: Vec<f64> = e2e.iter().map(|us| *us as f64 / 1000.0).collect();
+    hookrelay.stop();
+    for d in extra {
+        d.stop();
+    }
+    holder.abort();
+    let delivered = receiver.unique.load(Ordering::Relaxed);
+    let mut notes =
+        format!("B's figures, while A's 1,600 deliveries to 80 endpoints hang; B's e2e max {:.0} ms", ms(&e2e, 1.0));
+    if !complete {
+        notes.push_str(&format!(" INCOMPLETE: {delivered} of {events} delivered"));
+    }
+    Ok(Row {
+        scenario: "7 noisy neighbour".into(),
+        events,
+        expected_deliveries: events,
+        delivered,
+        duplicates: 0,
+        bad_signatures,
+        seconds: took,
+        deliveries_per_s: delivered as f64 / took,
+        publish_per_s: publish.len() as f64 / publish_took.as_secs_f64(),
+        publish_p50_ms: ms(&publish, 0.50),
+        publish_p99_ms: ms(&publish, 0.99),
+        e2e_p50_ms: ms(&e2e, 0.50),
+        e2e_p95_ms: ms(&e2e, 0.95),
+        e2e_p99_ms: ms(&e2e, 0.99),
+        peak_rss_mib: peak,
+        postgres_cpu_share: 0.0,
+        notes,
+    })
+}
+
 async fn scale(args: &Args, events: u64, log_rows: u64) -> anyhow::Result<Row> {
     let (db, hookrelay, _extra) = start_service(args, "scale", &[]).await?;
     let api = Api::sign_up(&hookrelay.base).await?;
