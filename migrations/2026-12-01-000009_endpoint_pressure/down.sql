@@ -1,4 +1,4 @@
-DROP FUNCTION hookrelay_claim(bigint, uuid[], uuid[], uuid[], bigint, uuid, double precision);
+DROP FUNCTION hookrelay_claim(bigint, uuid[], uuid[], bigint, uuid, double precision);
 DROP INDEX webhooks_paused_idx;
 ALTER TABLE webhooks DROP COLUMN paused_until, DROP COLUMN adaptive_concurrency, DROP COLUMN disabled_reason,
     DROP COLUMN disabled_at;

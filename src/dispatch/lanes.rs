@@ -11,9 +11,11 @@
 //! endpoints cannot grow it further (each webhook's `maxConcurrency`, lowered by its
 //! adaptive concurrency after timeouts, bounds it too).
 //!
-//! In the fast lane, one tenant may hold at most three quarters of the slots while it
-//! has attempts there; beyond that, claims skip the tenant, so that others' deliveries
-//! find a slot even while one tenant's backlog could fill them all.
+//! A fast attempt holds its slot for milliseconds, so no tenant keeps fast slots from
+//! others for long; which due work a claim takes first is the claim's order (oldest due
+//! first). A per-tenant share of the fast slots, passed to the claim as tenants to skip,
+//! was tried and dropped: a claim that skips a tenant walks the due index past all of
+//! that tenant's backlog, so a busy tenant at its share would make every claim scan it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,7 +23,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::domain::ids::{TenantId, WebhookId};
+use crate::domain::ids::WebhookId;
 
 /// How long an attempt runs before it counts as slow and leaves the fast lane.
 pub const SLOW_AFTER: Duration = Duration::from_millis(500);
@@ -31,36 +33,20 @@ pub const SLOW_LANE_FACTOR: usize = 4;
 
 pub struct Lanes {
     fast: Arc<Semaphore>,
-    tenant_share: usize,
     slow_room: usize,
     counts: Mutex<Counts>,
 }
 
 #[derive(Default)]
 struct Counts {
-    fast_by_tenant: HashMap<TenantId, usize>,
     slow_by_webhook: HashMap<WebhookId, usize>,
     slow: usize,
-}
-
-/// What a claim should leave out now.
-#[derive(Default)]
-pub struct Skips {
-    pub webhooks: Vec<WebhookId>,
-    pub tenants: Vec<TenantId>,
-}
-
-impl Skips {
-    pub fn is_empty(&self) -> bool {
-        self.webhooks.is_empty() && self.tenants.is_empty()
-    }
 }
 
 impl Lanes {
     pub fn new(fast_slots: usize) -> Arc<Lanes> {
         Arc::new(Lanes {
             fast: Arc::new(Semaphore::new(fast_slots)),
-            tenant_share: (fast_slots - fast_slots / 4).max(1),
             slow_room: fast_slots * SLOW_LANE_FACTOR,
             counts: Mutex::default(),
         })
@@ -83,28 +69,28 @@ impl Lanes {
         }
     }
 
-    /// The webhooks and tenants whose share is used up.
-    pub fn skips(&self) -> Skips {
+    /// The webhooks a claim should leave out now: those with attempts in the slow lane,
+    /// while it is full.
+    pub fn skips(&self) -> Vec<WebhookId> {
         let counts = self.counts();
-        let tenants = counts.fast_by_tenant.iter().filter(|(_, n)| **n >= self.tenant_share).map(|(t, _)| *t).collect();
-        let webhooks =
-            if counts.slow >= self.slow_room { counts.slow_by_webhook.keys().copied().collect() } else { Vec::new() };
-        Skips { webhooks, tenants }
+        if counts.slow >= self.slow_room {
+            counts.slow_by_webhook.keys().copied().collect()
+        } else {
+            Vec::new()
+        }
     }
 
-    /// A fast slot for an attempt of `tenant` to `webhook`; waits if none is free (a
-    /// claim never takes more than [`Lanes::free`], so it seldom does).
-    pub async fn enter(self: &Arc<Self>, tenant: TenantId, webhook: WebhookId) -> Option<Ticket> {
+    /// A fast slot for an attempt to `webhook`; waits if none is free (a claim never
+    /// takes more than [`Lanes::free`], so it seldom does).
+    pub async fn enter(self: &Arc<Self>, webhook: WebhookId) -> Option<Ticket> {
         let permit = self.fast.clone().acquire_owned().await.ok()?;
-        *self.counts().fast_by_tenant.entry(tenant).or_default() += 1;
-        Some(Ticket { lanes: self.clone(), tenant, webhook, fast: Some(permit) })
+        Some(Ticket { lanes: self.clone(), webhook, fast: Some(permit) })
     }
 }
 
 /// An attempt's place in a lane; leaving it (drop) frees the place.
 pub struct Ticket {
     lanes: Arc<Lanes>,
-    tenant: TenantId,
     webhook: WebhookId,
     fast: Option<OwnedSemaphorePermit>,
 }
@@ -114,7 +100,6 @@ impl Ticket {
     pub fn to_slow_lane(&mut self) {
         let Some(permit) = self.fast.take() else { return };
         let mut counts = self.lanes.counts();
-        leave_fast(&mut counts, self.tenant);
         *counts.slow_by_webhook.entry(self.webhook).or_default() += 1;
         counts.slow += 1;
         drop(counts);
@@ -122,30 +107,20 @@ impl Ticket {
     }
 }
 
-fn leave_fast(counts: &mut Counts, tenant: TenantId) {
-    if let Some(n) = counts.fast_by_tenant.get_mut(&tenant) {
-        *n -= 1;
-        if *n == 0 {
-            counts.fast_by_tenant.remove(&tenant);
-        }
-    }
-}
-
 impl Drop for Ticket {
     fn drop(&mut self) {
-        let mut counts = self.lanes.counts();
         if self.fast.is_some() {
-            leave_fast(&mut counts, self.tenant);
-        } else {
-            counts.slow -= 1;
-            if let Some(n) = counts.slow_by_webhook.get_mut(&self.webhook) {
-                *n -= 1;
-                if *n == 0 {
-                    counts.slow_by_webhook.remove(&self.webhook);
-                }
+            // the permit is released with the struct
+            return;
+        }
+        let mut counts = self.lanes.counts();
+        counts.slow -= 1;
+        if let Some(n) = counts.slow_by_webhook.get_mut(&self.webhook) {
+            *n -= 1;
+            if *n == 0 {
+                counts.slow_by_webhook.remove(&self.webhook);
             }
         }
-        // the permit (if still held) is released after the counts, with the struct
     }
 }
 
@@ -154,16 +129,16 @@ impl Drop for Ticket {
 mod tests {
     use super::*;
 
-    fn ids() -> (TenantId, WebhookId) {
-        (TenantId(uuid::Uuid::now_v7()), WebhookId(uuid::Uuid::now_v7()))
+    fn webhook() -> WebhookId {
+        WebhookId(uuid::Uuid::now_v7())
     }
 
     #[tokio::test]
     async fn a_slow_attempt_gives_its_fast_slot_back() {
         let lanes = Lanes::new(2);
-        let (t, w) = ids();
-        let mut a = lanes.enter(t, w).await.unwrap();
-        let _b = lanes.enter(t, w).await.unwrap();
+        let w = webhook();
+        let mut a = lanes.enter(w).await.unwrap();
+        let _b = lanes.enter(w).await.unwrap();
         assert_eq!(lanes.free(), 0);
         a.to_slow_lane();
         assert_eq!(lanes.free(), 1);
@@ -172,32 +147,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_tenant_over_its_share_is_skipped() {
-        let lanes = Lanes::new(4);
-        let (t, w) = ids();
-        let (other, w2) = ids();
-        let mut held = Vec::new();
-        for _ in 0..3 {
-            held.push(lanes.enter(t, w).await.unwrap());
-        }
-        held.push(lanes.enter(other, w2).await.unwrap());
-        assert_eq!(lanes.skips().tenants, vec![t], "3 of 4 slots is the share");
-        held.remove(0);
-        assert!(lanes.skips().is_empty());
-    }
-
-    #[tokio::test]
     async fn a_full_slow_lane_skips_the_webhooks_in_it() {
         let lanes = Lanes::new(1);
-        let (t, w) = ids();
+        let w = webhook();
         let mut slow = Vec::new();
         for _ in 0..SLOW_LANE_FACTOR {
-            let mut ticket = lanes.enter(t, w).await.unwrap();
+            let mut ticket = lanes.enter(w).await.unwrap();
             ticket.to_slow_lane();
             slow.push(ticket);
         }
-        assert_eq!(lanes.skips().webhooks, vec![w]);
+        assert_eq!(lanes.skips(), vec![w]);
         slow.pop();
-        assert!(lanes.skips().webhooks.is_empty());
+        assert!(lanes.skips().is_empty());
     }
 }

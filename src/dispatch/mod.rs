@@ -115,13 +115,8 @@ impl<Q: Queue> Dispatcher<Q> {
             let asked = free.min(CLAIM_BATCH);
             let skips = self.lanes.skips();
             let finished: Vec<DeliveryId> = lock(&self.finished).iter().copied().collect();
-            let request = ClaimRequest {
-                limit: asked,
-                lease: self.config.lease,
-                finished: &finished,
-                skip_webhooks: &skips.webhooks,
-                skip_tenants: &skips.tenants,
-            };
+            let request =
+                ClaimRequest { limit: asked, lease: self.config.lease, finished: &finished, skip_webhooks: &skips };
             let Claim { claimed, held_back, next_due } = match self.queue.claim(request).await {
                 Ok(claim) => claim,
                 Err(err) => {
@@ -136,7 +131,7 @@ impl<Q: Queue> Dispatcher<Q> {
             let got = claimed.len();
             self.metrics.claimed(got);
             for delivery in claimed {
-                let Some(ticket) = self.lanes.enter(delivery.tenant_id, delivery.webhook_id).await else {
+                let Some(ticket) = self.lanes.enter(delivery.webhook_id).await else {
                     break;
                 };
                 in_flight.spawn(self.attempt(delivery, ticket));
@@ -144,7 +139,7 @@ impl<Q: Queue> Dispatcher<Q> {
             if got == asked {
                 continue;
             }
-            // work left for a limit or a share is worth a claim when a slot frees
+            // work left for a limit or a full slow lane is worth a claim when a slot frees
             let held_back = held_back || !skips.is_empty();
             let pause = next_due
                 .map_or(self.config.poll_interval, |at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO))

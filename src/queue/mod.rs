@@ -1,7 +1,7 @@
 //! The queue seam: the whole contract between the dispatcher and the delivery queue, in
 //! domain types. The dispatcher claims due work under a lease, attempts it, and hands
 //! back outcomes (succeeded, retry at a time, failed; with the receiver's back-pressure);
-//! the queue applies per-webhook limits, pauses and fair-sharing skips when it claims,
+//! the queue applies per-webhook limits, pauses and the dispatcher's skips when it claims,
 //! and wakes the dispatcher when work may have become due. [`pg`] is the implementation
 //! on PostgreSQL; a broker backend implements [`Queue`] beside it.
 
@@ -52,10 +52,8 @@ pub struct ClaimRequest<'a> {
     /// Deliveries leased by this dispatcher whose attempt has ended but whose outcome is
     /// not recorded yet: no longer in flight (they still count against rate limits).
     pub finished: &'a [DeliveryId],
-    /// Webhooks and tenants whose share of this dispatcher is used up: their work is left
-    /// for a later claim.
+    /// Webhooks this dispatcher has no room for now: their work is left for a later claim.
     pub skip_webhooks: &'a [WebhookId],
-    pub skip_tenants: &'a [TenantId],
 }
 
 /// What a claim got; whether due work was held back by a per-webhook limit (then a

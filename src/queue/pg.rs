@@ -133,7 +133,7 @@ pub const CLAIM_SETTINGS: &str = "SET default_transaction_isolation = 'read comm
 
 /// Claims up to `request.limit` due deliveries, honouring each webhook's
 /// `maxConcurrency` (as lowered by its adaptive concurrency), `rateLimitPerMinute` and
-/// pause, and leaving out the webhooks and tenants the request skips. Work over a limit
+/// pause, and leaving out the webhooks the request skips. Work over a limit
 /// stays pending (a rate-limited delivery is rescheduled to when its window frees); it
 /// is neither attempted nor failed.
 ///
@@ -146,13 +146,11 @@ pub const CLAIM_SETTINGS: &str = "SET default_transaction_isolation = 'read comm
 pub async fn claim(conn: &mut AsyncPgConnection, request: &ClaimRequest<'_>) -> QueryResult<Claim> {
     let finished: Vec<Uuid> = request.finished.iter().map(|d| d.0).collect();
     let skip_webhooks: Vec<Uuid> = request.skip_webhooks.iter().map(|w| w.0).collect();
-    let skip_tenants: Vec<Uuid> = request.skip_tenants.iter().map(|t| t.0).collect();
     let rows: Vec<ClaimRow> = prepared(
-        diesel::sql_query("SELECT * FROM hookrelay_claim($1, $2, $3, $4, $5, $6, $7)")
+        diesel::sql_query("SELECT * FROM hookrelay_claim($1, $2, $3, $4, $5, $6)")
             .bind::<BigInt, _>(CLAIM_LOCK)
             .bind::<Array<SqlUuid>, _>(finished)
             .bind::<Array<SqlUuid>, _>(skip_webhooks)
-            .bind::<Array<SqlUuid>, _>(skip_tenants)
             .bind::<BigInt, _>(i64::try_from(request.limit).unwrap_or(i64::MAX))
             .bind::<SqlUuid, _>(Uuid::now_v7())
             .bind::<diesel::sql_types::Double, _>(request.lease.as_secs_f64()),

@@ -162,7 +162,16 @@ pub async fn fresh_database(server_url: &str, name: &str) -> anyhow::Result<Stri
         let db: String = db.get(0);
         client.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await?;
     }
-    client.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+    // CREATE DATABASE copies template1 and fails while another CREATE DATABASE copies it
+    // too (the test suite's template, say): try again for a few seconds
+    let mut tries = 0;
+    while let Err(err) = client.batch_execute(&format!("CREATE DATABASE {name}")).await {
+        tries += 1;
+        if tries >= 25 {
+            return Err(err.into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     // CHECKPOINT needs superuser (or pg_checkpoint): without it, the scenario just runs
     if let Err(err) = client.batch_execute("CHECKPOINT").await {
         eprintln!("CHECKPOINT before the scenario failed ({err}); measuring anyway");
