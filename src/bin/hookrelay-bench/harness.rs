@@ -62,6 +62,11 @@ impl Hookrelay {
             .unwrap_or(0)
     }
 
+    /// CPU time used so far, in clock ticks.
+    pub fn cpu_ticks(&self) -> u64 {
+        process_cpu_ticks(self.child.id())
+    }
+
     /// Peak resident memory so far (VmHWM), in MiB.
     pub fn peak_rss_mib(&self) -> f64 {
         self.status_kib("VmHWM:") as f64 / 1024.0
@@ -129,18 +134,29 @@ pub fn postgres_cpu_ticks() -> u64 {
     for entry in entries.flatten() {
         let path = entry.path();
         let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        if comm.trim() != "postgres" {
-            continue;
+        if comm.trim() == "postgres" {
+            total += stat_ticks(&path);
         }
-        let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
-        // fields after the command name (which may hold spaces) start at ") "
-        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else { continue };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let utime: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0);
-        let stime: u64 = fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-        total += utime + stime;
     }
     total
+}
+
+/// CPU time (user + system, in clock ticks) of one process.
+pub fn process_cpu_ticks(pid: u32) -> u64 {
+    stat_ticks(&std::path::Path::new("/proc").join(pid.to_string()))
+}
+
+/// Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 on Linux).
+pub const TICKS_PER_SECOND: f64 = 100.0;
+
+fn stat_ticks(proc_dir: &std::path::Path) -> u64 {
+    let stat = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
+    // fields after the command name (which may hold spaces) start at ") "
+    let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else { return 0 };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let stime: u64 = fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    utime + stime
 }
 
 pub fn total_cpu_ticks() -> u64 {

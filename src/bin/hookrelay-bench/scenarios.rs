@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::harness::{fresh_database, postgres_cpu_ticks, quantile, sql, total_cpu_ticks, Api, Hookrelay, RssSampler};
+use crate::harness::{
+    fresh_database, postgres_cpu_ticks, quantile, sql, total_cpu_ticks, Api, Hookrelay, RssSampler, TICKS_PER_SECOND,
+};
 use crate::receiver::{Answer, Faults, Receiver};
 use crate::Args;
 
@@ -29,6 +31,9 @@ pub struct Row {
     pub e2e_p99_ms: f64,
     pub peak_rss_mib: f64,
     pub postgres_cpu_share: f64,
+    /// CPU time of hookrelay's processes and of PostgreSQL (every `postgres` process on the
+    /// machine) while the scenario ran, per delivery; 0 where not measured.
+    pub cpu_ms_per_delivery: f64,
     pub notes: String,
 }
 
@@ -235,7 +240,8 @@ async fn deliver(args: &Args, s: Setup) -> anyhow::Result<Row> {
         }
     }
     let expected = s.events * s.webhooks as u64;
-    let (pg0, cpu0) = (postgres_cpu_ticks(), total_cpu_ticks());
+    let hookrelay_ticks = || hookrelay.cpu_ticks() + extra.iter().map(Hookrelay::cpu_ticks).sum::<u64>();
+    let (pg0, cpu0, own0) = (postgres_cpu_ticks(), total_cpu_ticks(), hookrelay_ticks());
     let started = Instant::now();
     let (publish, publish_took) = publish_all(&api, "bench.event", s.events, &s.load).await;
     let limit = Duration::from_secs(120 + expected / 200);
@@ -243,7 +249,7 @@ async fn deliver(args: &Args, s: Setup) -> anyhow::Result<Row> {
     let seconds = started.elapsed().as_secs_f64();
     // let stragglers (duplicates, late retries) arrive before counting
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (pg1, cpu1) = (postgres_cpu_ticks(), total_cpu_ticks());
+    let (pg1, cpu1, own1) = (postgres_cpu_ticks(), total_cpu_ticks(), hookrelay_ticks());
     let peak = hookrelay.peak_rss_mib() + extra.iter().map(Hookrelay::peak_rss_mib).sum::<f64>();
     let tally =
         receiver.tally.lock().map(|t| (t.latencies_us.clone(), t.bad_signatures, summarize_attempts(&t.seen, &s)));
@@ -276,8 +282,17 @@ async fn deliver(args: &Args, s: Setup) -> anyhow::Result<Row> {
         e2e_p99_ms: ms(&e2e, 0.99),
         peak_rss_mib: peak,
         postgres_cpu_share: share(pg1 - pg0, cpu1 - cpu0),
+        cpu_ms_per_delivery: cpu_ms_per(pg1 - pg0 + own1 - own0, delivered),
         notes: notes.trim().to_owned(),
     })
+}
+
+/// CPU milliseconds per item, to 0.01 ms.
+fn cpu_ms_per(ticks: u64, items: u64) -> f64 {
+    if items == 0 {
+        return 0.0;
+    }
+    (ticks as f64 / TICKS_PER_SECOND * 1000.0 / items as f64 * 100.0).round() / 100.0
 }
 
 fn share(part: u64, whole: u64) -> f64 {
@@ -395,6 +410,7 @@ async fn backlog(args: &Args, events: u64) -> anyhow::Result<Row> {
         publish_p99_ms: ms(&publish, 0.99),
         peak_rss_mib: dispatcher_peak.max(api_peak),
         postgres_cpu_share: share(pg1 - pg0, cpu1 - cpu0),
+        cpu_ms_per_delivery: 0.0,
         notes: format!(
             "{pending} pending at start; peak RSS api {api_peak:.0} MiB, dispatcher {dispatcher_peak:.0} MiB{}",
             if complete { "" } else { "; INCOMPLETE" }
@@ -475,6 +491,7 @@ async fn neighbour(args: &Args, seconds: f64) -> anyhow::Result<Row> {
         e2e_p99_ms: ms(&e2e, 0.99),
         peak_rss_mib: peak,
         postgres_cpu_share: 0.0,
+        cpu_ms_per_delivery: 0.0,
         notes,
     })
 }
@@ -637,12 +654,12 @@ fn print_row(r: &Row) {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "| scenario | events | deliveries | dup | deliveries/s | publish/s | publish p50/p99 ms | e2e p50/p95/p99 ms | peak RSS MiB | PG CPU | notes |"
+        "| scenario | events | deliveries | dup | deliveries/s | publish/s | publish p50/p99 ms | e2e p50/p95/p99 ms | peak RSS MiB | PG CPU | CPU ms/delivery | notes |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         println!(
-            "| {} | {} | {}/{} | {} | {:.0} | {:.0} | {:.2} / {:.2} | {:.2} / {:.2} / {:.2} | {:.1} | {:.0}% | {} |",
+            "| {} | {} | {}/{} | {} | {:.0} | {:.0} | {:.2} / {:.2} | {:.2} / {:.2} / {:.2} | {:.1} | {:.0}% | {:.2} | {} |",
             r.scenario,
             r.events,
             r.delivered,
@@ -657,6 +674,7 @@ fn print_table(rows: &[Row]) {
             r.e2e_p99_ms,
             r.peak_rss_mib,
             r.postgres_cpu_share * 100.0,
+            r.cpu_ms_per_delivery,
             r.notes
         );
     }
