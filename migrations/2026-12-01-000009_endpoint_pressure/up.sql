@@ -5,9 +5,9 @@
 --   takes none of its deliveries before it. Left in place once past (the API shows null),
 --   so that a pause costs one write and its end none.
 -- adaptive_concurrency: attempts the endpoint may have in flight now, below
---   max_concurrency after timeouts and connection failures (halved by each batch of
---   outcomes that holds one, at least 1), grown back by one per success; NULL once back at
---   max_concurrency, so a healthy endpoint's row is never written by the recorder.
+--   max_concurrency after timeouts and connection failures (one less for each, at least
+--   1), one more for each success; NULL once back at max_concurrency, so a healthy
+--   endpoint's row is never written by the recorder.
 -- disabled_reason, disabled_at: why and since when a webhook is inactive (SPEC "Endpoint
 --   health"): 'manual' when its owner made it so; auto-disable will write 'failing'.
 ALTER TABLE webhooks ADD COLUMN paused_until timestamptz, ADD COLUMN adaptive_concurrency integer,

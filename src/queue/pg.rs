@@ -323,27 +323,31 @@ fn stats_of(live: &[&Outcome], applied: impl Fn(&Outcome) -> bool) -> Increments
 /// An endpoint's back-pressure over one batch.
 #[derive(Default)]
 struct Pressure {
-    strained: bool,
+    strained: i32,
     eased: i32,
     throttled: bool,
     pause_until: Option<DateTime<Utc>>,
 }
 
 /// The endpoints whose state the batch changes (SPEC "Back-pressure from receivers"):
-/// a batch with a timeout or failed connection halves the endpoint's adaptive
-/// concurrency (at least 1); otherwise each success grows a lowered one by one, back to
-/// `maxConcurrency` (then NULL); a Retry-After pauses it, never shortening a pause.
+/// each timeout or failed connection takes one from the endpoint's adaptive concurrency
+/// (at least 1), each success gives one back (at most `maxConcurrency`, then NULL), so an
+/// endpoint keeps in flight what its recent answers support: one that hangs drops to 1
+/// within one round of attempts, one that times out now and then stays near its maximum.
+/// (Halving at every batch holding a timeout, as tried first, collapsed an endpoint with
+/// 5 % timeouts to a few attempts in flight and made its retries late.) A Retry-After
+/// pauses the endpoint, never shortening a pause.
 /// Nothing is written when no endpoint changes, as for healthy endpoints.
 async fn update_endpoints(mut conn: &AsyncPgConnection, live: &[&Outcome]) -> QueryResult<usize> {
     let mut by_webhook: HashMap<Uuid, Pressure> = HashMap::new();
     for o in live {
         let p = by_webhook.entry(o.log.webhook_id).or_default();
-        p.strained |= o.strain == Strain::Strained;
+        p.strained += i32::from(o.strain == Strain::Strained);
         p.eased += i32::from(o.strain == Strain::Eased);
         p.throttled |= o.throttled;
         p.pause_until = p.pause_until.max(o.pause_until);
     }
-    by_webhook.retain(|_, p| p.strained || p.pause_until.is_some() || (p.throttled && p.eased > 0));
+    by_webhook.retain(|_, p| p.strained > 0 || p.pause_until.is_some() || (p.throttled && p.eased > 0));
     if by_webhook.is_empty() {
         return Ok(0);
     }
@@ -358,15 +362,13 @@ async fn update_endpoints(mut conn: &AsyncPgConnection, live: &[&Outcome]) -> Qu
     }
     prepared(
         diesel::sql_query(
-            "UPDATE webhooks w SET adaptive_concurrency = CASE \
-                 WHEN u.strained THEN greatest(1, least(w.max_concurrency, w.adaptive_concurrency) / 2) \
-                 WHEN w.adaptive_concurrency IS NULL THEN NULL \
-                 ELSE nullif(least(w.max_concurrency, w.adaptive_concurrency + u.eased), w.max_concurrency) END, \
+            "UPDATE webhooks w SET adaptive_concurrency = nullif(greatest(1, least(w.max_concurrency, \
+                 least(w.max_concurrency, w.adaptive_concurrency) - u.strained + u.eased)), w.max_concurrency), \
                paused_until = greatest(w.paused_until, u.pause_until) \
              FROM unnest($1, $2, $3, $4) AS u(id, strained, eased, pause_until) WHERE w.id = u.id",
         )
         .bind::<Array<SqlUuid>, _>(ids)
-        .bind::<Array<Bool>, _>(strained)
+        .bind::<Array<Int4>, _>(strained)
         .bind::<Array<Int4>, _>(eased)
         .bind::<Array<Nullable<Timestamptz>>, _>(pauses),
     )

@@ -141,7 +141,7 @@ async fn sigterm_lets_in_flight_attempts_finish() {
 async fn the_benchmark_runs_end_to_end() {
     let out = std::env::temp_dir().join(format!("hookrelay-bench-smoke-{}.json", uuid::Uuid::new_v4().simple()));
     let server = crate::helpers::database_url("postgres");
-    let status = tokio::process::Command::new(env!("CARGO_BIN_EXE_hookrelay-bench"))
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_hookrelay-bench"))
         .args(["throughput", "fanout", "scale", "--scale", "0.004"])
         .arg("--hookrelay")
         .arg(env!("CARGO_BIN_EXE_hookrelay"))
@@ -150,11 +150,14 @@ async fn the_benchmark_runs_end_to_end() {
         .arg("--out")
         .arg(&out)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
+        .stderr(Stdio::piped())
+        .output()
         .await
         .expect("running hookrelay-bench");
-    assert!(status.success(), "hookrelay-bench failed: {status:?}");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let tail: String =
+        stderr.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+    assert!(run.status.success(), "hookrelay-bench failed: {:?}; its last words:\n{tail}", run.status);
     let results: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let _ = std::fs::remove_file(&out);
     let rows = results["results"].as_array().unwrap();
