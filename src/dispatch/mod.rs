@@ -45,7 +45,7 @@ struct Dispatcher<Q> {
     lanes: Arc<Lanes>,
     outcomes: mpsc::UnboundedSender<Outcome>,
     /// notified when attempts end and after each recorded batch: slots of limited
-    /// webhooks, and shares of this process, may have freed
+    /// webhooks, and room in the slow lane, may have freed
     freed: Arc<Notify>,
     finished: Finished,
 }
