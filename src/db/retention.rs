@@ -34,19 +34,29 @@ pub async fn purge(
         batch,
     )
     .await?;
+    // The subquery locks what it picks, skipping rows another transaction holds (a manual
+    // retry making the delivery pending again, a recovery), and the outer statement
+    // repeats its predicates: the DELETE alone re-checks only `id IN`, so a row that
+    // became pending while the DELETE waited on its lock was deleted, with the retry that
+    // had already answered 202.
     let deliveries = drain(
         conn,
-        "DELETE FROM deliveries WHERE id IN \
-         (SELECT id FROM deliveries WHERE status <> 'pending' AND updated_at < $1 LIMIT $2)",
+        "DELETE FROM deliveries d WHERE d.id IN \
+           (SELECT id FROM deliveries WHERE status <> 'pending' AND updated_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         AND d.status <> 'pending' AND d.updated_at < $1",
         cutoff,
         batch,
     )
     .await?;
+    // Logs are append-only and no delivery is ever added to an existing event, so these
+    // rows do not change under the purge; the event subquery still skips locked rows (a
+    // delivery being written for it holds a key-share lock on it).
     let events = drain_ids(
         conn,
         "DELETE FROM events WHERE id IN \
          (SELECT e.id FROM events e WHERE e.id < $1 \
-            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) ORDER BY e.id LIMIT $2)",
+            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) ORDER BY e.id LIMIT $2 \
+            FOR UPDATE SKIP LOCKED)",
         super::v7_floor(cutoff),
         batch,
     )

@@ -364,6 +364,60 @@ async fn retention_purges_old_logs_finished_deliveries_and_events_only() {
     assert_eq!(s["attempts"], 2, "stats rollups outlive the raw logs");
 }
 
+/// A manual retry that commits while the purge waits on the delivery's row lock: the
+/// delivery is pending again and must survive (it was deleted with its retry's 202).
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_never_deletes_a_delivery_made_pending_meanwhile() {
+    let app = TestApp::spawn_with(&["--role", "api"]).await;
+    let (token, _) = app.tenant("Acme").await;
+    app.webhook(&token, json!({"name": "h", "url": "http://127.0.0.1:9/", "events": ["old.*"]})).await;
+    let event = app.publish(&token, "old.x", json!({})).await;
+    let d = &app.deliveries_of(&token, event["id"].as_str().unwrap()).await[0];
+    let id = d["id"].as_str().unwrap().to_owned();
+    let db = app.db.client().await;
+    db.execute(
+        "UPDATE deliveries SET status = 'succeeded', updated_at = now() - interval '40 days' WHERE id = $1::text::uuid",
+        &[&id],
+    )
+    .await
+    .unwrap();
+
+    // the retry's transaction, held open over the purge
+    let (mut retrier, connection) = tokio_postgres::connect(&app.db.url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let retry = retrier.transaction().await.unwrap();
+    retry
+        .execute(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now() \
+             WHERE id = $1::text::uuid",
+            &[&id],
+        )
+        .await
+        .unwrap();
+    let url = app.db.url();
+    let purge = tokio::spawn(async move {
+        let pool = hookrelay::db::build_pool(&url, 1).unwrap();
+        let mut conn = pool.get().await.unwrap();
+        let now = chrono::Utc::now();
+        hookrelay::db::retention::purge(
+            &mut conn,
+            now - chrono::Duration::days(30),
+            now - chrono::Duration::days(90),
+            1000,
+        )
+        .await
+        .unwrap()
+    });
+    // give the purge time to reach the row (it skips it, or used to wait on it)
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    retry.commit().await.unwrap();
+    let purged = purge.await.unwrap();
+    assert_eq!(purged.deliveries, 0, "{purged:?}");
+    let (status, got) = app.get(&format!("/api/v1/deliveries/{id}"), &token).await;
+    assert_eq!(status, 200, "the retried delivery survives: {got}");
+    assert_eq!(got["status"], "pending");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_openapi_description_matches_the_registered_routes() {
     let app = TestApp::spawn().await;
