@@ -168,3 +168,51 @@ async fn the_benchmark_runs_end_to_end() {
         assert_eq!(row["duplicates"], 0, "{row}");
     }
 }
+
+/// With `RUST_LOG=debug` (even naming the driver), the database driver would log every
+/// statement's bound values, a webhook's signing secret among them. No secret may reach
+/// the log.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_debug_log_never_holds_a_signing_secret() {
+    let db = std::sync::Arc::new(TestDb::create().await);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log_path = std::env::temp_dir().join(format!("hookrelay-debug-{}.log", uuid::Uuid::new_v4().simple()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookrelay"))
+        .arg("serve")
+        .env("DATABASE_URL", db.url())
+        .env("HOOKRELAY_BIND", format!("127.0.0.1:{port}"))
+        .env("HOOKRELAY_ALLOW_PRIVATE_TARGETS", "true")
+        .env("RUST_LOG", "debug,tokio_postgres=trace,tokio_postgres::query=trace")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .expect("spawning the hookrelay binary");
+    let app = TestApp { base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new(), service: None, db };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while app.http.get(format!("{}/ready", app.base)).send().await.map(|r| r.status().as_u16()).ok() != Some(200) {
+        assert!(std::time::Instant::now() < deadline, "hookrelay did not become ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (token, _) = app.tenant("Acme").await;
+    let receiver = Receiver::ok().await;
+    let secret = "plain-secret-that-must-stay-out-of-logs";
+    let rotated = "rotated-secret-that-must-stay-out-of-logs";
+    let webhook =
+        app.webhook(&token, json!({"name": "h", "url": receiver.url, "events": ["a.*"], "secret": secret})).await;
+    app.publish(&token, "a.x", json!({})).await;
+    receiver.wait_for(1, Duration::from_secs(20)).await;
+    let path = format!("/api/v1/webhooks/{}/rotate-secret", webhook["id"].as_str().unwrap());
+    assert_eq!(app.post(&path, &token, json!({"secret": rotated})).await.0, 200);
+    app.publish(&token, "a.x", json!({})).await;
+    receiver.wait_for(2, Duration::from_secs(20)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let _ = std::fs::remove_file(&log_path);
+    assert!(log.contains("DEBUG"), "the process did log at debug level");
+    for s in [secret, rotated] {
+        // as text, and as the driver renders a bound parameter: its bytes in decimal
+        let bytes = s.bytes().map(|b| b.to_string()).collect::<Vec<_>>().join(", ");
+        assert!(!log.contains(s) && !log.contains(&bytes), "the log holds a signing secret: {s}");
+    }
+}
