@@ -3,6 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::{path_id, resource, ts, Errors, JsonBody, Page, Params};
@@ -11,6 +12,7 @@ use crate::db::events::{Event, NewEvent, Plain, Published, Target};
 use crate::db::{self, new_id, TenantId};
 use crate::domain::consumer::validate_consumer_id;
 use crate::domain::event::EventType;
+use crate::domain::json;
 use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
 
@@ -24,13 +26,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// The body every subscriber receives, serialised once and stored, so that the bytes are
-/// the same on every attempt.
+/// the same on every attempt. `data` is the caller's JSON text, exactly as sent.
 #[derive(Serialize, Deserialize)]
 struct Envelope {
     id: Uuid,
     event: String,
     timestamp: String,
-    data: serde_json::Value,
+    data: Box<RawValue>,
 }
 
 /// The answer to a publish: `{id, event, timestamp, deliveries}`.
@@ -54,15 +56,15 @@ struct EventView {
     id: Uuid,
     event: String,
     timestamp: String,
-    data: serde_json::Value,
+    data: Box<RawValue>,
     consumer_id: Option<String>,
     idempotency_key: Option<String>,
     test: bool,
     deliveries: i32,
 }
 
-fn event_data(e: &Event) -> serde_json::Value {
-    serde_json::from_str::<Envelope>(&e.body).map(|env| env.data).unwrap_or(serde_json::Value::Null)
+fn event_data(e: &Event) -> Box<RawValue> {
+    serde_json::from_str::<Envelope>(&e.body).map(|env| env.data).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 impl From<Event> for EventView {
@@ -83,7 +85,7 @@ impl From<Event> for EventView {
 fn new_event(
     tenant: TenantId,
     event_type: &EventType,
-    data: serde_json::Value,
+    data: Box<RawValue>,
     consumer_id: Option<String>,
     idempotency_key: Option<String>,
     test: bool,
@@ -109,8 +111,8 @@ fn new_event(
 #[serde(rename_all = "camelCase")]
 pub struct PublishRequest {
     event: Option<String>,
-    #[serde(default)]
-    data: serde_json::Value,
+    /// absent or null: null
+    data: Option<Box<RawValue>>,
     consumer_id: Option<String>,
     idempotency_key: Option<String>,
 }
@@ -141,6 +143,10 @@ async fn publish(
     if let Some(c) = &input.consumer_id {
         errors.check("consumerId", validate_consumer_id(c));
     }
+    let data = input.data.unwrap_or_else(|| RawValue::NULL.to_owned());
+    if let Some(path) = json::duplicate_key(&data, "data") {
+        errors.add(path, "is a duplicate key: receivers would each read it differently");
+    }
     let header_key = match req.headers().get("Idempotency-Key") {
         Some(v) => match v.to_str() {
             Ok(s) => Some(s.to_owned()),
@@ -165,7 +171,7 @@ async fn publish(
     let Some(event_type) = event_type else {
         return Err(ApiError::field("event", "is required"));
     };
-    let event = new_event(caller.tenant, &event_type, input.data.clone(), input.consumer_id, key.clone(), false)?;
+    let event = new_event(caller.tenant, &event_type, data.clone(), input.consumer_id, key.clone(), false)?;
     let filters = event_type.matching_filters();
     let Some(key) = key else {
         // without a key nothing needs reading first: the publish joins a group commit
@@ -185,7 +191,7 @@ async fn publish(
         }
         Err(other) => return Err(other.into()),
     };
-    if first.event_type == event_type.as_str() && event_data(&first) == input.data {
+    if first.event_type == event_type.as_str() && json::same_value(&event_data(&first), &data) {
         Ok(HttpResponse::Ok().json(Accepted::from(&first)))
     } else {
         Err(ApiError::Conflict("this idempotency key was used in the last 24 h with a different event or data".into()))
@@ -205,7 +211,7 @@ fn accepted(state: &AppState, e: &Event) -> HttpResponse {
 #[serde(rename_all = "camelCase")]
 pub struct TestRequest {
     event_type: Option<String>,
-    payload: Option<serde_json::Value>,
+    payload: Option<Box<RawValue>>,
 }
 
 /// Sends a test event to one webhook, whatever its filter or active flag, through the
@@ -223,11 +229,18 @@ async fn send_test(
     let mut errors = Errors::default();
     let event_type =
         errors.check("eventType", EventType::parse(input.event_type.as_deref().unwrap_or(DEFAULT_TEST_EVENT_TYPE)));
+    if let Some(path) = input.payload.as_deref().and_then(|p| json::duplicate_key(p, "payload")) {
+        errors.add(path, "is a duplicate key: receivers would each read it differently");
+    }
     errors.into_result()?;
     let Some(event_type) = event_type else {
         return Err(ApiError::field("eventType", "is invalid"));
     };
-    let data = input.payload.unwrap_or_else(|| serde_json::json!({"message": "This is a test event from hookrelay"}));
+    let data = match input.payload {
+        Some(payload) => payload,
+        None => serde_json::value::to_raw_value(&serde_json::json!({"message": "This is a test event from hookrelay"}))
+            .map_err(|e| ApiError::Internal(e.into()))?,
+    };
     let event = new_event(caller.tenant, &event_type, data, None, None, true)?;
     match db::events::publish(&mut conn, NewEvent { event, target: Target::Webhook(webhook_id) }).await? {
         // the webhook was deleted between the check above and the insert

@@ -238,9 +238,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if let Some(path) = nul_path(&value, String::new()) {
                 return Err(ApiError::field(path, "must not contain NUL characters"));
             }
-            serde_path_to_error::deserialize(value).map(JsonBody).map_err(|err| {
+            // from the bytes, not from `value`: a raw field (event data) keeps its text
+            let parsed = if body.iter().all(u8::is_ascii_whitespace) {
+                serde_path_to_error::deserialize(value)
+            } else {
+                serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&body))
+            };
+            parsed.map(JsonBody).map_err(|err| {
                 let path = err.path().to_string();
-                let inner = err.into_inner().to_string();
+                let inner = without_position(&err.into_inner().to_string());
                 let field = if path == "." { missing_field(&inner).unwrap_or_else(|| "body".into()) } else { path };
                 ApiError::Validation(vec![FieldError::new(field, inner)])
             })
@@ -266,6 +272,14 @@ fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
             }
         }),
         _ => None,
+    }
+}
+
+/// A serde_json message without its " at line L column C" (the field's path says where).
+fn without_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) if message[i..].contains(" column ") => message[..i].to_owned(),
+        _ => message.to_owned(),
     }
 }
 

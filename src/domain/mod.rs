@@ -4,6 +4,7 @@ pub mod consumer;
 pub mod event;
 pub mod headers;
 pub mod ids;
+pub mod json;
 pub mod latency;
 pub mod secret;
 pub mod url;

@@ -394,3 +394,50 @@ async fn targets_that_resolve_to_forbidden_addresses_are_blocked_at_connect_time
     }
     assert_eq!(receiver.received().len(), 0);
 }
+
+/// SPEC "Events and deliveries": `data` is delivered exactly as sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn data_is_delivered_exactly_as_sent() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let receiver = Receiver::ok().await;
+    app.webhook(&token, json!({"name": "h", "url": receiver.url, "events": ["exact.*"]})).await;
+    let data = r#"{"big":12345678901234567890123,"neg":-9223372036854775809,"small":0.10000000000000000000001,"z":"é\u00e9","a":[1.0,2e3]}"#;
+    let send = |body: String, key: Option<&str>| {
+        let mut req = app
+            .http
+            .post(format!("{}/api/v1/events", app.base))
+            .bearer_auth(&token)
+            .header("Content-Type", "application/json")
+            .body(body);
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        req.send()
+    };
+    let res = send(format!(r#"{{"event":"exact.x","data":{data}}}"#), Some("k1")).await.unwrap();
+    assert_eq!(res.status().as_u16(), 202);
+    let event: Value = res.json().await.unwrap();
+    let got = receiver.wait_for(1, Duration::from_secs(10)).await;
+    let body = String::from_utf8(got[0].body.clone()).unwrap();
+    assert!(body.ends_with(&format!(r#","data":{data}}}"#)), "every digit, key order and escape kept: {body}");
+    let res = app.http.get(format!("{}/api/v1/events/{}", app.base, event["id"].as_str().unwrap())).bearer_auth(&token);
+    let text = res.send().await.unwrap().text().await.unwrap();
+    assert!(text.contains(&format!(r#""data":{data}"#)), "read back as sent: {text}");
+
+    // the same key: the same value in another key order and spacing is a replay; one digit
+    // off is a different value
+    let reordered = r#"{ "a": [1.0, 2e3], "z": "éé", "small": 0.10000000000000000000001, "neg": -9223372036854775809, "big": 12345678901234567890123 }"#;
+    let res = send(format!(r#"{{"event":"exact.x","data":{reordered}}}"#), Some("k1")).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200, "a replay");
+    let off = data.replace("890123", "890124");
+    let res = send(format!(r#"{{"event":"exact.x","data":{off}}}"#), Some("k1")).await.unwrap();
+    assert_eq!(res.status().as_u16(), 409, "not the same data");
+
+    // a duplicate key: receivers would read it differently
+    let res = send(r#"{"event":"exact.x","data":{"o":{"a":1,"a":2}}}"#.into(), None).await.unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "data.o.a", "{problem}");
+    assert_eq!(receiver.received().len(), 1, "nothing else was published");
+}
