@@ -11,6 +11,7 @@ pub mod retention;
 pub mod schema;
 pub mod stats;
 pub mod tenants;
+pub mod tls;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -19,7 +20,7 @@ use anyhow::Context;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub type PgPool = Pool<AsyncPgConnection>;
@@ -47,12 +48,13 @@ pub fn build_pool(database_url: &str, size: usize) -> anyhow::Result<PgPool> {
 /// A pool whose connections also run `settings` (`SET …` statements) once when they open:
 /// for a task that runs only its own few statements, such as the publish writers.
 pub fn build_pool_with(database_url: &str, size: usize, settings: &'static str) -> anyhow::Result<PgPool> {
+    let target = tls::target(database_url)?;
     let mut config = ManagerConfig::default();
     // A checkout costs no round trip: a connection that died is found by its next
     // statement, whose error every caller already handles (the API answers 500, the
     // dispatcher retries). The default would run `SELECT 1` on every checkout.
     config.recycling_method = RecyclingMethod::Fast;
-    config.custom_setup = Box::new(move |url| Box::pin(connect(url.to_owned(), settings)));
+    config.custom_setup = Box::new(move |_| Box::pin(connect(target.clone(), settings)));
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
         .max_size(size)
@@ -68,21 +70,42 @@ pub fn build_pool_with(database_url: &str, size: usize, settings: &'static str) 
 /// the planner's estimates for some (the claim, a fan-out over thousands of webhooks) pass
 /// `jit_above_cost`, and compiling them takes tens of milliseconds: far more than the
 /// statement itself, on every run.
-async fn connect(url: String, settings: &'static str) -> diesel::ConnectionResult<AsyncPgConnection> {
-    let mut conn = AsyncPgConnection::establish(&url).await?;
+async fn connect(target: tls::Target, settings: &'static str) -> diesel::ConnectionResult<AsyncPgConnection> {
+    let mut conn = establish(&target).await?;
     conn.batch_execute(&format!("SET jit = off; {settings}"))
         .await
         .map_err(|e| diesel::ConnectionError::BadConnection(format!("setting up the connection: {e}")))?;
     Ok(conn)
 }
 
+/// A diesel connection over the driver's, with `sslmode` honoured (see [`tls`]).
+pub async fn establish(target: &tls::Target) -> diesel::ConnectionResult<AsyncPgConnection> {
+    let (client, connection) = target
+        .config
+        .connect(target.tls.clone())
+        .await
+        .map_err(|e| diesel::ConnectionError::BadConnection(format!("connecting to PostgreSQL: {}", chain(&e))))?;
+    AsyncPgConnection::try_from_client_and_connection(client, connection).await
+}
+
+/// An error with its causes ("error performing TLS handshake: invalid peer certificate: …").
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Applies pending migrations. Runs the synchronous harness on a blocking thread, where
 /// diesel-async's wrapper may block on the runtime.
 pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
-    let url = database_url.to_owned();
+    let conn = establish(&tls::target(database_url)?).await.context("connecting to PostgreSQL to migrate")?;
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        let mut conn: AsyncConnectionWrapper<AsyncPgConnection> =
-            diesel::Connection::establish(&url).context("connecting to PostgreSQL to migrate")?;
+        let mut conn: AsyncConnectionWrapper<AsyncPgConnection> = AsyncConnectionWrapper::from(conn);
         let applied =
             conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
         for version in applied {

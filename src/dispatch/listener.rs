@@ -7,7 +7,7 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use futures_util::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 use tokio_util::sync::CancellationToken;
 
 /// Calls `on_notify` with the payload of every notification on `channel` (and with an
@@ -20,7 +20,15 @@ pub async fn listen(
     shutdown: CancellationToken,
 ) {
     while !shutdown.is_cancelled() {
-        let connect = || async { tokio_postgres::connect(database_url.expose_secret(), NoTls).await };
+        let target = match crate::db::tls::target(database_url.expose_secret()) {
+            Ok(target) => target,
+            // the URL was accepted at start-up (the pool parsed it), so this cannot happen
+            Err(err) => {
+                tracing::error!(error = format!("{err:#}"), channel, "LISTEN: DATABASE_URL unusable");
+                return;
+            }
+        };
+        let connect = || async { target.config.connect(target.tls.clone()).await };
         let connected = tokio::select! {
             c = connect
                 .retry(ExponentialBuilder::default().with_max_delay(Duration::from_secs(5)).without_max_times())

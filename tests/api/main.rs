@@ -10,4 +10,5 @@ mod helpers;
 mod observability;
 mod pressure;
 mod processes;
+mod tls;
 mod webhooks;
