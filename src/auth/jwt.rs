@@ -61,8 +61,38 @@ impl JwtKeys {
     }
 
     /// The claims of a valid token, or None for any defect (signature, algorithm, expiry,
-    /// issuer, audience, shape).
+    /// issuer, audience, shape, an issue time in the future beyond the leeway).
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|d| d.claims)
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
+        // jsonwebtoken checks `exp` (and `nbf`) only: a token "issued" in the future is
+        // not one this server made
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(0);
+        (claims.iat <= chrono::Utc::now().timestamp() + leeway).then_some(claims)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_issued_in_the_future_is_refused() {
+        let keys = JwtKeys::new(&[7; 32], Duration::from_secs(3600));
+        let now = chrono::Utc::now().timestamp();
+        let token = |iat: i64| {
+            let claims = Claims {
+                sub: Uuid::now_v7(),
+                tid: Uuid::now_v7(),
+                iss: ISSUER.into(),
+                aud: AUDIENCE.into(),
+                iat,
+                exp: now + 3600,
+            };
+            encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap()
+        };
+        assert!(keys.verify(&token(now)).is_some());
+        assert!(keys.verify(&token(now + 3)).is_some(), "within the leeway");
+        assert!(keys.verify(&token(now + 100_000_000)).is_none());
     }
 }

@@ -26,16 +26,22 @@ const FORBIDDEN_V4: [(Ipv4Addr, u8); 11] = [
 ];
 
 /// IPv6 networks as (network, prefix length).
-const FORBIDDEN_V6: [(Ipv6Addr, u8); 8] = [
+const FORBIDDEN_V6: [(Ipv6Addr, u8); 11] = [
     // ::/128 and ::1 from SPEC, widened to the deprecated IPv4-compatible block ::/96,
     // which embeds IPv4 addresses too and holds nothing reachable.
     (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0), 96),
     (Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0), 96),    // IPv4-mapped
     (Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0), 96), // NAT64
-    (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16),    // 6to4
-    (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7),     // unique local
-    (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10),    // link-local
-    (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8),     // multicast
+    // Beyond SPEC's list, for the same reasons (issue 16): IPv4-translated (SIIT,
+    // RFC 7915) embeds IPv4; local-use NAT64 (RFC 8215) translates to any IPv4, private
+    // ones included; site-local (deprecated by RFC 3879) is still routed inside some sites.
+    (Ipv6Addr::new(0, 0, 0, 0, 0xffff, 0, 0, 0), 96), // IPv4-translated ::ffff:0:0:0/96
+    (Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0, 0), 48), // local-use NAT64
+    (Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10), // site-local
+    (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16), // 6to4
+    (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7),  // unique local
+    (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10), // link-local
+    (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8),  // multicast
     // Kept explicit although ::/96 covers them, so the SPEC list reads off this table.
     (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 1), 128), // loopback
 ];
@@ -202,6 +208,13 @@ mod tests {
             ("64:ff9b::8.8.8.8", true),
             ("64:ff9b::7f00:1", true),
             ("64:ff9b:0:0:0:1::", false),
+            ("::ffff:0:7f00:1", true),
+            ("::ffff:0:808:808", true),
+            ("64:ff9b:1::7f00:1", true),
+            ("64:ff9b:1:ffff::1", true),
+            ("64:ff9b:2::1", false),
+            ("fec0::1", true),
+            ("feff:ffff::1", true),
             ("2002::", true),
             ("2002:0808:0808::1", true),
             ("2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true),
@@ -214,7 +227,6 @@ mod tests {
             ("fe7f:ffff::1", false),
             ("fe80::1", true),
             ("febf:ffff::1", true),
-            ("fec0::1", false),
             ("ff00::", true),
             ("ff02::1", true),
             ("2606:4700::1", false),
