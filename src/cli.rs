@@ -87,4 +87,10 @@ pub struct Settings {
     /// The longest receiver Retry-After honoured (a longer one counts as this).
     #[arg(long, env = "HOOKRELAY_MAX_RETRY_AFTER", default_value = "1h", global = true)]
     pub max_retry_after: String,
+    /// Bearer token that /metrics requires (unset: /metrics is open).
+    #[arg(long, env = "HOOKRELAY_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+    /// How often the queue gauges of /metrics are read from the database.
+    #[arg(long, env = "HOOKRELAY_METRICS_REFRESH", default_value = "10s", global = true)]
+    pub metrics_refresh: String,
 }

@@ -31,6 +31,8 @@ pub struct Config {
     pub dispatch_concurrency: usize,
     pub poll_interval: Duration,
     pub max_retry_after: Duration,
+    pub metrics_token: Option<SecretString>,
+    pub metrics_refresh: Duration,
 }
 
 impl Config {
@@ -86,6 +88,12 @@ impl Config {
             dispatch_concurrency: s.dispatch_concurrency,
             poll_interval: parse_duration("HOOKRELAY_POLL_INTERVAL", &s.poll_interval)?,
             max_retry_after: parse_duration("HOOKRELAY_MAX_RETRY_AFTER", &s.max_retry_after)?,
+            metrics_token: match &s.metrics_token {
+                Some(t) if t.len() < 16 => bail!("HOOKRELAY_METRICS_TOKEN must be at least 16 characters"),
+                Some(t) => Some(t.clone().into()),
+                None => None,
+            },
+            metrics_refresh: parse_duration("HOOKRELAY_METRICS_REFRESH", &s.metrics_refresh)?,
         })
     }
 

@@ -63,6 +63,12 @@ impl Service {
         let shutdown = CancellationToken::new();
         let metrics = Arc::new(Metrics::default());
         let mut tasks = Vec::new();
+        tokio::spawn(crate::metrics::refresh_queue_gauges(
+            metrics.clone(),
+            pool.clone(),
+            config.metrics_refresh,
+            shutdown.clone(),
+        ));
         let serves_api = matches!(config.role, Role::Api | Role::All);
 
         let mut local_dispatcher = None;

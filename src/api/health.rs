@@ -1,11 +1,14 @@
 //! Liveness and readiness.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use secrecy::ExposeSecret;
+use serde_json::json;
+use subtle::ConstantTimeEq;
 
 use super::resource;
-use serde_json::json;
-
 use crate::db;
+use crate::error::ApiError;
 use crate::metrics::Gauges;
 use crate::startup::AppState;
 
@@ -33,13 +36,22 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus text format: this process's counters, plus queue gauges read now.
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// Prometheus text format: this process's counters, the queue gauges as last refreshed
+/// and the pool's. Behind `Authorization: Bearer <HOOKRELAY_METRICS_TOKEN>` when set.
+async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if let Some(token) = &state.config.metrics_token {
+        let sent = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !bool::from(sent.as_bytes().ct_eq(token.expose_secret().as_bytes())) {
+            return Err(ApiError::Unauthorized);
+        }
+    }
     let status = state.pool.status();
-    let (deliveries_pending, oldest_due_age_seconds) = match state.pool.get().await {
-        Ok(mut conn) => crate::queue::pg::gauges(&mut conn).await.unwrap_or((-1, -1.0)),
-        Err(_) => (-1, -1.0),
-    };
+    let (deliveries_pending, oldest_due_age_seconds) = state.metrics.queue_gauges();
     let gauges = Gauges {
         deliveries_pending,
         oldest_due_age_seconds,
@@ -47,5 +59,5 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         pool_available: status.available,
         pool_max: status.max_size,
     };
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render(&gauges))
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render(&gauges)))
 }

@@ -146,6 +146,8 @@ pub fn test_config(db: &TestDb, extra: &[&str]) -> Config {
         "6".into(),
         "--poll-interval".into(),
         "200ms".into(),
+        "--metrics-refresh".into(),
+        "200ms".into(),
     ];
     if !extra.contains(&"--allow-private-targets") {
         args.extend(["--allow-private-targets".into(), "true".into()]);
