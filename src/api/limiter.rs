@@ -2,9 +2,12 @@
 //! mass sign-ups: a fixed one-minute window per client IP, in memory (each API process
 //! counts on its own). Behind a reverse proxy every client shares the proxy's address:
 //! raise the limit there, or set it to 0 (off) and limit at the proxy.
+//!
+//! IPv6 clients are counted per /64: one subscriber usually holds a whole /64 and can
+//! rotate through its addresses at will.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -29,6 +32,7 @@ impl AuthLimiter {
     /// over the limit.
     pub fn check(&self, client: Option<IpAddr>) -> Result<(), ApiError> {
         let (Some(ip), true) = (client, self.per_minute > 0) else { return Ok(()) };
+        let ip = client_key(ip);
         let now = Instant::now();
         let Ok(mut windows) = self.windows.lock() else { return Ok(()) };
         if windows.len() > PRUNE_ABOVE {
@@ -48,9 +52,34 @@ impl AuthLimiter {
     }
 }
 
+/// The address a client is counted under: IPv4 as it is (also when mapped into IPv6),
+/// IPv6 by its /64.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_count_per_64() {
+        let limiter = AuthLimiter::new(2);
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert!(limiter.check(ip("2001:db8:1:2::1")).is_ok());
+        assert!(limiter.check(ip("2001:db8:1:2:ffff::9")).is_ok());
+        assert!(limiter.check(ip("2001:db8:1:2:abcd::1")).is_err(), "the same /64");
+        assert!(limiter.check(ip("2001:db8:1:3::1")).is_ok(), "another /64");
+        assert!(limiter.check(ip("::ffff:10.0.0.7")).is_ok());
+        assert!(limiter.check(ip("10.0.0.7")).is_ok());
+        assert!(limiter.check(ip("10.0.0.7")).is_err(), "mapped and plain IPv4 are one client");
+    }
 
     #[test]
     fn counts_per_client_and_can_be_off() {

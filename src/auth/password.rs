@@ -1,13 +1,27 @@
 //! Password hashing with argon2id. Hashing runs on a blocking thread: it is slow on purpose.
+//! At most [`MAX_CONCURRENT_HASHES`] run at once in a process: each takes 19 MiB and most of
+//! a core, so a flood of sign-ups or logins (from many addresses) waits its turn instead
+//! of taking the process's memory and the blocking pool.
 
 use std::sync::OnceLock;
+
+use tokio::sync::Semaphore;
 
 use anyhow::Context;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 
+/// argon2 computations in flight per process.
+pub const MAX_CONCURRENT_HASHES: usize = 4;
+
+fn hashing() -> &'static Semaphore {
+    static SLOTS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_HASHES);
+    &SLOTS
+}
+
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _slot = hashing().acquire().await.context("password hashing is shut down")?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -22,6 +36,7 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 /// against a fixed dummy hash, so that an unknown e-mail and a wrong password take the
 /// same time and cannot be told apart.
 pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    let _slot = hashing().acquire().await.context("password hashing is shut down")?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = match stored {
