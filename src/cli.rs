@@ -87,6 +87,9 @@ pub struct Settings {
     /// The longest receiver Retry-After honoured (a longer one counts as this).
     #[arg(long, env = "HOOKRELAY_MAX_RETRY_AFTER", default_value = "1h", global = true)]
     pub max_retry_after: String,
+    /// Open /api/v1/stream connections per tenant (per API process).
+    #[arg(long, env = "HOOKRELAY_MAX_STREAMS", default_value_t = 20, global = true)]
+    pub max_streams: usize,
     /// Bearer token that /metrics requires (unset: /metrics is open).
     #[arg(long, env = "HOOKRELAY_METRICS_TOKEN", hide_env_values = true, global = true)]
     pub metrics_token: Option<String>,

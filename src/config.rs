@@ -33,6 +33,7 @@ pub struct Config {
     pub max_retry_after: Duration,
     pub metrics_token: Option<SecretString>,
     pub metrics_refresh: Duration,
+    pub max_streams: usize,
 }
 
 impl Config {
@@ -94,6 +95,7 @@ impl Config {
                 None => None,
             },
             metrics_refresh: parse_duration("HOOKRELAY_METRICS_REFRESH", &s.metrics_refresh)?,
+            max_streams: s.max_streams,
         })
     }
 

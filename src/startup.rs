@@ -38,6 +38,8 @@ pub struct AppState {
     /// Cancelled at shutdown: ends the live streams.
     pub shutdown: CancellationToken,
     pub auth_limiter: AuthLimiter,
+    /// Open live streams per tenant.
+    pub streams: Arc<crate::api::stream::OpenStreams>,
 }
 
 /// A started service: the HTTP server listening on `addr` (the API, or for a
@@ -101,6 +103,7 @@ impl Service {
             publisher: Publisher::spawn(&url)?,
             shutdown: shutdown.clone(),
             auth_limiter: AuthLimiter::new(config.auth_rate_limit),
+            streams: Arc::default(),
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -1,22 +1,55 @@
 //! Live stream of a tenant's delivery attempts as Server-Sent Events.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use tokio::sync::{mpsc, watch};
-use tokio_util::sync::CancellationToken;
 
 use super::deliveries::AttemptView;
 use super::{resource, Params};
-use crate::auth::Caller;
-use crate::db::{self, PgPool, TenantId};
-use crate::error::ApiResult;
+use crate::auth::{Caller, Credential};
+use crate::db::{self, TenantId};
+use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
 
 const HEARTBEAT: Duration = Duration::from_secs(15);
-/// Fallback poll, should a notification be missed.
-const POLL: Duration = Duration::from_secs(1);
 const PAGE: i64 = 200;
+
+/// Open streams per tenant in this process (`HOOKRELAY_MAX_STREAMS` each).
+#[derive(Default)]
+pub struct OpenStreams(Mutex<HashMap<TenantId, usize>>);
+
+/// A stream's place under its tenant's cap; leaving it (drop) frees the place.
+struct StreamSlot {
+    open: Arc<OpenStreams>,
+    tenant: TenantId,
+}
+
+impl OpenStreams {
+    fn enter(self: &Arc<Self>, tenant: TenantId, max: usize) -> Option<StreamSlot> {
+        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(tenant).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot { open: self.clone(), tenant })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.tenant) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.tenant);
+            }
+        }
+    }
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/api/v1/stream").route(web::get().to(stream)));
@@ -27,6 +60,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> ApiResult<HttpResponse> {
     let params = Params::from_request(&req)?;
     let webhook = params.uuid("webhookId")?;
+    let slot = state
+        .streams
+        .enter(caller.tenant, state.config.max_streams)
+        .ok_or(ApiError::RateLimited { retry_after_secs: HEARTBEAT.as_secs() })?;
     let mut conn = state.pool.get().await?;
     let resume = req
         .headers()
@@ -43,8 +80,7 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
     };
     drop(conn);
     let (tx, mut rx) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(32);
-    let source =
-        Source { pool: state.pool.clone(), recorded: state.attempts.clone(), shutdown: state.shutdown.clone() };
+    let source = Source { state: state.clone(), recorded: state.attempts.clone(), credential: caller.credential, slot };
     tokio::spawn(feed(source, caller.tenant, webhook, start, tx));
     let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     Ok(HttpResponse::Ok()
@@ -54,18 +90,23 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
         .streaming(body))
 }
 
-/// Where a stream's rows come from.
+/// Where a stream's rows come from, and what keeps it open.
 struct Source {
-    pool: PgPool,
-    /// ticks when attempts are recorded
+    state: web::Data<AppState>,
+    /// ticks when attempts are recorded (by any dispatcher), and after the LISTEN
+    /// connection is made again (rows may have been missed meanwhile)
     recorded: watch::Receiver<u64>,
-    shutdown: CancellationToken,
+    /// checked at every heartbeat: the stream ends once it no longer holds
+    credential: Credential,
+    slot: StreamSlot,
 }
 
-/// Sends rows after `last` as they are recorded, until the client goes away or the
-/// service shuts down.
+/// Sends rows after `last` as they are recorded, until the client goes away, the
+/// credential is revoked or expires (checked at each heartbeat; an access token's expiry
+/// ends the stream on time), or the service shuts down. Nothing is read while nothing is
+/// recorded: no polling.
 async fn feed(
-    Source { pool, mut recorded, shutdown }: Source,
+    Source { state, mut recorded, credential, slot }: Source,
     tenant: TenantId,
     webhook: Option<uuid::Uuid>,
     mut last: i64,
@@ -78,10 +119,19 @@ async fn feed(
     if !send(": connected\n\n".into()).await {
         return;
     }
+    let _slot = slot;
+    let expires = match credential {
+        Credential::Token { expires_at } => {
+            let left = expires_at.saturating_sub(chrono::Utc::now().timestamp());
+            tokio::time::Instant::now() + Duration::from_secs(u64::try_from(left).unwrap_or(0))
+        }
+        // a key has no expiry: checked at each heartbeat instead
+        Credential::ApiKey { .. } => tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 86_400),
+    };
     let mut next_heartbeat = tokio::time::Instant::now() + HEARTBEAT;
     loop {
         recorded.borrow_and_update();
-        let rows = match pool.get().await {
+        let rows = match state.pool.get().await {
             Ok(mut conn) => db::logs::after_seq(&mut conn, tenant, webhook, last, PAGE).await.unwrap_or_default(),
             Err(_) => Vec::new(),
         };
@@ -100,19 +150,19 @@ async fn feed(
         tokio::select! {
             changed = recorded.changed() => {
                 if changed.is_err() {
-                    // no listener any more (shutting down): fall back to polling
-                    tokio::time::sleep(POLL).await;
+                    // the listener is gone: the service is shutting down
+                    return;
                 }
             }
-            _ = tokio::time::sleep(POLL) => {}
             _ = tokio::time::sleep_until(next_heartbeat) => {
-                if !send(": heartbeat\n\n".into()).await {
+                if !matches!(credential.still_valid(&state, tenant).await, Ok(true)) || !send(": heartbeat\n\n".into()).await {
                     return;
                 }
                 next_heartbeat = tokio::time::Instant::now() + HEARTBEAT;
             }
+            _ = tokio::time::sleep_until(expires) => return,
             _ = tx.closed() => return,
-            _ = shutdown.cancelled() => return,
+            _ = state.shutdown.cancelled() => return,
         }
     }
 }

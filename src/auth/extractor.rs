@@ -10,11 +10,35 @@ use crate::db::{self, TenantId};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Caller {
     pub tenant: TenantId,
     /// The user behind a JWT; None for an API key.
     pub user: Option<Uuid>,
+    /// What authenticated the request, so that a long-lived response (the live stream)
+    /// can check that it still holds.
+    pub credential: Credential,
+}
+
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// An access token, valid until this Unix time.
+    Token { expires_at: i64 },
+    /// An API key, by its hash: valid until it is revoked.
+    ApiKey { hash: Vec<u8> },
+}
+
+impl Credential {
+    /// Whether the credential still authenticates `tenant`.
+    pub async fn still_valid(&self, state: &AppState, tenant: TenantId) -> Result<bool, ApiError> {
+        match self {
+            Credential::Token { expires_at } => Ok(chrono::Utc::now().timestamp() < *expires_at),
+            Credential::ApiKey { hash } => {
+                let mut conn = state.pool.get().await?;
+                Ok(db::api_keys::authenticate(&mut conn, hash).await? == Some(tenant))
+            }
+        }
+    }
 }
 
 /// The bearer token of a request. The stream route also takes `?access_token=`, because
@@ -46,10 +70,11 @@ impl FromRequest for Caller {
                 let hash = crate::auth::api_key::hash(&token);
                 let mut conn = state.pool.get().await?;
                 let tenant = db::api_keys::authenticate(&mut conn, &hash).await?.ok_or(ApiError::Unauthorized)?;
-                return Ok(Caller { tenant, user: None });
+                return Ok(Caller { tenant, user: None, credential: Credential::ApiKey { hash } });
             }
             let claims = state.jwt.verify(&token).ok_or(ApiError::Unauthorized)?;
-            Ok(Caller { tenant: TenantId(claims.tid), user: Some(claims.sub) })
+            let credential = Credential::Token { expires_at: claims.exp };
+            Ok(Caller { tenant: TenantId(claims.tid), user: Some(claims.sub), credential })
         })
     }
 }

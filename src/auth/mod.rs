@@ -6,4 +6,4 @@ pub mod extractor;
 pub mod jwt;
 pub mod password;
 
-pub use extractor::Caller;
+pub use extractor::{Caller, Credential};

@@ -426,6 +426,46 @@ async fn retention_never_deletes_a_delivery_made_pending_meanwhile() {
     assert_eq!(got["status"], "pending");
 }
 
+/// Reads a stream until it ends; panics if it is still open after `within`.
+async fn ends_within(res: reqwest::Response, within: Duration) -> Duration {
+    let started = Instant::now();
+    let mut res = res;
+    let read = async { while let Ok(Some(_)) = res.chunk().await {} };
+    assert!(tokio::time::timeout(within, read).await.is_ok(), "the stream was still open after {within:?}");
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streams_end_with_their_credential_and_are_capped_per_tenant() {
+    let app = TestApp::spawn_with(&["--max-streams", "2", "--token-ttl", "3s"]).await;
+    let (token, _) = app.tenant("Acme").await;
+    let (_, key) = app.post("/api/v1/api-keys", &token, json!({"name": "streamer"})).await;
+    let (_, spare) = app.post("/api/v1/api-keys", &token, json!({"name": "spare"})).await;
+    let open = |credential: String| {
+        let req = app.http.get(format!("{}/api/v1/stream", app.base)).bearer_auth(credential);
+        async move { req.send().await.unwrap() }
+    };
+    let by_key = open(key["key"].as_str().unwrap().to_owned()).await;
+    assert_eq!(by_key.status(), 200);
+    let by_token = open(token.clone()).await;
+    assert_eq!(by_token.status(), 200);
+    let third = open(token.clone()).await;
+    assert_eq!(third.status(), 429, "two streams per tenant here");
+    assert!(third.headers().contains_key("retry-after"));
+
+    // a revoked key's stream ends within a heartbeat (15 s); the access token expires 3 s
+    // after login, and its stream ends then
+    let (status, _) = app.delete(&format!("/api/v1/api-keys/{}", key["id"].as_str().unwrap()), &token).await;
+    assert_eq!(status, 204);
+    let (token_took, _) =
+        tokio::join!(ends_within(by_token, Duration::from_secs(10)), ends_within(by_key, Duration::from_secs(20)));
+    assert!(token_took <= Duration::from_secs(4), "ended at its expiry, not later: {token_took:?}");
+    // their places under the cap are free again
+    for _ in 0..2 {
+        assert_eq!(open(spare["key"].as_str().unwrap().to_owned()).await.status(), 200);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_can_require_a_token() {
     let app = TestApp::spawn_with(&["--metrics-token", "scrape-token-0123456789"]).await;
