@@ -7,7 +7,15 @@
 //! batch commits start the next batch at once instead of waiting for it. Every caller
 //! is answered only after the commit that holds its event, so the API's 202 still means
 //! "stored".
+//!
+//! A publish that fans out to many webhooks makes a big statement, and every publish in
+//! the same batch waits for it: one tenant with 10,000 webhooks held other tenants'
+//! publishes for a second. So publishes of tenants whose last publish made at least
+//! [`LARGE_FANOUT`] deliveries go to a writer of their own, a few per statement; the
+//! others keep the two writers above. (A tenant's first large publish still goes with the
+//! small ones: its fan-out is learnt from the answer.)
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::anyhow;
@@ -15,10 +23,15 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::events::{insert_many, Event, Plain};
 use super::PgPool;
+use crate::domain::ids::TenantId;
 
 /// Most publishes in one statement.
 const MAX_BATCH: usize = 256;
-/// Batches being written at once.
+/// Most publishes of large fan-out in one statement.
+const MAX_LARGE_BATCH: usize = 4;
+/// Deliveries per publish from which a tenant's publishes take the large lane.
+pub const LARGE_FANOUT: i32 = 500;
+/// Batches of small publishes being written at once (and one more of large ones).
 const WRITERS: usize = 2;
 /// Publishes waiting for their batch; a full queue makes callers wait (backpressure).
 const QUEUE: usize = 4 * MAX_BATCH;
@@ -38,39 +51,66 @@ struct Job {
 
 #[derive(Clone)]
 pub struct Publisher {
-    jobs: mpsc::Sender<Job>,
+    small: mpsc::Sender<Job>,
+    large: mpsc::Sender<Job>,
+    lanes: Arc<Lanes>,
+}
+
+/// Which tenants' publishes take the large lane, from their last publish's fan-out.
+#[derive(Default)]
+pub struct Lanes(std::sync::Mutex<HashMap<TenantId, i32>>);
+
+impl Lanes {
+    pub fn is_large(&self, tenant: TenantId) -> bool {
+        self.0.lock().map(|m| m.get(&tenant).is_some_and(|n| *n >= LARGE_FANOUT)).unwrap_or(false)
+    }
+
+    pub fn learn(&self, tenant: TenantId, deliveries: i32) {
+        if let Ok(mut m) = self.0.lock() {
+            if deliveries >= LARGE_FANOUT {
+                m.insert(tenant, deliveries);
+            } else {
+                m.remove(&tenant);
+            }
+        }
+    }
 }
 
 impl Publisher {
     /// Starts the writer tasks, with connections of their own; they end once every
-    /// `Publisher` clone is dropped and the queue is written.
+    /// `Publisher` clone is dropped and the queues are written.
     pub fn spawn(database_url: &str) -> anyhow::Result<Publisher> {
-        let pool = super::build_pool_with(database_url, WRITERS, WRITER_SETTINGS)?;
-        let (jobs, rx) = mpsc::channel(QUEUE);
+        let pool = super::build_pool_with(database_url, WRITERS + 1, WRITER_SETTINGS)?;
+        let lanes = Arc::new(Lanes::default());
+        let (small, rx) = mpsc::channel(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
         for _ in 0..WRITERS {
-            tokio::spawn(write_batches(pool.clone(), rx.clone()));
+            tokio::spawn(write_batches(pool.clone(), rx.clone(), MAX_BATCH, lanes.clone()));
         }
-        Ok(Publisher { jobs })
+        let (large, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(write_batches(pool, Arc::new(Mutex::new(rx)), MAX_LARGE_BATCH, lanes.clone()));
+        Ok(Publisher { small, large, lanes })
     }
 
     /// Stores the event and its deliveries; answers the event, with its number of
     /// deliveries, once they are committed.
     pub async fn publish(&self, plain: Plain) -> anyhow::Result<Event> {
         let (done, answer) = oneshot::channel();
-        self.jobs.send(Job { plain, done }).await.map_err(|_| anyhow!("the publish writer has stopped"))?;
+        let lane = if self.lanes.is_large(TenantId(plain.event.tenant_id)) { &self.large } else { &self.small };
+        lane.send(Job { plain, done }).await.map_err(|_| anyhow!("the publish writer has stopped"))?;
         answer.await.map_err(|_| anyhow!("the publish writer stopped before answering"))?
     }
 }
 
-async fn write_batches(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
-    let mut jobs = Vec::with_capacity(MAX_BATCH);
+async fn write_batches(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>, max_batch: usize, lanes: Arc<Lanes>) {
+    let mut jobs = Vec::with_capacity(max_batch);
     // the queue is held only while taking a batch, not while writing it
-    while rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    while rx.lock().await.recv_many(&mut jobs, max_batch).await > 0 {
         let (batch, answers): (Vec<Plain>, Vec<_>) = jobs.drain(..).map(|j| (j.plain, j.done)).unzip();
         match insert(&pool, &batch).await {
             Ok(counts) => {
                 for ((answer, plain), n) in answers.into_iter().zip(batch).zip(counts) {
+                    lanes.learn(TenantId(plain.event.tenant_id), n);
                     // a caller that went away no longer needs its answer
                     let _ = answer.send(Ok(Event { deliveries: n, ..plain.event }));
                 }
@@ -116,4 +156,23 @@ fn refused_by_database(err: &anyhow::Error) -> bool {
 async fn insert(pool: &PgPool, batch: &[Plain]) -> anyhow::Result<Vec<i32>> {
     let mut conn = pool.get().await.map_err(|e| anyhow!("database pool: {e}"))?;
     Ok(insert_many(&mut conn, batch).await?)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_takes_the_large_lane_after_a_large_fan_out_and_leaves_it_after_a_small_one() {
+        let lanes = Lanes::default();
+        let (big, small) = (TenantId(uuid::Uuid::now_v7()), TenantId(uuid::Uuid::now_v7()));
+        assert!(!lanes.is_large(big), "unknown tenants go with the small publishes");
+        lanes.learn(big, LARGE_FANOUT);
+        lanes.learn(small, LARGE_FANOUT - 1);
+        assert!(lanes.is_large(big));
+        assert!(!lanes.is_large(small));
+        lanes.learn(big, 3);
+        assert!(!lanes.is_large(big));
+    }
 }

@@ -269,3 +269,28 @@ async fn concurrent_publishes_each_get_their_own_fan_out() {
         assert_eq!(got, want, "publish {i} reached exactly its webhooks");
     }
 }
+
+/// A tenant whose publishes fan out widely has a writer of its own (issue 16, item 6);
+/// its publishes are stored whole there, and a small tenant's beside them.
+#[tokio::test(flavor = "multi_thread")]
+async fn publishes_of_large_fan_out_take_their_own_writer_and_stay_whole() {
+    let app = TestApp::spawn_with(&["--role", "api"]).await;
+    let (big, big_tenant) = app.tenant("Big").await;
+    let (small, _) = app.tenant("Small").await;
+    app.webhook(&small, json!({"name": "s", "url": "http://127.0.0.1:9/", "events": ["wide.*"]})).await;
+    let db = app.db.client().await;
+    db.execute(
+        "INSERT INTO webhooks (id, tenant_id, name, url, events, secret, max_concurrency, created_at, updated_at) \
+         SELECT gen_random_uuid(), $1::text::uuid, 'w' || n, 'http://127.0.0.1:9/', '{wide.*}', \
+           'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 10, now(), now() FROM generate_series(1, 600) AS n",
+        &[&big_tenant],
+    )
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        assert_eq!(app.publish(&big, "wide.x", json!({})).await["deliveries"], 600);
+        assert_eq!(app.publish(&small, "wide.x", json!({})).await["deliveries"], 1);
+    }
+    let n: i64 = db.query_one("SELECT count(*) FROM deliveries", &[]).await.unwrap().get(0);
+    assert_eq!(n, 3 * 601);
+}
