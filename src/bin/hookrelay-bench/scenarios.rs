@@ -70,7 +70,7 @@ impl Setup {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let all = ["throughput", "fanout", "latency", "faults", "backlog", "scale", "neighbour"];
+    let all = ["throughput", "fanout", "latency", "faults", "backlog", "scale", "neighbour", "flood"];
     let wanted: Vec<&str> = if args.scenarios.iter().any(|s| s == "all") {
         all.to_vec()
     } else {
@@ -108,6 +108,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "backlog" => backlog(&args, scaled(100_000.0)).await?,
             "scale" => scale(&args, scaled(2_000.0), scaled(5_000_000.0)).await?,
             "neighbour" => neighbour(&args, (60.0 * args.scale).max(10.0)).await?,
+            "flood" => flood(&args, (60.0 * args.scale).max(10.0)).await?,
             other => anyhow::bail!("unknown scenario {other:?}; use {}", all.join(", ")),
         };
         print_row(&row);
@@ -493,6 +494,63 @@ async fn neighbour(args: &Args, seconds: f64) -> anyhow::Result<Row> {
         postgres_cpu_share: 0.0,
         cpu_ms_per_delivery: 0.0,
         notes,
+    })
+}
+
+/// Scenario 8: a flood of wide fan-outs. Tenant A has 2,000 webhooks matching its events
+/// and 8 clients publishing as fast as they are answered; tenant B publishes 20 events/s
+/// to one webhook. API only (nothing is delivered): B's publish latency is the figure.
+async fn flood(args: &Args, seconds: f64) -> anyhow::Result<Row> {
+    let db = fresh_database(&args.database_url, "hookrelay_bench_flood").await?;
+    let hookrelay = Hookrelay::start(&args.hookrelay, &db, "api", &[])?;
+    hookrelay.wait_ready().await?;
+    let a = Api::sign_up(&hookrelay.base).await?;
+    let first = a
+        .webhook(
+            json!({"name": "wide 0", "url": "http://127.0.0.1:9/", "events": ["wide.*"], "rateLimitPerMinute": null}),
+        )
+        .await?;
+    let client = sql(&db).await?;
+    client
+        .execute(
+            "INSERT INTO webhooks (id, tenant_id, name, url, events, secret, max_concurrency, created_at, updated_at) \
+             SELECT gen_random_uuid(), w.tenant_id, 'wide ' || n, w.url, w.events, w.secret, 10, now(), now() \
+             FROM webhooks w, generate_series(1, 1999) AS n WHERE w.id = $1::text::uuid",
+            &[&first["id"].as_str().unwrap_or_default()],
+        )
+        .await?;
+    let b = Api::sign_up(&hookrelay.base).await?;
+    b.webhook(
+        json!({"name": "small", "url": "http://127.0.0.1:9/", "events": ["bench.*"], "rateLimitPerMinute": null}),
+    )
+    .await?;
+    let flooding = tokio::spawn(async move {
+        publish_all(&a, "wide.event", u64::MAX, &Load::Closed { clients: 8 }).await;
+    });
+    // let the flood reach its pace first
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let events = (seconds * 20.0) as u64;
+    let (publish, publish_took) = publish_all(&b, "bench.event", events, &Load::Open { per_second: 20 }).await;
+    flooding.abort();
+    let created: i64 =
+        client.query_one("SELECT count(*) FROM deliveries", &[]).await.map(|r| r.get(0)).unwrap_or_default();
+    let peak = hookrelay.peak_rss_mib();
+    hookrelay.stop();
+    Ok(Row {
+        scenario: "8 wide flood".into(),
+        events,
+        expected_deliveries: events,
+        delivered: publish.len() as u64,
+        seconds: publish_took.as_secs_f64(),
+        publish_per_s: publish.len() as f64 / publish_took.as_secs_f64(),
+        publish_p50_ms: ms(&publish, 0.50),
+        publish_p99_ms: ms(&publish, 0.99),
+        peak_rss_mib: peak,
+        notes: format!(
+            "B's publishes (20/s) while A's 8 clients publish to 2,000 webhooks each; {created} deliveries created in all; B's publish max {:.0} ms",
+            ms(&publish, 1.0)
+        ),
+        ..Row::default()
     })
 }
 
