@@ -1,6 +1,5 @@
 //! Liveness and readiness.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -40,12 +39,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
 /// and the pool's. Behind `Authorization: Bearer <HOOKRELAY_METRICS_TOKEN>` when set.
 async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if let Some(token) = &state.config.metrics_token {
-        let sent = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
+        let sent = crate::auth::extractor::bearer_token(&req).unwrap_or_default();
         if !bool::from(sent.as_bytes().ct_eq(token.expose_secret().as_bytes())) {
             return Err(ApiError::Unauthorized);
         }

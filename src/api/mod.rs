@@ -230,27 +230,42 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 None if body.iter().all(u8::is_ascii_whitespace) => {}
                 _ => return Err(ApiError::UnsupportedMediaType),
             }
-            let value: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
-                serde_json::Value::Null
-            } else {
-                serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?
-            };
-            if let Some(path) = nul_path(&value, String::new()) {
-                return Err(ApiError::field(path, "must not contain NUL characters"));
-            }
-            // from the bytes, not from `value`: a raw field (event data) keeps its text
-            let parsed = if body.iter().all(u8::is_ascii_whitespace) {
-                serde_path_to_error::deserialize(value)
-            } else {
-                serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&body))
-            };
-            parsed.map(JsonBody).map_err(|err| {
-                let path = err.path().to_string();
-                let inner = without_position(&err.into_inner().to_string());
-                let field = if path == "." { missing_field(&inner).unwrap_or_else(|| "body".into()) } else { path };
-                ApiError::Validation(vec![FieldError::new(field, inner)])
-            })
+            parse_body(&body).map(JsonBody)
         })
+    }
+}
+
+/// Malformed JSON is 400; JSON of the wrong shape is 422 naming the field; a NUL
+/// character anywhere is 422 naming where. One pass over the body on the way that
+/// succeeds, deserialised from the bytes so that a raw field (event `data`) keeps its text.
+fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let malformed = |e: serde_json::Error| ApiError::BadRequest(format!("malformed JSON: {e}"));
+    let misshapen = |err: serde_path_to_error::Error<serde_json::Error>| {
+        let path = err.path().to_string();
+        let inner = without_position(&err.into_inner().to_string());
+        let field = if path == "." { missing_field(&inner).unwrap_or_else(|| "body".into()) } else { path };
+        ApiError::Validation(vec![FieldError::new(field, inner)])
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return serde_path_to_error::deserialize(serde_json::Value::Null).map_err(misshapen);
+    }
+    // JSON text holds a NUL only as the escape \u0000 (raw control characters are not
+    // JSON): only then is the body read as a value, to name where the NUL is
+    if body.windows(6).any(|w| w == b"\\u0000") {
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(malformed)?;
+        if let Some(path) = nul_path(&value, String::new()) {
+            return Err(ApiError::field(path, "must not contain NUL characters"));
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize(&mut de) {
+        Ok(parsed) => de.end().map(|()| parsed).map_err(malformed),
+        // deserialising stops at the first error: a shape error may come before a
+        // syntax error further on, and a body that is not JSON at all is 400
+        Err(err) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Err(syntax) => Err(malformed(syntax)),
+            Ok(_) => Err(misshapen(err)),
+        },
     }
 }
 

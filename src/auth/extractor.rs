@@ -43,7 +43,7 @@ impl Credential {
 
 /// The bearer token of a request. The stream route also takes `?access_token=`, because
 /// browsers' EventSource cannot send headers.
-fn bearer_token(req: &HttpRequest) -> Option<String> {
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;

@@ -19,15 +19,15 @@ pub async fn listen(
     on_notify: impl Fn(&str) + Send + 'static,
     shutdown: CancellationToken,
 ) {
+    let target = match crate::db::tls::target(database_url.expose_secret()) {
+        Ok(target) => target,
+        // the URL was accepted at start-up (the pool parsed it), so this cannot happen
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), channel, "LISTEN: DATABASE_URL unusable");
+            return;
+        }
+    };
     while !shutdown.is_cancelled() {
-        let target = match crate::db::tls::target(database_url.expose_secret()) {
-            Ok(target) => target,
-            // the URL was accepted at start-up (the pool parsed it), so this cannot happen
-            Err(err) => {
-                tracing::error!(error = format!("{err:#}"), channel, "LISTEN: DATABASE_URL unusable");
-                return;
-            }
-        };
         let connect = || async { target.config.connect(target.tls.clone()).await };
         let connected = tokio::select! {
             c = connect

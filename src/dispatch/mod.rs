@@ -191,19 +191,30 @@ fn log_id(started_at: chrono::DateTime<Utc>) -> uuid::Uuid {
 }
 
 /// Turns an attempt's result into what the queue records: the log row, the delivery's
-/// next state under the webhook's schedule (no earlier than a receiver's Retry-After),
-/// and what the attempt says about the endpoint.
+/// next state under the webhook's schedule, and what the attempt says about the endpoint.
+///
+/// A receiver's Retry-After (capped at `max_retry_after`) puts the delivery's next attempt
+/// at max(schedule, Retry-After) and pauses the endpoint until that same moment (SPEC
+/// "Back-pressure from receivers"); a delivery with no attempt left pauses it until the
+/// Retry-After.
 fn outcome(d: &Leased, r: AttemptResult, max_retry_after: Duration) -> Outcome {
     let series_attempts = d.series_attempts + 1;
-    let pause_until = r.retry_after.map(|after| r.finished_at + chrono_duration(after.min(max_retry_after)));
+    let asked_until = r.retry_after.map(|after| after_delay(r.finished_at, after.min(max_retry_after)));
     let next = if r.success() {
         Next::Succeeded
     } else {
         let schedule = d.retry_schedule.as_deref().unwrap_or(&schedule::DEFAULT_SCHEDULE);
         match schedule::retry_delay(schedule, u32::try_from(series_attempts).unwrap_or(u32::MAX)) {
-            Some(delay) => Next::RetryAt(later(r.finished_at + chrono_duration(delay), pause_until)),
+            Some(delay) => {
+                let scheduled = after_delay(r.finished_at, delay);
+                Next::RetryAt(asked_until.map_or(scheduled, |asked| scheduled.max(asked)))
+            }
             None => Next::Failed,
         }
+    };
+    let pause_until = match (asked_until, next) {
+        (Some(_), Next::RetryAt(at)) => Some(at),
+        (asked, _) => asked,
     };
     let strain = match r.error_kind {
         None => Strain::Eased,
@@ -241,10 +252,8 @@ fn outcome(d: &Leased, r: AttemptResult, max_retry_after: Duration) -> Outcome {
     }
 }
 
-fn chrono_duration(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or_default()
-}
-
-fn later(a: DateTime<Utc>, b: Option<DateTime<Utc>>) -> DateTime<Utc> {
-    b.map_or(a, |b| a.max(b))
+/// `delay` after `t`, saturating at the latest representable time (a configured cap of
+/// millennia must not overflow).
+fn after_delay(t: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(delay).ok().and_then(|d| t.checked_add_signed(d)).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }

@@ -410,17 +410,7 @@ impl Receiver {
 
     /// Waits until at least `n` requests arrived (answered or not); panics after `within`.
     pub async fn wait_arrivals(&self, n: usize, within: Duration) -> Vec<Arrival> {
-        let deadline = Instant::now() + within;
-        loop {
-            let notified = self.state.notify.notified();
-            let got = self.arrivals();
-            if got.len() >= n {
-                return got;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "receiver saw {} of {n} requests arrive in {within:?}", got.len());
-            let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), notified).await;
-        }
+        self.wait_until(n, within, "arrive", Receiver::arrivals).await
     }
 
     pub fn max_in_flight(&self) -> usize {
@@ -429,15 +419,20 @@ impl Receiver {
 
     /// Waits until at least `n` requests arrived; panics after `within`.
     pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Received> {
+        self.wait_until(n, within, "be answered", Receiver::received).await
+    }
+
+    /// Waits until `list` holds at least `n` items, woken by each request.
+    async fn wait_until<T>(&self, n: usize, within: Duration, what: &str, list: fn(&Receiver) -> Vec<T>) -> Vec<T> {
         let deadline = Instant::now() + within;
         loop {
             let notified = self.state.notify.notified();
-            let got = self.received();
+            let got = list(self);
             if got.len() >= n {
                 return got;
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "receiver got {} of {n} requests in {within:?}", got.len());
+            assert!(!left.is_zero(), "receiver saw {} of {n} requests {what} in {within:?}", got.len());
             let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), notified).await;
         }
     }

@@ -54,16 +54,19 @@ async fn a_tenant_whose_endpoints_hang_does_not_delay_another() {
 async fn retry_after_pauses_the_endpoint_and_delays_the_retry() {
     let app = TestApp::spawn_with(&["--max-retry-after", "5s"]).await;
     let (token, _) = app.tenant("Acme").await;
-    let answers: [(&str, Reply); 4] = [
-        ("p.seconds", Reply::retry_after(429, RetryAfter::Raw("3"))),
-        ("p.date", Reply::retry_after(503, RetryAfter::DateIn(3))),
-        ("p.capped", Reply::retry_after(429, RetryAfter::Raw("3600"))),
-        ("p.garbage", Reply::retry_after(429, RetryAfter::Raw("soon"))),
+    // (event, the first answer, the webhook's schedule)
+    let answers: [(&str, Reply, i64); 5] = [
+        ("p.seconds", Reply::retry_after(429, RetryAfter::Raw("3")), 1),
+        ("p.date", Reply::retry_after(503, RetryAfter::DateIn(3)), 1),
+        ("p.capped", Reply::retry_after(429, RetryAfter::Raw("3600")), 1),
+        ("p.garbage", Reply::retry_after(429, RetryAfter::Raw("soon")), 1),
+        // the schedule outlasts the Retry-After: the pause lasts until the retry
+        ("p.schedule", Reply::retry_after(429, RetryAfter::Raw("1")), 4),
     ];
     let mut cases = Vec::new();
-    for (event, first) in answers {
+    for (event, first, delay) in answers {
         let receiver = Receiver::start(move |n| if n == 0 { first } else { Reply::status(200) }).await;
-        let webhook = hook(&app, &token, &receiver.url, event, json!({"retrySchedule": [1]})).await;
+        let webhook = hook(&app, &token, &receiver.url, event, json!({"retrySchedule": [delay]})).await;
         app.publish(&token, event, json!({"n": 0})).await;
         receiver.wait_arrivals(1, Duration::from_secs(10)).await;
         // a second delivery to the same endpoint, published once the first was refused
@@ -92,9 +95,10 @@ async fn retry_after_pauses_the_endpoint_and_delays_the_retry() {
         let waited = |i: usize| arrivals[i].at.duration_since(arrivals[0].at);
         let (least, most) = match *event {
             "p.seconds" => (2.9, 8.0),
-            "p.date" => (1.9, 8.0),    // an HTTP date has whole seconds
-            "p.capped" => (4.9, 15.0), // 3600 s capped at 5 s
-            _ => (0.0, 4.5),           // ignored: the retry after the schedule's 1 s, the other at once
+            "p.date" => (1.9, 8.0),      // an HTTP date has whole seconds
+            "p.capped" => (4.9, 15.0),   // 3600 s capped at 5 s
+            "p.schedule" => (3.9, 10.0), // the schedule's 4 s
+            _ => (0.0, 4.5),             // ignored: the retry after the schedule's 1 s, the other at once
         };
         for i in [1, 2] {
             let secs = waited(i).as_secs_f64();

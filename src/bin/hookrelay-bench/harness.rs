@@ -127,7 +127,8 @@ impl RssSampler {
     }
 }
 
-/// CPU time (user + system, in clock ticks) of every process named `postgres`.
+/// CPU time (user + system, in clock ticks) of every process named `postgres` now
+/// running: it falls when backends exit, so a difference of two readings saturates.
 pub fn postgres_cpu_ticks() -> u64 {
     let mut total = 0;
     let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
@@ -178,16 +179,7 @@ pub async fn fresh_database(server_url: &str, name: &str) -> anyhow::Result<Stri
         let db: String = db.get(0);
         client.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await?;
     }
-    // CREATE DATABASE copies template1 and fails while another CREATE DATABASE copies it
-    // too (the test suite's template, say): try again for a few seconds
-    let mut tries = 0;
-    while let Err(err) = client.batch_execute(&format!("CREATE DATABASE {name}")).await {
-        tries += 1;
-        if tries >= 25 {
-            return Err(err.into());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await?;
     // CHECKPOINT needs superuser (or pg_checkpoint): without it, the scenario just runs
     if let Err(err) = client.batch_execute("CHECKPOINT").await {
         eprintln!("CHECKPOINT before the scenario failed ({err}); measuring anyway");

@@ -282,8 +282,8 @@ async fn deliver(args: &Args, s: Setup) -> anyhow::Result<Row> {
         e2e_p95_ms: ms(&e2e, 0.95),
         e2e_p99_ms: ms(&e2e, 0.99),
         peak_rss_mib: peak,
-        postgres_cpu_share: share(pg1 - pg0, cpu1 - cpu0),
-        cpu_ms_per_delivery: cpu_ms_per(pg1 - pg0 + own1 - own0, delivered),
+        postgres_cpu_share: share(pg1.saturating_sub(pg0), cpu1 - cpu0),
+        cpu_ms_per_delivery: cpu_ms_per(pg1.saturating_sub(pg0) + own1 - own0, delivered),
         notes: notes.trim().to_owned(),
     })
 }
@@ -410,7 +410,7 @@ async fn backlog(args: &Args, events: u64) -> anyhow::Result<Row> {
         publish_p50_ms: ms(&publish, 0.5),
         publish_p99_ms: ms(&publish, 0.99),
         peak_rss_mib: dispatcher_peak.max(api_peak),
-        postgres_cpu_share: share(pg1 - pg0, cpu1 - cpu0),
+        postgres_cpu_share: share(pg1.saturating_sub(pg0), cpu1 - cpu0),
         cpu_ms_per_delivery: 0.0,
         notes: format!(
             "{pending} pending at start; peak RSS api {api_peak:.0} MiB, dispatcher {dispatcher_peak:.0} MiB{}",
@@ -480,7 +480,6 @@ async fn neighbour(args: &Args, seconds: f64) -> anyhow::Result<Row> {
         events,
         expected_deliveries: events,
         delivered,
-        duplicates: 0,
         bad_signatures,
         seconds: took,
         deliveries_per_s: delivered as f64 / took,
@@ -491,9 +490,8 @@ async fn neighbour(args: &Args, seconds: f64) -> anyhow::Result<Row> {
         e2e_p95_ms: ms(&e2e, 0.95),
         e2e_p99_ms: ms(&e2e, 0.99),
         peak_rss_mib: peak,
-        postgres_cpu_share: 0.0,
-        cpu_ms_per_delivery: 0.0,
         notes,
+        ..Row::default()
     })
 }
 
