@@ -155,7 +155,8 @@ async fn feed(
                 }
             }
             _ = tokio::time::sleep_until(next_heartbeat) => {
-                if !matches!(credential.still_valid(&state, tenant).await, Ok(true)) || !send(": heartbeat\n\n".into()).await {
+                let valid = matches!(credential.still_valid(&state, tenant).await, Ok(true));
+                if !valid || !send(": heartbeat\n\n".into()).await {
                     return;
                 }
                 next_heartbeat = tokio::time::Instant::now() + HEARTBEAT;

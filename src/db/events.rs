@@ -182,14 +182,17 @@ pub async fn insert_many(conn: &mut AsyncPgConnection, batch: &[Plain]) -> Query
     }
     // the webhook lookup is a LATERAL subquery so that each event uses the GIN index on
     // `webhooks.match_keys`; FOR KEY SHARE holds off a concurrent webhook delete until commit.
-    // The keys carry the tenant already; the tenant predicate says so where it is read.
+    // The keys carry the tenant already; the tenant predicate says so where it is read, as
+    // `IS TRUE` so that it stays a filter: as a plain equality the generic plan ANDed in the
+    // tenant index and read all of the tenant's webhooks for every event (scenario 6
+    // publish p50 1.5 -> 3.2 ms with 2,000 webhooks).
     let rows: Vec<InsertedMany> = prepared(
         diesel::sql_query(
             "WITH u AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) \
              WITH ORDINALITY AS u(id, tenant_id, event_type, consumer_id, body, created_at, n)), \
              f AS (SELECT n, array_agg(key) AS keys FROM unnest($7::int8[], $8::text[]) AS f(n, key) GROUP BY n), \
              w AS (SELECT u.n, m.id FROM u JOIN f ON f.n = u.n CROSS JOIN LATERAL \
-             (SELECT id FROM webhooks WHERE match_keys && f.keys AND tenant_id = u.tenant_id AND active \
+             (SELECT id FROM webhooks WHERE match_keys && f.keys AND (tenant_id = u.tenant_id) IS TRUE AND active \
              AND (consumer_id IS NULL OR consumer_id = u.consumer_id) FOR KEY SHARE) m), \
              c AS (SELECT u.n, count(w.id)::int4 AS deliveries FROM u LEFT JOIN w ON w.n = u.n GROUP BY u.n), \
              e AS (INSERT INTO events (id, tenant_id, event_type, consumer_id, body, idempotency_key, test, deliveries, created_at) \
