@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::ids::DeliveryStatus;
 
-use super::schema::deliveries;
+use super::schema::{deliveries, webhooks};
 use super::stats::Increments;
 use super::TenantId;
 
@@ -32,10 +32,20 @@ pub struct Delivery {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The delivery's webhook is not deleted: a deleted webhook's deliveries answer 404 at
+/// once, while the upkeep deletes them in the background.
+#[diesel::dsl::auto_type]
+fn of_live_webhook() -> _ {
+    diesel::dsl::exists(
+        webhooks::table.filter(webhooks::id.eq(deliveries::webhook_id)).filter(webhooks::deleted_at.is_null()),
+    )
+}
+
 pub async fn get(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<Delivery> {
     deliveries::table
         .filter(deliveries::id.eq(id))
         .filter(deliveries::tenant_id.eq(tenant.0))
+        .filter(of_live_webhook())
         .select(Delivery::as_select())
         .first(conn)
         .await
@@ -57,6 +67,7 @@ pub async fn list(
 ) -> QueryResult<Vec<Delivery>> {
     let mut query = deliveries::table
         .filter(deliveries::tenant_id.eq(tenant.0))
+        .filter(of_live_webhook())
         .select(Delivery::as_select())
         .order(deliveries::id.desc())
         .limit(limit)
@@ -90,6 +101,7 @@ pub async fn retry(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> 
         let current: Delivery = deliveries::table
             .filter(deliveries::id.eq(id))
             .filter(deliveries::tenant_id.eq(tenant.0))
+            .filter(of_live_webhook())
             .select(Delivery::as_select())
             .for_update()
             .first(conn)

@@ -111,7 +111,7 @@ async fn insert_with_deliveries(conn: &mut AsyncPgConnection, e: &Event, target:
     let targets = match target {
         // an event without consumerId reaches only webhooks without one ($4 is then NULL)
         Target::Fanout { .. } => "match_keys && $9::text[] AND active AND (consumer_id IS NULL OR consumer_id = $4)",
-        Target::Webhook(_) => "id = $9::uuid",
+        Target::Webhook(_) => "id = $9::uuid AND deleted_at IS NULL",
     };
     let sql = format!(
         "WITH w AS (SELECT id FROM webhooks WHERE tenant_id = $1 AND {targets} FOR KEY SHARE), \

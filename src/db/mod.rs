@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod deliveries;
 pub mod events;
 pub mod logs;
+pub mod parking;
 pub mod prepared;
 pub mod publisher;
 pub mod retention;

@@ -57,6 +57,8 @@ diesel::table! {
         adaptive_concurrency -> Nullable<Int4>,
         disabled_reason -> Nullable<Text>,
         disabled_at -> Nullable<Timestamptz>,
+        parked -> Bool,
+        deleted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -89,6 +91,7 @@ diesel::table! {
         test -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        parked -> Bool,
     }
 }
 

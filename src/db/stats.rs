@@ -267,30 +267,17 @@ pub async fn unattempted(
     Ok(row.n)
 }
 
-#[derive(QueryableByName)]
-struct StartedInMinute {
-    #[diesel(sql_type = Timestamptz)]
-    minute: DateTime<Utc>,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// Takes a webhook's started but unfinished deliveries out of the delivery counters (the
-/// webhook is being deleted, so they will never finish).
-pub async fn forget_unfinished(conn: &mut AsyncPgConnection, tenant: TenantId, webhook: Uuid) -> QueryResult<()> {
-    let started: Vec<StartedInMinute> = prepared(
-        diesel::sql_query(
-            "SELECT date_trunc('minute', created_at) AS minute, count(*) AS n FROM deliveries \
-         WHERE webhook_id = $1 AND tenant_id = $2 AND status = 'pending' AND attempt_count > 0 GROUP BY 1",
-        )
-        .bind::<SqlUuid, _>(webhook)
-        .bind::<SqlUuid, _>(tenant.0),
-    )
-    .load(conn)
-    .await?;
+/// Takes started but unfinished deliveries of a webhook (their creation times) out of the
+/// delivery counters: the webhook is being deleted, so they will never finish.
+pub async fn forget_unfinished(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    webhook: Uuid,
+    created: impl Iterator<Item = DateTime<Utc>>,
+) -> QueryResult<()> {
     let mut inc = Increments::default();
-    for s in started {
-        inc.delivery(tenant.0, webhook, s.minute, -i32::try_from(s.n).unwrap_or(i32::MAX), 0, 0);
+    for at in created {
+        inc.delivery(tenant.0, webhook, at, -1, 0, 0);
     }
     apply(conn, inc).await
 }

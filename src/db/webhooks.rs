@@ -80,8 +80,12 @@ pub enum Inserted {
 pub async fn insert(conn: &mut AsyncPgConnection, webhook: Webhook, max: i64) -> QueryResult<Inserted> {
     conn.transaction(async move |conn| {
         tenants::table.find(webhook.tenant_id).select(tenants::id).for_no_key_update().first::<Uuid>(conn).await?;
-        let count: i64 =
-            webhooks::table.filter(webhooks::tenant_id.eq(webhook.tenant_id)).count().get_result(conn).await?;
+        let count: i64 = webhooks::table
+            .filter(webhooks::tenant_id.eq(webhook.tenant_id))
+            .filter(webhooks::deleted_at.is_null())
+            .count()
+            .get_result(conn)
+            .await?;
         if count >= max {
             return Ok(Inserted::LimitReached);
         }
@@ -104,6 +108,7 @@ pub async fn list(
 ) -> QueryResult<Vec<Webhook>> {
     let mut query = webhooks::table
         .filter(webhooks::tenant_id.eq(tenant.0))
+        .filter(webhooks::deleted_at.is_null())
         .select(Webhook::as_select())
         .order(webhooks::id.desc())
         .limit(limit)
@@ -121,6 +126,7 @@ pub async fn get(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> Qu
     webhooks::table
         .filter(webhooks::id.eq(id))
         .filter(webhooks::tenant_id.eq(tenant.0))
+        .filter(webhooks::deleted_at.is_null())
         .select(Webhook::as_select())
         .first(conn)
         .await
@@ -135,47 +141,120 @@ pub async fn update(
     diesel::update(webhooks::table)
         .filter(webhooks::id.eq(id))
         .filter(webhooks::tenant_id.eq(tenant.0))
+        .filter(webhooks::deleted_at.is_null())
         .set(changes)
         .returning(Webhook::as_returning())
         .get_result(conn)
         .await
 }
 
-/// Deletes a webhook; its deliveries go with it (ON DELETE CASCADE), then its logs, and
-/// so do its own stats rows. Its attempted but unfinished deliveries leave the
-/// tenant-wide stats too, where they would otherwise stay pending forever.
+/// Deletes a webhook: from now on it answers 404, matches no event and has nothing
+/// claimed; its deliveries, stats rows and logs are deleted in the background
+/// ([`purge_deleted`]), so that deleting a webhook with millions of deliveries neither
+/// waits nor holds up recording.
 pub async fn delete(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<bool> {
-    let deleted: bool = conn
-        .transaction::<_, diesel::result::Error, _>(async move |conn| {
-            crate::queue::pg::lock_recording(conn).await?;
-            super::stats::forget_unfinished(conn, tenant, id).await?;
-            let n = diesel::delete(webhooks::table)
-                .filter(webhooks::id.eq(id))
-                .filter(webhooks::tenant_id.eq(tenant.0))
-                .execute(conn)
-                .await?;
-            if n == 1 {
-                super::stats::delete_webhook(conn, tenant, id).await?;
-            }
-            Ok(n == 1)
-        })
+    let n = diesel::update(webhooks::table)
+        .filter(webhooks::id.eq(id))
+        .filter(webhooks::tenant_id.eq(tenant.0))
+        .filter(webhooks::deleted_at.is_null())
+        .set((webhooks::deleted_at.eq(Some(Utc::now())), webhooks::active.eq(false)))
+        .execute(conn)
         .await?;
-    if deleted {
-        // After the commit, outside the transaction: a webhook's logs may be millions of
-        // rows, and publishes that match the webhook must not wait on its row lock while
-        // they go. No log can be added any more (recording locks the deliveries, which
-        // are gone). The webhook is deleted whatever happens here: logs left behind (by
-        // a failure or a crash) are unreachable and purged by retention.
-        let purged = diesel::delete(webhook_logs::table)
-            .filter(webhook_logs::webhook_id.eq(id))
-            .filter(webhook_logs::tenant_id.eq(tenant.0))
-            .execute(conn)
-            .await;
-        if let Err(err) = purged {
-            tracing::warn!(error = %err, webhook = %id, "deleting a deleted webhook's logs failed; retention will");
+    Ok(n == 1)
+}
+
+#[derive(QueryableByName)]
+struct Deleted {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    tenant_id: Uuid,
+}
+
+#[derive(QueryableByName)]
+struct Gone {
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    unfinished: bool,
+}
+
+/// Deletes what deleted webhooks leave, `batch` deliveries per transaction, and each
+/// webhook's row once its deliveries are gone. Returns the deliveries deleted.
+///
+/// The batches skip deliveries that are locked (being recorded or claimed: the next batch
+/// takes them) and do not take the record lock, so recording goes on meanwhile; each takes
+/// its attempted but unfinished deliveries out of the tenant's stats, where they would
+/// otherwise stay pending forever. The last step, with nothing left to cascade, is the
+/// one under the record lock.
+pub async fn purge_deleted(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult<usize> {
+    let doomed: Vec<Deleted> = diesel::sql_query(
+        "SELECT id, tenant_id FROM webhooks WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 16",
+    )
+    .load(conn)
+    .await?;
+    let mut purged = 0;
+    for w in doomed {
+        let tenant = TenantId(w.tenant_id);
+        loop {
+            let n = conn
+                .transaction::<_, diesel::result::Error, _>(async move |conn| {
+                    let gone: Vec<Gone> = diesel::sql_query(
+                        "DELETE FROM deliveries d WHERE d.id IN (SELECT id FROM deliveries \
+                           WHERE webhook_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED) AND d.webhook_id = $1 \
+                         RETURNING d.created_at, d.status = 'pending' AND d.attempt_count > 0 AS unfinished",
+                    )
+                    .bind::<diesel::sql_types::Uuid, _>(w.id)
+                    .bind::<diesel::sql_types::BigInt, _>(batch)
+                    .load(conn)
+                    .await?;
+                    super::stats::forget_unfinished(
+                        conn,
+                        tenant,
+                        w.id,
+                        gone.iter().filter(|g| g.unfinished).map(|g| g.created_at),
+                    )
+                    .await?;
+                    Ok(gone.len())
+                })
+                .await?;
+            purged += n;
+            if n < usize::try_from(batch).unwrap_or(usize::MAX) {
+                break;
+            }
         }
+        purged += conn
+            .transaction::<_, diesel::result::Error, _>(async move |conn| {
+                crate::queue::pg::lock_recording(conn).await?;
+                // deliveries a batch skipped, or a publish added as the webhook was deleted
+                let gone: Vec<Gone> = diesel::sql_query(
+                    "DELETE FROM deliveries d WHERE d.webhook_id = $1 \
+                     RETURNING d.created_at, d.status = 'pending' AND d.attempt_count > 0 AS unfinished",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(w.id)
+                .load(conn)
+                .await?;
+                super::stats::forget_unfinished(
+                    conn,
+                    tenant,
+                    w.id,
+                    gone.iter().filter(|g| g.unfinished).map(|g| g.created_at),
+                )
+                .await?;
+                diesel::delete(webhooks::table).filter(webhooks::id.eq(w.id)).execute(conn).await?;
+                super::stats::delete_webhook(conn, tenant, w.id).await?;
+                Ok(gone.len())
+            })
+            .await?;
+        // No log can be added any more (recording locks the deliveries, which are gone).
+        // Logs left behind by a failure or a crash are unreachable and purged by retention.
+        diesel::delete(webhook_logs::table)
+            .filter(webhook_logs::webhook_id.eq(w.id))
+            .filter(webhook_logs::tenant_id.eq(w.tenant_id))
+            .execute(conn)
+            .await?;
     }
-    Ok(deleted)
+    Ok(purged)
 }
 
 /// Makes `new_secret` current; the secret it replaces keeps signing until `overlap_until`.
@@ -190,6 +269,7 @@ pub async fn rotate_secret(
     diesel::update(webhooks::table)
         .filter(webhooks::id.eq(id))
         .filter(webhooks::tenant_id.eq(tenant.0))
+        .filter(webhooks::deleted_at.is_null())
         .set((
             webhooks::previous_secret.eq(webhooks::secret.nullable()),
             webhooks::previous_secret_expires_at.eq(Some(overlap_until)),

@@ -9,6 +9,7 @@ pub mod schedule;
 pub mod sender;
 pub mod signing;
 pub mod ssrf;
+pub mod upkeep;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -68,7 +69,8 @@ pub async fn run<Q: Queue>(
         let wake = wake.clone();
         queue.watch(move || wake.notify_one(), shutdown.clone())
     });
-    let purger = tokio::spawn(retention::run(pool, config.clone(), shutdown.clone()));
+    let purger = tokio::spawn(retention::run(pool.clone(), config.clone(), shutdown.clone()));
+    let upkeep = tokio::spawn(upkeep::run(pool, wake.clone(), shutdown.clone()));
     let (outcomes, outcomes_rx) = mpsc::unbounded_channel();
     let freed = Arc::new(Notify::new());
     let finished = Finished::default();
@@ -94,6 +96,7 @@ pub async fn run<Q: Queue>(
     recorder.await??;
     watcher.abort();
     purger.abort();
+    upkeep.abort();
     tracing::info!("dispatcher stopped");
     Ok(())
 }

@@ -6,7 +6,7 @@
 //!
 //! | function | current definition | called by |
 //! |---|---|---|
-//! | `hookrelay_claim` | `migrations/2026-12-01-000009_endpoint_pressure/up.sql` | [`claim`] |
+//! | `hookrelay_claim` | `migrations/2026-12-02-000010_parking_and_soft_delete/up.sql` | [`claim`] |
 //! | `hookrelay_add_counts` | `migrations/2026-12-01-000005_add_counts_plpgsql/up.sql` | `db::stats::apply` |
 //! | `hookrelay_match_keys` | `migrations/2026-12-01-000006_webhook_match_keys/up.sql` | the generated column `webhooks.match_keys` |
 //! | `hookrelay_uuid_v7` | `migrations/2026-11-23-000003_uuid_v7/up.sql` | the publish statements (`db::events`) |
@@ -415,12 +415,14 @@ struct QueueGauges {
     oldest_due_age: f64,
 }
 
-/// Pending deliveries, and how long the oldest due one has waited (seconds; 0 if none).
+/// Pending deliveries (parked ones included), and how long the oldest due one that a claim
+/// can take has waited (seconds; 0 if none).
 pub async fn gauges(conn: &mut AsyncPgConnection) -> QueryResult<(i64, f64)> {
     let g: QueueGauges = prepared(diesel::sql_query(
-        "SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending') AS pending, \
+        "SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending' AND NOT parked) \
+             + (SELECT count(*) FROM deliveries WHERE parked AND status = 'pending') AS pending, \
            coalesce((SELECT extract(epoch FROM now() - next_attempt_at)::float8 FROM deliveries \
-             WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 1), 0) \
+             WHERE status = 'pending' AND NOT parked AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 1), 0) \
              AS oldest_due_age",
     ))
     .get_result(conn)

@@ -11,4 +11,5 @@ mod observability;
 mod pressure;
 mod processes;
 mod tls;
+mod upkeep;
 mod webhooks;
