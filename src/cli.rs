@@ -17,6 +17,9 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Re-seal every signing secret under HOOKRELAY_ENCRYPTION_KEY (online, in batches), so
+    /// that the keys in HOOKRELAY_ENCRYPTION_OLD_KEYS can be retired.
+    Reencrypt,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -47,6 +50,12 @@ pub struct Settings {
     /// HS256 key for access tokens, at least 32 bytes.
     #[arg(long, env = "HOOKRELAY_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
+    /// AES-256-GCM key (32 bytes, base64) sealing signing secrets at rest.
+    #[arg(long, env = "HOOKRELAY_ENCRYPTION_KEY", hide_env_values = true, global = true)]
+    pub encryption_key: Option<String>,
+    /// Earlier keys (comma-separated) that still open secrets during a key rotation.
+    #[arg(long, env = "HOOKRELAY_ENCRYPTION_OLD_KEYS", hide_env_values = true, global = true)]
+    pub encryption_old_keys: Option<String>,
     /// Allow loopback and private targets (local testing only).
     #[arg(long, env = "HOOKRELAY_ALLOW_PRIVATE_TARGETS", default_value = "false",
           action = clap::ArgAction::Set, global = true)]

@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use secrecy::SecretString;
 
 use crate::cli::{Mode, Role, Settings};
+use crate::secrets::{Sealer, DEV_ENCRYPTION_KEY};
 
 /// Used when no JWT secret is configured in development mode. Documented in the README;
 /// production mode refuses to start without a real secret.
@@ -18,6 +19,8 @@ pub struct Config {
     pub bind: SocketAddr,
     pub mode: Mode,
     pub jwt_secret: SecretString,
+    /// Seals and opens signing secrets (`secrets`).
+    pub sealer: std::sync::Arc<Sealer>,
     pub allow_private_targets: bool,
     pub role: Role,
     pub attempt_timeout: Duration,
@@ -57,6 +60,18 @@ impl Config {
                 DEV_JWT_SECRET.to_owned()
             }
         };
+        let sealer = match (&s.encryption_key, s.mode) {
+            (Some(key), _) => key.clone(),
+            (None, Mode::Production) => {
+                bail!("production mode needs HOOKRELAY_ENCRYPTION_KEY (32 random bytes, base64: `openssl rand -base64 32`)")
+            }
+            (None, Mode::Development) => {
+                tracing::warn!("HOOKRELAY_ENCRYPTION_KEY is not set: sealing secrets with the fixed development key");
+                DEV_ENCRYPTION_KEY.to_owned()
+            }
+        };
+        let old_keys: Vec<&str> = s.encryption_old_keys.as_deref().map(|k| k.split(',').collect()).unwrap_or_default();
+        let sealer = std::sync::Arc::new(Sealer::from_base64(&sealer, &old_keys)?);
         if s.mode == Mode::Production && s.allow_private_targets {
             tracing::warn!("private targets are allowed in production mode");
         }
@@ -76,6 +91,7 @@ impl Config {
             bind,
             mode: s.mode,
             jwt_secret: jwt_secret.into(),
+            sealer,
             allow_private_targets: s.allow_private_targets,
             role: s.role,
             attempt_timeout,

@@ -22,6 +22,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("missing or invalid credentials")]
     Unauthorized,
+    /// Valid credentials whose scope does not cover the route.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -32,13 +35,20 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    /// `allow`: the route's methods, for the `Allow` header (RFC 9110 requires it).
+    #[error("method not allowed; this route takes {allow}")]
+    MethodNotAllowed { allow: &'static str },
     #[error("the request body must be application/json")]
     UnsupportedMediaType,
+    /// PostgreSQL is unreachable: the client should come back shortly (`Retry-After`).
+    #[error("the database is unreachable; try again in a few seconds")]
+    ServiceUnavailable,
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
+
+/// Seconds a client is asked to wait while the database is unreachable.
+const UNAVAILABLE_RETRY_AFTER: &str = "2";
 
 impl ApiError {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
@@ -49,13 +59,15 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => ("bad_request", "Bad request"),
             ApiError::Unauthorized => ("unauthorized", "Unauthorized"),
+            ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
             ApiError::NotFound => ("not_found", "Not found"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::PayloadTooLarge(_) => ("payload_too_large", "Payload too large"),
             ApiError::Validation(_) => ("validation_failed", "Validation failed"),
             ApiError::RateLimited { .. } => ("rate_limited", "Too many requests"),
-            ApiError::MethodNotAllowed => ("method_not_allowed", "Method not allowed"),
+            ApiError::MethodNotAllowed { .. } => ("method_not_allowed", "Method not allowed"),
             ApiError::UnsupportedMediaType => ("unsupported_media_type", "Unsupported media type"),
+            ApiError::ServiceUnavailable => ("service_unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -90,13 +102,15 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -122,6 +136,12 @@ impl ResponseError for ApiError {
         if let ApiError::RateLimited { retry_after_secs } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
+        if let ApiError::MethodNotAllowed { allow } = self {
+            response.insert_header((header::ALLOW, *allow));
+        }
+        if let ApiError::ServiceUnavailable = self {
+            response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER));
+        }
         if let ApiError::Unauthorized = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
@@ -133,15 +153,36 @@ impl From<diesel::result::Error> for ApiError {
     fn from(err: diesel::result::Error) -> ApiError {
         match err {
             diesel::result::Error::NotFound => ApiError::NotFound,
+            e if crate::db::is_unreachable(&e) => unavailable(&e),
             other => ApiError::Internal(other.into()),
         }
     }
 }
 
-impl From<deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>> for ApiError {
-    fn from(err: deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>) -> ApiError {
-        ApiError::Internal(anyhow::anyhow!("database pool: {err}"))
+impl From<crate::db::PoolError> for ApiError {
+    fn from(err: crate::db::PoolError) -> ApiError {
+        if crate::db::pool_unreachable(&err) {
+            unavailable(&err)
+        } else {
+            ApiError::Internal(anyhow::anyhow!("database pool: {err}"))
+        }
     }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> ApiError {
+        if crate::db::unreachable_in(&err) {
+            unavailable(&err)
+        } else {
+            ApiError::Internal(err)
+        }
+    }
+}
+
+/// A 503, with the cause logged (the answer does not carry it).
+fn unavailable(cause: &dyn std::fmt::Display) -> ApiError {
+    tracing::warn!(error = %cause, "the database is unreachable; answering 503");
+    ApiError::ServiceUnavailable
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

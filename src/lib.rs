@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub mod queue;
+pub mod secrets;
 pub mod startup;
 pub mod telemetry;
 
@@ -27,6 +28,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         let config = Config::from_settings(&cli.settings)?;
         match cli.command.unwrap_or(Command::Serve) {
             Command::Migrate => db::migrate(config.database_url.expose_secret()).await,
+            Command::Reencrypt => {
+                let url = config.database_url.expose_secret();
+                db::migrate(url).await?;
+                let pool = db::build_pool(url, 2)?;
+                let mut conn = pool.get().await.context("connecting to PostgreSQL")?;
+                let n = db::webhook_secrets::reseal(&mut conn, &config.sealer, false).await?;
+                println!("re-sealed {n} webhook secrets under key id {}", config.sealer.key_id());
+                Ok(())
+            }
             Command::Serve => {
                 let service = startup::Service::start(config).await?;
                 startup::cancel_on_signal(service.shutdown.clone());

@@ -57,6 +57,7 @@ pub struct Metrics {
     claim_batch: Histogram,
     events_published: AtomicU64,
     deliveries_created: AtomicU64,
+    stream_reads: AtomicU64,
     /// (pending deliveries, age of the oldest due one in seconds), refreshed in the
     /// background (see [`refresh_queue_gauges`]); None until the first refresh.
     queue: Mutex<Option<(i64, f64)>>,
@@ -79,6 +80,7 @@ impl Default for Metrics {
             claim_batch: Histogram::new(&BATCH_BUCKETS),
             events_published: AtomicU64::new(0),
             deliveries_created: AtomicU64::new(0),
+            stream_reads: AtomicU64::new(0),
             queue: Mutex::new(None),
         }
     }
@@ -137,6 +139,11 @@ impl Metrics {
         self.deliveries_created.fetch_add(u64::try_from(deliveries).unwrap_or(0), Ordering::Relaxed);
     }
 
+    /// A read of the attempt log for the live streams (the hub's, or a stream catching up).
+    pub fn stream_read(&self) {
+        self.stream_reads.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn render(&self, g: &Gauges) -> String {
         let mut out = String::new();
         out.push_str(
@@ -156,6 +163,11 @@ impl Metrics {
                 "hookrelay_deliveries_created_total",
                 "Deliveries created by this process's publishes.",
                 &self.deliveries_created,
+            ),
+            (
+                "hookrelay_stream_reads_total",
+                "Reads of the attempt log for this process's live streams.",
+                &self.stream_reads,
             ),
         ];
         for (name, help, value) in counters {

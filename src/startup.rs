@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
 
 use crate::api::limiter::AuthLimiter;
+use crate::api::stream_hub::StreamHub;
 use crate::auth::jwt::JwtKeys;
 use crate::cli::Role;
 use crate::config::Config;
@@ -29,8 +30,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: JwtKeys,
     pub metrics: Arc<Metrics>,
-    /// Ticks whenever attempts are recorded (by any dispatcher): wakes the live streams.
-    pub attempts: watch::Receiver<u64>,
     /// Tells the dispatchers that new work was committed.
     pub wakeup: Wakeup,
     /// Group-commits plain publishes.
@@ -38,8 +37,9 @@ pub struct AppState {
     /// Cancelled at shutdown: ends the live streams.
     pub shutdown: CancellationToken,
     pub auth_limiter: AuthLimiter,
-    /// Open live streams per tenant.
-    pub streams: Arc<crate::api::stream::OpenStreams>,
+    /// Feeds the live streams (woken whenever any dispatcher records attempts) and counts
+    /// them per tenant.
+    pub streams: Arc<crate::api::stream_hub::StreamHub>,
 }
 
 /// A started service: the HTTP server listening on `addr` (the API, or for a
@@ -62,6 +62,14 @@ impl Service {
             .notify(|err, after| tracing::warn!(error = format!("{err:#}"), ?after, "database not ready; retrying"))
             .await?;
         let pool = db::build_pool(&url, config.pool_size)?;
+        {
+            let mut conn = pool.get().await.context("connecting to PostgreSQL")?;
+            db::webhook_secrets::check_keys(&mut conn, &config.sealer).await?;
+            let sealed = db::webhook_secrets::reseal(&mut conn, &config.sealer, false).await?;
+            if sealed > 0 {
+                tracing::info!(sealed, "signing secrets stored in clear are now sealed");
+            }
+        }
         let shutdown = CancellationToken::new();
         let metrics = Arc::new(Metrics::default());
         let mut tasks = Vec::new();
@@ -77,7 +85,7 @@ impl Service {
         if matches!(config.role, Role::Dispatcher | Role::All) {
             let wake = Arc::new(tokio::sync::Notify::new());
             local_dispatcher = Some(wake.clone());
-            let queue = PgQueue::connect(&config.database_url)?;
+            let queue = PgQueue::connect(&config.database_url, config.sealer.clone())?;
             let (pool, config, metrics, shutdown) = (pool.clone(), config.clone(), metrics.clone(), shutdown.clone());
             tasks.push(tokio::spawn(dispatch::run(queue, pool, config, metrics, wake, shutdown)));
         }
@@ -93,17 +101,17 @@ impl Service {
 
         let listener = TcpListener::bind(config.bind).with_context(|| format!("binding {}", config.bind))?;
         let addr = listener.local_addr()?;
+        let streams = StreamHub::spawn(pool.clone(), metrics.clone(), attempts, shutdown.clone());
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             jwt: JwtKeys::new(config.jwt_secret.expose_secret().as_bytes(), config.token_ttl),
             config: config.clone(),
             metrics,
-            attempts,
             wakeup: Wakeup::spawn(pool.clone(), local_dispatcher, shutdown.clone()),
             publisher: Publisher::spawn(&url)?,
             shutdown: shutdown.clone(),
             auth_limiter: AuthLimiter::new(config.auth_rate_limit),
-            streams: Arc::default(),
+            streams,
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{path_id, resource, ts, ts_opt, Errors, JsonBody, Page, Params};
-use crate::auth::{api_key, Caller};
+use crate::auth::{api_key, Caller, Scope};
 use crate::db::{self, api_keys::ApiKey, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
@@ -19,6 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize)]
 pub struct CreateApiKey {
     name: Option<String>,
+    scope: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -28,6 +29,7 @@ struct CreatedKey {
     name: String,
     key: String,
     prefix: String,
+    scope: String,
     created_at: String,
 }
 
@@ -37,6 +39,7 @@ struct KeyView {
     id: Uuid,
     name: String,
     prefix: String,
+    scope: String,
     created_at: String,
     last_used_at: Option<String>,
 }
@@ -49,8 +52,16 @@ async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<Creat
         Some(n) if n.is_empty() || n.chars().count() > 100 => errors.add("name", "must be 1-100 characters"),
         Some(_) => {}
     }
+    let scope = match body.0.scope.as_deref() {
+        None => Some(Scope::All),
+        Some(s) => Scope::parse(s),
+    };
+    if scope.is_none() {
+        errors.add("scope", "must be `all` or `publish`");
+    }
     errors.into_result()?;
     let name = name.unwrap_or_default();
+    let scope = scope.unwrap_or(Scope::All).as_str().to_owned();
     let key = api_key::generate();
     let row = ApiKey {
         id: new_id(),
@@ -61,6 +72,7 @@ async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<Creat
         created_at: Utc::now(),
         last_used_at: None,
         revoked_at: None,
+        scope,
     };
     let mut conn = state.pool.get().await?;
     db::api_keys::insert(&mut conn, &row).await?;
@@ -69,6 +81,7 @@ async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<Creat
         name: row.name,
         key,
         prefix: row.prefix,
+        scope: row.scope,
         created_at: ts(row.created_at),
     }))
 }
@@ -85,6 +98,7 @@ async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> A
             id: k.id,
             name: k.name,
             prefix: k.prefix,
+            scope: k.scope,
             created_at: ts(k.created_at),
             last_used_at: ts_opt(k.last_used_at),
         },

@@ -175,7 +175,7 @@ async fn publish(
     let filters = event_type.matching_filters();
     let Some(key) = key else {
         // without a key nothing needs reading first: the publish joins a group commit
-        let event = state.publisher.publish(Plain { event, filters }).await.map_err(ApiError::Internal)?;
+        let event = state.publisher.publish(Plain { event, filters }).await.map_err(ApiError::from)?;
         return Ok(accepted(&state, &event));
     };
     let mut conn = state.pool.get().await?;

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod openapi;
 pub mod stats;
 pub mod stream;
+pub mod stream_hub;
 pub mod webhooks;
 
 use std::collections::{BTreeSet, HashMap};
@@ -66,8 +67,9 @@ pub fn registered_paths() -> Vec<String> {
     REGISTERED.lock().map(|r| r.iter().cloned().collect()).unwrap_or_default()
 }
 
-async fn method_not_allowed() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+async fn method_not_allowed(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    let allow = req.match_pattern().and_then(|p| openapi::allowed_methods(&p)).unwrap_or_default();
+    Err(ApiError::MethodNotAllowed { allow })
 }
 
 /// Any path that no route matches.

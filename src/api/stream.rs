@@ -1,13 +1,11 @@
 //! Live stream of a tenant's delivery attempts as Server-Sent Events.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc};
 
-use super::deliveries::AttemptView;
+use super::stream_hub::{Recorded, Subscription};
 use super::{resource, Params};
 use crate::auth::{Caller, Credential};
 use crate::db::{self, TenantId};
@@ -16,40 +14,6 @@ use crate::startup::AppState;
 
 const HEARTBEAT: Duration = Duration::from_secs(15);
 const PAGE: i64 = 200;
-
-/// Open streams per tenant in this process (`HOOKRELAY_MAX_STREAMS` each).
-#[derive(Default)]
-pub struct OpenStreams(Mutex<HashMap<TenantId, usize>>);
-
-/// A stream's place under its tenant's cap; leaving it (drop) frees the place.
-struct StreamSlot {
-    open: Arc<OpenStreams>,
-    tenant: TenantId,
-}
-
-impl OpenStreams {
-    fn enter(self: &Arc<Self>, tenant: TenantId, max: usize) -> Option<StreamSlot> {
-        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let n = open.entry(tenant).or_default();
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(StreamSlot { open: self.clone(), tenant })
-    }
-}
-
-impl Drop for StreamSlot {
-    fn drop(&mut self) {
-        let mut open = self.open.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = open.get_mut(&self.tenant) {
-            *n -= 1;
-            if *n == 0 {
-                open.remove(&self.tenant);
-            }
-        }
-    }
-}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/api/v1/stream").route(web::get().to(stream)));
@@ -60,11 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> ApiResult<HttpResponse> {
     let params = Params::from_request(&req)?;
     let webhook = params.uuid("webhookId")?;
-    let slot = state
-        .streams
-        .enter(caller.tenant, state.config.max_streams)
-        .ok_or(ApiError::RateLimited { retry_after_secs: HEARTBEAT.as_secs() })?;
     let mut conn = state.pool.get().await?;
+    let newest = db::logs::last_seq(&mut conn, caller.tenant).await?;
     let resume = req
         .headers()
         .get("Last-Event-ID")
@@ -74,13 +35,14 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
         Some(id) => db::logs::seq_of(&mut conn, caller.tenant, id).await?,
         None => None,
     };
-    let start = match start {
-        Some(seq) => seq,
-        None => db::logs::last_seq(&mut conn, caller.tenant).await?,
-    };
     drop(conn);
+    let start = start.unwrap_or(newest);
+    let subscription = state
+        .streams
+        .enter(caller.tenant, state.config.max_streams, newest)
+        .ok_or(ApiError::RateLimited { retry_after_secs: HEARTBEAT.as_secs() })?;
     let (tx, mut rx) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(32);
-    let source = Source { state: state.clone(), recorded: state.attempts.clone(), credential: caller.credential, slot };
+    let source = Source { state: state.clone(), credential: caller.credential, subscription };
     tokio::spawn(feed(source, caller.tenant, webhook, start, tx));
     let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     Ok(HttpResponse::Ok()
@@ -93,20 +55,19 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
 /// Where a stream's rows come from, and what keeps it open.
 struct Source {
     state: web::Data<AppState>,
-    /// ticks when attempts are recorded (by any dispatcher), and after the LISTEN
-    /// connection is made again (rows may have been missed meanwhile)
-    recorded: watch::Receiver<u64>,
     /// checked at every heartbeat: the stream ends once it no longer holds
     credential: Credential,
-    slot: StreamSlot,
+    /// the hub's rows, and the stream's place under its tenant's cap
+    subscription: Subscription,
 }
 
 /// Sends rows after `last` as they are recorded, until the client goes away, the
 /// credential is revoked or expires (checked at each heartbeat; an access token's expiry
-/// ends the stream on time), or the service shuts down. Nothing is read while nothing is
-/// recorded: no polling.
+/// ends the stream on time), or the service shuts down. The stream reads rows itself only
+/// to catch up (at the start, and after falling behind the hub); then the hub's reads
+/// feed it (see `stream_hub`). Nothing is read while nothing is recorded: no polling.
 async fn feed(
-    Source { state, mut recorded, credential, slot }: Source,
+    Source { state, credential, mut subscription }: Source,
     tenant: TenantId,
     webhook: Option<uuid::Uuid>,
     mut last: i64,
@@ -119,7 +80,6 @@ async fn feed(
     if !send(": connected\n\n".into()).await {
         return;
     }
-    let _slot = slot;
     let expires = match credential {
         Credential::Token { expires_at } => {
             let left = expires_at.saturating_sub(chrono::Utc::now().timestamp());
@@ -129,31 +89,46 @@ async fn feed(
         Credential::ApiKey { .. } => tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 86_400),
     };
     let mut next_heartbeat = tokio::time::Instant::now() + HEARTBEAT;
+    let mut behind = true;
     loop {
-        recorded.borrow_and_update();
-        let rows = match state.pool.get().await {
-            Ok(mut conn) => db::logs::after_seq(&mut conn, tenant, webhook, last, PAGE).await.unwrap_or_default(),
-            Err(_) => Vec::new(),
-        };
-        let full = rows.len() as i64 == PAGE;
-        for (seq, row) in rows {
-            let id = row.id;
-            let data = serde_json::to_string(&AttemptView::from(row)).unwrap_or_default();
-            if !send(format!("event: attempt\nid: {id}\ndata: {data}\n\n")).await {
-                return;
+        if behind {
+            state.metrics.stream_read();
+            let rows = match state.pool.get().await {
+                Ok(mut conn) => db::logs::after_seq(&mut conn, tenant, webhook, last, PAGE).await,
+                Err(err) => Err(diesel::result::Error::QueryBuilderError(err.to_string().into())),
+            };
+            let Ok(rows) = rows else {
+                // the database is away: try again shortly, the stream stays open
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    _ = tx.closed() => return,
+                    _ = state.shutdown.cancelled() => return,
+                }
+            };
+            behind = rows.len() as i64 == PAGE;
+            for (seq, row) in rows {
+                if !send(Recorded::new(seq, row).event).await {
+                    return;
+                }
+                last = seq;
             }
-            last = seq;
-        }
-        if full {
             continue;
         }
         tokio::select! {
-            changed = recorded.changed() => {
-                if changed.is_err() {
-                    // the listener is gone: the service is shutting down
-                    return;
+            row = subscription.rows.recv() => match row {
+                Ok(r) => {
+                    let mine = r.tenant == tenant && webhook.is_none_or(|w| w == r.webhook);
+                    if mine && r.seq > last {
+                        if !send(r.event.clone()).await {
+                            return;
+                        }
+                        last = r.seq;
+                    }
                 }
-            }
+                Err(broadcast::error::RecvError::Lagged(_)) => behind = true,
+                // the hub is gone: the service is shutting down
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
             _ = tokio::time::sleep_until(next_heartbeat) => {
                 let valid = matches!(credential.still_valid(&state, tenant).await, Ok(true));
                 if !valid || !send(": heartbeat\n\n".into()).await {

@@ -15,6 +15,7 @@ use crate::domain::headers::validate_custom_headers;
 use crate::domain::secret::SigningSecret;
 use crate::domain::url::{check_resolved_host, parse_webhook_url};
 use crate::error::{ApiError, ApiResult};
+use crate::secrets::Sealer;
 use crate::startup::AppState;
 
 /// How long a replaced secret keeps signing after a rotation.
@@ -90,13 +91,16 @@ struct WebhookWithSecret {
     previous_secret_expires_at: Option<String>,
 }
 
-impl From<Webhook> for WebhookWithSecret {
-    fn from(w: Webhook) -> WebhookWithSecret {
+impl WebhookWithSecret {
+    /// The webhook with its secret opened (it is stored sealed, see `secrets`).
+    fn open(w: Webhook, sealer: &Sealer) -> ApiResult<WebhookWithSecret> {
         let now = Utc::now();
         let previous_secret_expires_at =
             if w.live_previous_secret(now).is_some() { ts_opt(w.previous_secret_expires_at) } else { None };
-        let secret = w.secret.clone();
-        WebhookWithSecret { webhook: w.into(), secret, previous_secret_expires_at }
+        let secret = sealer
+            .open(w.id, &w.secret)
+            .map_err(|err| ApiError::Internal(anyhow::anyhow!("opening the secret of webhook {}: {err}", w.id)))?;
+        Ok(WebhookWithSecret { webhook: w.into(), secret, previous_secret_expires_at })
     }
 }
 
@@ -253,8 +257,10 @@ async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<Webho
         return Err(ApiError::BadRequest("name, url and events are required".into()));
     };
     let now = Utc::now();
+    let id = new_id();
+    let secret = secret.unwrap_or_else(SigningSecret::generate);
     let webhook = Webhook {
-        id: new_id(),
+        id,
         tenant_id: caller.tenant.0,
         name,
         url,
@@ -265,7 +271,7 @@ async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<Webho
         active: c.active.unwrap_or(true),
         disabled_reason: (c.active == Some(false)).then(|| DISABLED_MANUALLY.to_owned()),
         disabled_at: (c.active == Some(false)).then_some(now),
-        secret: secret.unwrap_or_else(SigningSecret::generate).expose().to_owned(),
+        secret: state.config.sealer.seal(id, secret.expose()),
         previous_secret: None,
         previous_secret_expires_at: None,
         rate_limit_per_minute: c.rate_limit_per_minute.unwrap_or(Some(DEFAULT_RATE_LIMIT_PER_MINUTE)),
@@ -278,7 +284,7 @@ async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<Webho
     };
     let mut conn = state.pool.get().await?;
     match db::webhooks::insert(&mut conn, webhook, state.config.max_webhooks).await? {
-        Inserted::Created(w) => Ok(HttpResponse::Created().json(WebhookWithSecret::from(*w))),
+        Inserted::Created(w) => Ok(HttpResponse::Created().json(WebhookWithSecret::open(*w, &state.config.sealer)?)),
         Inserted::LimitReached => Err(ApiError::Conflict(format!(
             "this tenant already holds the maximum of {} webhooks; delete one first",
             state.config.max_webhooks
@@ -353,7 +359,7 @@ async fn secret(state: web::Data<AppState>, caller: Caller, id: web::Path<String
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     let webhook = db::webhooks::get(&mut conn, caller.tenant, id).await?;
-    Ok(HttpResponse::Ok().json(WebhookWithSecret::from(webhook)))
+    Ok(HttpResponse::Ok().json(WebhookWithSecret::open(webhook, &state.config.sealer)?))
 }
 
 #[derive(Default, Deserialize)]
@@ -380,6 +386,7 @@ async fn rotate_secret(
         return Err(ApiError::field("secret", "is invalid"));
     };
     let overlap_until = Utc::now() + Duration::hours(ROTATION_OVERLAP_HOURS);
-    let webhook = db::webhooks::rotate_secret(&mut conn, caller.tenant, id, new_secret.expose(), overlap_until).await?;
-    Ok(HttpResponse::Ok().json(WebhookWithSecret::from(webhook)))
+    let sealed = state.config.sealer.seal(id, new_secret.expose());
+    let webhook = db::webhooks::rotate_secret(&mut conn, caller.tenant, id, &sealed, overlap_until).await?;
+    Ok(HttpResponse::Ok().json(WebhookWithSecret::open(webhook, &state.config.sealer)?))
 }

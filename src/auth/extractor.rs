@@ -6,6 +6,7 @@ use std::pin::Pin;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use uuid::Uuid;
 
+use super::Scope;
 use crate::db::{self, TenantId};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -18,6 +19,8 @@ pub struct Caller {
     /// What authenticated the request, so that a long-lived response (the live stream)
     /// can check that it still holds.
     pub credential: Credential,
+    /// What the credential may do; checked against the route before any handler runs.
+    pub scope: Scope,
 }
 
 #[derive(Debug, Clone)]
@@ -35,7 +38,7 @@ impl Credential {
             Credential::Token { expires_at } => Ok(chrono::Utc::now().timestamp() < *expires_at),
             Credential::ApiKey { hash } => {
                 let mut conn = state.pool.get().await?;
-                Ok(db::api_keys::authenticate(&mut conn, hash).await? == Some(tenant))
+                Ok(db::api_keys::authenticate(&mut conn, hash).await?.is_some_and(|(t, _)| t == tenant))
             }
         }
     }
@@ -63,18 +66,28 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let (method, pattern) = (req.method().clone(), req.match_pattern());
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
             let token = token.ok_or(ApiError::Unauthorized)?;
             if token.starts_with(crate::auth::api_key::KEY_PREFIX) {
                 let hash = crate::auth::api_key::hash(&token);
                 let mut conn = state.pool.get().await?;
-                let tenant = db::api_keys::authenticate(&mut conn, &hash).await?.ok_or(ApiError::Unauthorized)?;
-                return Ok(Caller { tenant, user: None, credential: Credential::ApiKey { hash } });
+                let (tenant, scope) =
+                    db::api_keys::authenticate(&mut conn, &hash).await?.ok_or(ApiError::Unauthorized)?;
+                // a scope this build does not know grants nothing beyond publishing
+                let scope = Scope::parse(&scope).unwrap_or(Scope::Publish);
+                if !scope.allows(&method, pattern.as_deref()) {
+                    return Err(ApiError::Forbidden(format!(
+                        "this API key's scope is `{}`: it may publish events and read them back only",
+                        scope.as_str()
+                    )));
+                }
+                return Ok(Caller { tenant, user: None, credential: Credential::ApiKey { hash }, scope });
             }
             let claims = state.jwt.verify(&token).ok_or(ApiError::Unauthorized)?;
             let credential = Credential::Token { expires_at: claims.exp };
-            Ok(Caller { tenant: TenantId(claims.tid), user: Some(claims.sub), credential })
+            Ok(Caller { tenant: TenantId(claims.tid), user: Some(claims.sub), credential, scope: Scope::All })
         })
     }
 }

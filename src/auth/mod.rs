@@ -5,5 +5,7 @@ pub mod api_key;
 pub mod extractor;
 pub mod jwt;
 pub mod password;
+pub mod scope;
 
 pub use extractor::{Caller, Credential};
+pub use scope::Scope;

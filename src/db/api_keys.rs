@@ -19,6 +19,8 @@ pub struct ApiKey {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// `all` or `publish` (see `auth::Scope`)
+    pub scope: String,
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, key: &ApiKey) -> QueryResult<()> {
@@ -57,22 +59,22 @@ pub async fn revoke(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) ->
     Ok(n == 1)
 }
 
-/// Finds the live key with this hash and notes its use (at most once a minute, so that
+/// Finds the live key with this hash (its tenant and scope) and notes its use (at most once a minute, so that
 /// publishing does not write a row per request).
-pub async fn authenticate(conn: &mut AsyncPgConnection, key_hash: &[u8]) -> QueryResult<Option<TenantId>> {
-    let found: Option<(Uuid, Uuid, Option<DateTime<Utc>>)> = api_keys::table
+pub async fn authenticate(conn: &mut AsyncPgConnection, key_hash: &[u8]) -> QueryResult<Option<(TenantId, String)>> {
+    let found: Option<(Uuid, Uuid, Option<DateTime<Utc>>, String)> = api_keys::table
         .filter(api_keys::key_hash.eq(key_hash))
         .filter(api_keys::revoked_at.is_null())
-        .select((api_keys::id, api_keys::tenant_id, api_keys::last_used_at))
+        .select((api_keys::id, api_keys::tenant_id, api_keys::last_used_at, api_keys::scope))
         .first(conn)
         .await
         .optional()?;
-    let Some((id, tenant_id, last_used_at)) = found else {
+    let Some((id, tenant_id, last_used_at, scope)) = found else {
         return Ok(None);
     };
     let now = Utc::now();
     if last_used_at.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
         diesel::update(api_keys::table.find(id)).set(api_keys::last_used_at.eq(now)).execute(conn).await?;
     }
-    Ok(Some(TenantId(tenant_id)))
+    Ok(Some((TenantId(tenant_id), scope)))
 }

@@ -11,7 +11,7 @@ use super::prepared::prepared;
 use super::schema::webhook_logs;
 use super::TenantId;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = webhook_logs)]
 pub struct AttemptLog {
     pub id: Uuid,
@@ -190,4 +190,36 @@ pub async fn after_seq(
         query = query.filter(webhook_logs::webhook_id.eq(w));
     }
     query.load(conn).await
+}
+
+#[derive(QueryableByName)]
+struct Sequenced {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+    #[diesel(embed)]
+    log: AttemptLog,
+}
+
+/// For each (tenant, position), up to `limit` of the tenant's rows recorded after it; all
+/// in recording order. One statement for every tenant with a live stream.
+pub async fn after_seqs(
+    conn: &mut AsyncPgConnection,
+    positions: &[(TenantId, i64)],
+    limit: i64,
+) -> QueryResult<Vec<(i64, AttemptLog)>> {
+    let (tenants, after): (Vec<Uuid>, Vec<i64>) = positions.iter().map(|(t, seq)| (t.0, *seq)).unzip();
+    let rows: Vec<Sequenced> = prepared(
+        diesel::sql_query(
+            "SELECT l.* FROM unnest($1::uuid[], $2::int8[]) AS t(tenant, after_seq) CROSS JOIN LATERAL \
+               (SELECT * FROM webhook_logs w WHERE w.tenant_id = t.tenant AND w.seq > t.after_seq \
+                ORDER BY w.seq LIMIT $3) l \
+             ORDER BY l.seq",
+        )
+        .bind::<Array<SqlUuid>, _>(tenants)
+        .bind::<Array<diesel::sql_types::BigInt>, _>(after)
+        .bind::<diesel::sql_types::BigInt, _>(limit),
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.seq, r.log)).collect())
 }

@@ -13,6 +13,7 @@ pub mod schema;
 pub mod stats;
 pub mod tenants;
 pub mod tls;
+pub mod webhook_secrets;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -30,6 +31,56 @@ pub type PgConn = Object<AsyncPgConnection>;
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 pub use crate::domain::ids::TenantId;
+
+/// PostgreSQL could not be reached or went away mid-statement: the same request may
+/// succeed later (the API answers 503 with Retry-After), unlike an error about the
+/// statement itself. Carries the cause's text where the error itself cannot be kept (one
+/// failed batch answers many callers).
+#[derive(Debug, thiserror::Error)]
+#[error("the database is unreachable: {0}")]
+pub struct Unreachable(pub String);
+
+/// What the server says when it is going down or not up yet (SQLSTATE 57P01 and 57P03;
+/// diesel-async keeps the message, not the code).
+const SHUTTING_DOWN: [&str; 4] = [
+    "terminating connection due to administrator command",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+];
+
+/// Whether `err` means that the database could not be reached (see [`Unreachable`]).
+pub fn is_unreachable(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as Kind, Error};
+    match err {
+        Error::DatabaseError(Kind::UnableToSendCommand | Kind::ClosedConnection, _)
+        | Error::BrokenTransactionManager => true,
+        Error::DatabaseError(_, info) => SHUTTING_DOWN.iter().any(|m| info.message().contains(m)),
+        _ => false,
+    }
+}
+
+/// Whether taking a connection failed for want of a database: it could not be opened, or
+/// none came free in time.
+pub fn pool_unreachable(err: &PoolError) -> bool {
+    matches!(
+        err,
+        deadpool::managed::PoolError::Timeout(_)
+            | deadpool::managed::PoolError::Backend(_)
+            | deadpool::managed::PoolError::Closed
+    )
+}
+
+/// [`is_unreachable`] or [`pool_unreachable`] anywhere in an error's chain.
+pub fn unreachable_in(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.is::<Unreachable>()
+            || e.downcast_ref::<diesel::result::Error>().is_some_and(is_unreachable)
+            || e.downcast_ref::<PoolError>().is_some_and(pool_unreachable)
+    })
+}
+
+pub type PoolError = deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>;
 
 pub fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()
@@ -52,8 +103,8 @@ pub fn build_pool_with(database_url: &str, size: usize, settings: &'static str) 
     let target = tls::target(database_url)?;
     let mut config = ManagerConfig::default();
     // A checkout costs no round trip: a connection that died is found by its next
-    // statement, whose error every caller already handles (the API answers 500, the
-    // dispatcher retries). The default would run `SELECT 1` on every checkout.
+    // statement, whose error every caller already handles (the API answers 503, the
+    // dispatcher retries), and is not handed out again. The default would run `SELECT 1` on every checkout.
     config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |_| Box::pin(connect(target.clone(), settings)));
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);

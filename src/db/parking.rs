@@ -9,15 +9,18 @@
 //! statement here waits on a delivery's lock (the recorder and the claim hold those):
 //! rows that are locked are skipped and taken at the next pass.
 
-use diesel::sql_types::{Array, BigInt, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Uuid as SqlUuid};
 use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-/// A row of `webhooks` whose pending deliveries are parked (test deliveries of an
-/// inactive webhook still go, so they stay). A pause parks only when it has a while to
-/// run: a short one is cheaper to wait out.
+/// A pending delivery `f` of webhook `w` that is parked (test deliveries of an inactive
+/// webhook still go, so they stay). A pause parks only when it has a while to run: a
+/// short one is cheaper to wait out.
 const PARKS: &str = "(w.deleted_at IS NOT NULL OR (NOT w.active AND NOT f.test) \
+                     OR w.paused_until > now() + interval '10 seconds')";
+/// [`PARKS`] for a delivery `d`, rechecked as it is parked.
+const PARKS_ROW: &str = "(w.deleted_at IS NOT NULL OR (NOT w.active AND NOT d.test) \
                      OR w.paused_until > now() + interval '10 seconds')";
 
 /// A webhook whose deliveries may all run again (or will within the unpark's lead, so
@@ -28,8 +31,6 @@ const RUNS: &str = "(w.deleted_at IS NULL AND w.active \
 #[derive(QueryableByName)]
 struct Front {
     #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
     webhook_id: Uuid,
 }
 
@@ -39,47 +40,75 @@ struct Id {
     id: Uuid,
 }
 
-/// Parks what it can of the first `front` pending deliveries in due order: the rows that
-/// claims walk first. Returns how many of them it parked; fewer than `front` parkable
-/// rows means the front of the queue is work that can be taken.
-pub async fn park_front(conn: &mut AsyncPgConnection, front: i64) -> diesel::QueryResult<usize> {
-    conn.transaction::<_, diesel::result::Error, _>(async move |conn| {
-        let rows: Vec<Front> = diesel::sql_query(format!(
-            "WITH f AS (SELECT d.id, d.webhook_id, d.test FROM deliveries d \
-               WHERE d.status = 'pending' AND NOT d.parked ORDER BY d.next_attempt_at LIMIT $1) \
-             SELECT f.id, f.webhook_id FROM f JOIN webhooks w ON w.id = f.webhook_id WHERE {PARKS}"
+#[derive(QueryableByName)]
+struct Walked {
+    /// the lowest id the statement looked at (no min(uuid) before PostgreSQL 16): the
+    /// next one starts below it
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    id: Option<Uuid>,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Finds the webhooks with parkable deliveries among the first `front` pending deliveries
+/// in due order (the rows that claims walk first), and parks all of their parkable
+/// deliveries, walking `batch` rows per statement. Returns how many it parked.
+pub async fn park_front(conn: &mut AsyncPgConnection, front: i64, batch: i64) -> diesel::QueryResult<usize> {
+    let webhooks: Vec<Front> = diesel::sql_query(format!(
+        "WITH f AS (SELECT d.webhook_id, d.test FROM deliveries d \
+           WHERE d.status = 'pending' AND NOT d.parked ORDER BY d.next_attempt_at LIMIT $1) \
+         SELECT DISTINCT f.webhook_id FROM f JOIN webhooks w ON w.id = f.webhook_id WHERE {PARKS}"
+    ))
+    .bind::<BigInt, _>(front)
+    .load(conn)
+    .await?;
+    let mut parked = 0;
+    for w in webhooks {
+        parked += park_webhook(conn, w.webhook_id, batch).await?;
+    }
+    Ok(parked)
+}
+
+/// Parks a webhook's parkable pending deliveries, walking its deliveries newest first by
+/// id, so that each statement starts where the last ended.
+async fn park_webhook(conn: &mut AsyncPgConnection, webhook: Uuid, batch: i64) -> diesel::QueryResult<usize> {
+    // The flag first: an unpark that finishes meanwhile rechecks for parked rows after
+    // taking this row's lock, so it cannot clear the flag over rows parked here.
+    diesel::sql_query("UPDATE webhooks SET parked = true WHERE id = $1 AND NOT parked")
+        .bind::<SqlUuid, _>(webhook)
+        .execute(conn)
+        .await?;
+    let mut below = Uuid::max();
+    let mut parked = 0;
+    loop {
+        let rows: Vec<Walked> = diesel::sql_query(format!(
+            "WITH picked AS (SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.id < $2 \
+               ORDER BY d.id DESC LIMIT $3), \
+             locked AS (SELECT d.id FROM deliveries d JOIN picked p ON p.id = d.id \
+               WHERE d.status = 'pending' AND NOT d.parked FOR UPDATE OF d SKIP LOCKED), \
+             done AS (UPDATE deliveries d SET parked = true FROM locked l, webhooks w \
+               WHERE d.id = l.id AND w.id = d.webhook_id AND {PARKS_ROW} RETURNING d.id) \
+             SELECT (SELECT p.id FROM picked p ORDER BY p.id LIMIT 1) AS id, (SELECT count(*) FROM done) AS n"
         ))
-        .bind::<BigInt, _>(front)
+        .bind::<SqlUuid, _>(webhook)
+        .bind::<SqlUuid, _>(below)
+        .bind::<BigInt, _>(batch)
         .load(conn)
         .await?;
-        if rows.is_empty() {
-            return Ok(0);
+        let Some(row) = rows.into_iter().next() else { break };
+        parked += usize::try_from(row.n).unwrap_or(0);
+        match row.id {
+            Some(id) => below = id,
+            None => break,
         }
-        let (ids, mut webhooks): (Vec<Uuid>, Vec<Uuid>) = rows.into_iter().map(|r| (r.id, r.webhook_id)).unzip();
-        webhooks.sort_unstable();
-        webhooks.dedup();
-        // The flag first: an unpark that finishes meanwhile rechecks for parked rows after
-        // taking this row's lock, so it cannot clear the flag over rows parked here.
-        diesel::sql_query("UPDATE webhooks SET parked = true WHERE id = ANY($1) AND NOT parked")
-            .bind::<Array<SqlUuid>, _>(&webhooks)
-            .execute(conn)
-            .await?;
-        diesel::sql_query(
-            "UPDATE deliveries SET parked = true WHERE id IN (SELECT id FROM deliveries \
-               WHERE id = ANY($1) AND status = 'pending' AND NOT parked FOR UPDATE SKIP LOCKED) \
-             AND status = 'pending' AND NOT parked",
-        )
-        .bind::<Array<SqlUuid>, _>(&ids)
-        .execute(conn)
-        .await
-    })
-    .await
+    }
+    Ok(parked)
 }
 
 /// Unparks, `batch` rows per statement, the deliveries of every webhook that can run
-/// again, and clears the webhooks' flags once none of their rows is parked. Returns how
-/// many deliveries came back.
-pub async fn unpark(conn: &mut AsyncPgConnection, batch: i64) -> diesel::QueryResult<usize> {
+/// again, and clears the webhooks' flags once none of their rows is parked. Calls
+/// `came_back` after each statement that unparked some. Returns how many came back.
+pub async fn unpark(conn: &mut AsyncPgConnection, batch: i64, came_back: impl Fn()) -> diesel::QueryResult<usize> {
     let webhooks: Vec<Id> =
         diesel::sql_query(format!("SELECT w.id FROM webhooks w WHERE w.parked AND {RUNS}")).load(conn).await?;
     let mut back = 0;
@@ -94,6 +123,9 @@ pub async fn unpark(conn: &mut AsyncPgConnection, batch: i64) -> diesel::QueryRe
             .execute(conn)
             .await?;
             back += n;
+            if n > 0 {
+                came_back();
+            }
             if n < usize::try_from(batch).unwrap_or(usize::MAX) {
                 break;
             }

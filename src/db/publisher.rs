@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::anyhow;
+use anyhow::{anyhow, Context};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::events::{insert_many, Event, Plain};
@@ -135,8 +135,13 @@ async fn write_batches(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>, max_ba
             // every caller waiting longer for the same error
             Err(err) => {
                 tracing::warn!(error = format!("{err:#}"), publishes = batch.len(), "a publish batch failed");
+                let unreachable = super::unreachable_in(&err);
                 for answer in answers {
-                    let _ = answer.send(Err(anyhow!("{err:#}")));
+                    let _ = answer.send(Err(if unreachable {
+                        anyhow::Error::new(super::Unreachable(format!("{err:#}")))
+                    } else {
+                        anyhow!("{err:#}")
+                    }));
                 }
             }
         }
@@ -148,13 +153,12 @@ async fn write_batches(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>, max_ba
 fn refused_by_database(err: &anyhow::Error) -> bool {
     matches!(
         err.downcast_ref::<diesel::result::Error>(),
-        Some(diesel::result::Error::DatabaseError(kind, _))
-            if !matches!(kind, diesel::result::DatabaseErrorKind::ClosedConnection)
+        Some(e @ diesel::result::Error::DatabaseError(..)) if !super::is_unreachable(e)
     )
 }
 
 async fn insert(pool: &PgPool, batch: &[Plain]) -> anyhow::Result<Vec<i32>> {
-    let mut conn = pool.get().await.map_err(|e| anyhow!("database pool: {e}"))?;
+    let mut conn = pool.get().await.context("database pool")?;
     Ok(insert_many(&mut conn, batch).await?)
 }
 

@@ -257,7 +257,8 @@ pub async fn purge_deleted(conn: &mut AsyncPgConnection, batch: i64) -> QueryRes
     Ok(purged)
 }
 
-/// Makes `new_secret` current; the secret it replaces keeps signing until `overlap_until`.
+/// Makes `new_secret` (sealed) current; the secret it replaces keeps signing until
+/// `overlap_until`.
 /// A webhook keeps one previous secret, so a second rotation ends the first overlap.
 pub async fn rotate_secret(
     conn: &mut AsyncPgConnection,

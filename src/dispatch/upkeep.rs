@@ -4,7 +4,7 @@
 //! that another process holds, so several can run side by side.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -14,12 +14,12 @@ use crate::db::{parking, webhooks, PgPool};
 /// How often it runs: an unpark comes within this of its webhook's reactivation (a pause
 /// is unparked ahead of its end, see `db::parking`).
 const EVERY: Duration = Duration::from_secs(1);
-/// Rows of the due queue's front looked at per parking statement.
+/// Rows of the due queue's front looked at for webhooks whose deliveries can be parked.
 const FRONT: i64 = 5_000;
-/// Time one round may spend parking before the rest of the round (and the claims) go on.
-const PARK_BUDGET: Duration = Duration::from_millis(500);
+/// Deliveries of one webhook walked per parking statement.
+const PARK_BATCH: i64 = 10_000;
 /// Rows per unpark and per purge statement: small, so that no statement holds locks long.
-const BATCH: i64 = 1_000;
+const BATCH: i64 = 2_000;
 
 /// Runs until `shutdown`; notifies `wake` when deliveries came back to the due queue.
 pub async fn run(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
@@ -36,27 +36,17 @@ pub async fn run(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
 
 async fn round(pool: &PgPool, wake: &Notify) -> anyhow::Result<()> {
     let mut conn = pool.get().await.map_err(|err| anyhow::anyhow!("database pool: {err}"))?;
-    let unparked = parking::unpark(&mut conn, BATCH).await?;
+    let unparked = parking::unpark(&mut conn, BATCH, || wake.notify_one()).await?;
     if unparked > 0 {
         tracing::debug!(unparked, "deliveries back in the due queue");
-        wake.notify_one();
-    }
-    // while the front of the queue is mostly work no claim can take, park more of it
-    let started = Instant::now();
-    let mut parked = 0;
-    while started.elapsed() < PARK_BUDGET {
-        let n = parking::park_front(&mut conn, FRONT).await?;
-        parked += n;
-        if n < usize::try_from(FRONT / 2).unwrap_or(usize::MAX) {
-            break;
-        }
-    }
-    if parked > 0 {
-        tracing::debug!(parked, "deliveries parked");
     }
     let purged = webhooks::purge_deleted(&mut conn, BATCH).await?;
     if purged > 0 {
         tracing::info!(purged, "deliveries of deleted webhooks deleted");
+    }
+    let parked = parking::park_front(&mut conn, FRONT, PARK_BATCH).await?;
+    if parked > 0 {
+        tracing::debug!(parked, "deliveries parked");
     }
     Ok(())
 }

@@ -12,6 +12,7 @@
 //! | `hookrelay_uuid_v7` | `migrations/2026-11-23-000003_uuid_v7/up.sql` | the publish statements (`db::events`) |
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -27,6 +28,7 @@ use crate::db::prepared::prepared;
 use crate::db::stats::Increments;
 use crate::db::PgPool;
 use crate::domain::ids::{DeliveryId, DeliveryStatus, EventId, LeaseId, TenantId, WebhookId};
+use crate::secrets::Sealer;
 
 /// The channel dispatchers LISTEN on; a notification means "due work may exist".
 pub const WAKE_CHANNEL: &str = "hookrelay_work";
@@ -82,9 +84,13 @@ struct ClaimedRow {
     throttled: bool,
 }
 
-impl From<ClaimedRow> for Leased {
-    fn from(r: ClaimedRow) -> Leased {
-        Leased {
+impl ClaimedRow {
+    /// The leased delivery, its webhook's secrets opened.
+    fn open(self, sealer: &Sealer) -> Result<Leased, crate::secrets::OpenError> {
+        let r = self;
+        let secret = sealer.open(r.webhook_id, &r.secret)?;
+        let previous_secret = r.previous_secret.as_deref().map(|p| sealer.open(r.webhook_id, p)).transpose()?;
+        Ok(Leased {
             delivery_id: DeliveryId(r.delivery_id),
             tenant_id: TenantId(r.tenant_id),
             event_id: EventId(r.event_id),
@@ -96,13 +102,13 @@ impl From<ClaimedRow> for Leased {
             lease_id: LeaseId(r.lease_id),
             url: r.url,
             headers: r.headers,
-            secret: r.secret,
-            previous_secret: r.previous_secret,
+            secret,
+            previous_secret,
             retry_schedule: r.retry_schedule,
             body: r.body,
             delivery_created_at: r.delivery_created_at,
             throttled: r.throttled,
-        }
+        })
     }
 }
 
@@ -143,7 +149,11 @@ pub const CLAIM_SETTINGS: &str = "SET default_transaction_isolation = 'read comm
 ///
 /// `finished` leases are looked up by key and counted per webhook once, in the claim's
 /// own snapshot, so the count is exact and costs no scan per lease.
-pub async fn claim(conn: &mut AsyncPgConnection, request: &ClaimRequest<'_>) -> QueryResult<Claim> {
+///
+/// The webhooks' secrets are opened with `sealer`. A delivery whose secret does not open
+/// (start-up checks that every stored key id is known, so only an altered row) is logged
+/// and left to its lease, which expires: it is never sent unsigned or signed wrongly.
+pub async fn claim(conn: &mut AsyncPgConnection, request: &ClaimRequest<'_>, sealer: &Sealer) -> QueryResult<Claim> {
     let finished: Vec<Uuid> = request.finished.iter().map(|d| d.0).collect();
     let skip_webhooks: Vec<Uuid> = request.skip_webhooks.iter().map(|w| w.0).collect();
     let rows: Vec<ClaimRow> = prepared(
@@ -159,7 +169,16 @@ pub async fn claim(conn: &mut AsyncPgConnection, request: &ClaimRequest<'_>) -> 
     .await?;
     // through a slice: diesel's `first` (a query method) is in scope and would be taken
     let (held_back, next_due) = rows.as_slice().first().map(|r| (r.held_back, r.next_due)).unwrap_or_default();
-    let claimed = rows.into_iter().filter_map(|r| r.claimed).map(Leased::from).collect();
+    let claimed = rows
+        .into_iter()
+        .filter_map(|r| r.claimed)
+        .filter_map(|r| {
+            let (delivery, webhook) = (r.delivery_id, r.webhook_id);
+            r.open(sealer)
+                .map_err(|err| tracing::error!(%delivery, %webhook, error = %err, "a webhook secret does not open; not attempted"))
+                .ok()
+        })
+        .collect();
     Ok(Claim { claimed, held_back, next_due })
 }
 
@@ -487,26 +506,27 @@ pub struct PgQueue {
     claims: PgPool,
     records: PgPool,
     database_url: SecretString,
+    sealer: Arc<Sealer>,
 }
 
 impl PgQueue {
-    pub fn connect(database_url: &SecretString) -> anyhow::Result<PgQueue> {
+    pub fn connect(database_url: &SecretString, sealer: Arc<Sealer>) -> anyhow::Result<PgQueue> {
         let url = database_url.expose_secret();
         Ok(PgQueue {
             claims: crate::db::build_pool_with(url, 1, CLAIM_SETTINGS)?,
             records: crate::db::build_pool(url, 1)?,
             database_url: database_url.clone(),
+            sealer,
         })
     }
 }
 
 /// An error of the database as the dispatcher must treat it: a server that answered
-/// (other than to say the connection closed) will refuse the same rows again.
+/// (other than to say that it is going away) will refuse the same rows again. A lost
+/// connection (diesel-async reports it as `UnableToSendCommand`) is not a refusal.
 fn queue_error(err: diesel::result::Error) -> QueueError {
     match &err {
-        diesel::result::Error::DatabaseError(kind, _)
-            if !matches!(kind, diesel::result::DatabaseErrorKind::ClosedConnection) =>
-        {
+        e @ diesel::result::Error::DatabaseError(..) if !crate::db::is_unreachable(e) => {
             QueueError::Refused(err.to_string())
         }
         _ => QueueError::Unavailable(err.to_string()),
@@ -516,7 +536,7 @@ fn queue_error(err: diesel::result::Error) -> QueueError {
 impl Queue for PgQueue {
     async fn claim(&self, request: ClaimRequest<'_>) -> Result<Claim, QueueError> {
         let mut conn = self.claims.get().await.map_err(|e| QueueError::Unavailable(format!("database pool: {e}")))?;
-        claim(&mut conn, &request).await.map_err(queue_error)
+        claim(&mut conn, &request, &self.sealer).await.map_err(queue_error)
     }
 
     async fn record(&self, outcomes: &[Outcome]) -> Result<(), QueueError> {

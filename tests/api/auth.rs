@@ -152,6 +152,7 @@ async fn api_keys_authenticate_until_revoked() {
     assert!(key.starts_with("hrk_") && key.len() == 47, "{key}");
     assert_eq!(created["prefix"], key[..12]);
     assert_eq!(created["name"], "publisher");
+    assert_eq!(created["scope"], "all", "the default scope");
     assert!(created["createdAt"].as_str().unwrap().ends_with('Z'));
 
     // the key works as a bearer token, and its use is noted
@@ -161,7 +162,7 @@ async fn api_keys_authenticate_until_revoked() {
     let row = &list["data"][0];
     let mut fields: Vec<&str> = row.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort_unstable();
-    assert_eq!(fields, ["createdAt", "id", "lastUsedAt", "name", "prefix"], "the key itself is never listed");
+    assert_eq!(fields, ["createdAt", "id", "lastUsedAt", "name", "prefix", "scope"], "the key itself is never listed");
     assert!(row["lastUsedAt"].is_string());
     assert!(list["nextCursor"].is_null());
 
@@ -180,6 +181,48 @@ async fn api_keys_authenticate_until_revoked() {
     assert_eq!(app.delete(&format!("/api/v1/api-keys/{id}"), &token).await.0, 404);
     let (status, err) = app.post("/api/v1/api-keys", &token, json!({})).await;
     assert_eq!((status, err["errors"][0]["field"].as_str()), (422, Some("name")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_publish_key_publishes_and_reads_its_events_only() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let w = app.webhook(&token, json!({"name": "h", "url": "http://127.0.0.1:9/", "events": ["*"]})).await;
+    let (status, created) = app.post("/api/v1/api-keys", &token, json!({"name": "backend", "scope": "publish"})).await;
+    assert_eq!((status, created["scope"].as_str()), (201, Some("publish")), "{created}");
+    let key = created["key"].as_str().unwrap().to_owned();
+    let (_, list) = app.get("/api/v1/api-keys", &token).await;
+    assert_eq!(list["data"][0]["scope"], "publish");
+
+    let (status, event) = app.post("/api/v1/events", &key, json!({"event": "a.b", "data": {}})).await;
+    assert_eq!(status, 202, "{event}");
+    let (status, read) = app.get(&format!("/api/v1/events/{}", event["id"].as_str().unwrap()), &key).await;
+    assert_eq!((status, &read["id"]), (200, &event["id"]));
+
+    let id = w["id"].as_str().unwrap();
+    let outside = [
+        (Method::GET, "/api/v1/webhooks".to_owned(), None),
+        (Method::GET, format!("/api/v1/webhooks/{id}/secret"), None),
+        (Method::POST, format!("/api/v1/webhooks/{id}/rotate-secret"), Some(json!({}))),
+        (Method::DELETE, format!("/api/v1/webhooks/{id}"), None),
+        (Method::POST, "/api/v1/api-keys".to_owned(), Some(json!({"name": "wider", "scope": "all"}))),
+        (Method::GET, "/api/v1/events".to_owned(), None),
+        (Method::GET, "/api/v1/deliveries".to_owned(), None),
+        (Method::GET, "/api/v1/stream".to_owned(), None),
+    ];
+    for (method, path, body) in outside {
+        let (status, err) = app.call(method.clone(), &path, Some(&key), body).await;
+        assert_eq!((status, err["type"].as_str()), (403, Some("forbidden")), "{method} {path}: {err}");
+    }
+    // nothing was changed by the refused calls
+    assert_eq!(app.get(&format!("/api/v1/webhooks/{id}"), &token).await.0, 200);
+    let (_, list) = app.get("/api/v1/api-keys", &token).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+
+    let (status, err) = app.post("/api/v1/api-keys", &token, json!({"name": "x", "scope": "admin"})).await;
+    assert_eq!((status, err["errors"][0]["field"].as_str()), (422, Some("scope")), "{err}");
+    let (status, err) = app.post("/api/v1/api-keys", &token, json!({"name": "x", "scope": 1})).await;
+    assert_eq!((status, err["type"].as_str()), (422, Some("validation_failed")), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

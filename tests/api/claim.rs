@@ -23,7 +23,8 @@ async fn claim_skipping(app: &TestApp, finished: &[Uuid], webhooks: &[Uuid]) -> 
     let finished: Vec<DeliveryId> = finished.iter().copied().map(DeliveryId).collect();
     let webhooks: Vec<WebhookId> = webhooks.iter().copied().map(WebhookId).collect();
     let request = ClaimRequest { limit: 200, lease: LEASE, finished: &finished, skip_webhooks: &webhooks };
-    pg::claim(&mut conn, &request).await.unwrap()
+    let sealer = hookrelay::secrets::Sealer::from_base64(hookrelay::secrets::DEV_ENCRYPTION_KEY, &[]).unwrap();
+    pg::claim(&mut conn, &request, &sealer).await.unwrap()
 }
 
 /// Deliveries claimed per webhook id.

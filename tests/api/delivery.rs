@@ -18,7 +18,7 @@ fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
 }
 
 /// The receiver's own check of `X-Webhook-Signature`.
-fn x_signature_ok(r: &Received, secret: &str, header: &str) -> bool {
+pub(crate) fn x_signature_ok(r: &Received, secret: &str, header: &str) -> bool {
     r.header(header) == format!("sha256={}", hex::encode(hmac(secret.as_bytes(), &r.body)))
 }
 

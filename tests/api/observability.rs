@@ -498,15 +498,18 @@ async fn the_openapi_description_matches_the_registered_routes() {
     for path in &documented {
         let url = format!("{}{}", app.base, path.replace("{id}", placeholder));
         let methods = doc["paths"][path].as_object().unwrap();
-        for method in ["get", "post", "put", "patch", "delete"] {
+        let all = ["get", "post", "put", "patch", "delete"];
+        let allow: Vec<String> = all.iter().filter(|m| methods.contains_key(**m)).map(|m| m.to_uppercase()).collect();
+        for method in all {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             // no body, no token: documented methods answer anything but 405
-            let status =
-                app.http.request(m, &url).header("content-type", "application/json").send().await.unwrap().status();
+            let res = app.http.request(m, &url).header("content-type", "application/json").send().await.unwrap();
             if methods.contains_key(method) {
-                assert_ne!(status, 405, "{method} {path} is documented but not routed");
+                assert_ne!(res.status(), 405, "{method} {path} is documented but not routed");
             } else {
-                assert_eq!(status, 405, "{method} {path} is routed but not documented");
+                assert_eq!(res.status(), 405, "{method} {path} is routed but not documented");
+                let header = res.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
+                assert_eq!(header, Some(allow.join(", ")), "{method} {path}: Allow lists the route's methods");
             }
         }
     }
@@ -516,4 +519,50 @@ async fn the_openapi_description_matches_the_registered_routes() {
     assert!(html.contains("/docs/swagger-ui-bundle.js") && !html.contains("https://"), "offline docs");
     let js = app.http.get(format!("{}/docs/swagger-ui-bundle.js", app.base)).send().await.unwrap();
     assert_eq!(js.status(), 200);
+}
+
+/// Many streams share one reader: each recorded batch is read once for all of a
+/// process's streams (and a stream reads only to catch up), not once per stream.
+#[tokio::test(flavor = "multi_thread")]
+async fn streams_share_one_read_per_recorded_batch() {
+    const STREAMS: usize = 20;
+    const EVENTS: usize = 5;
+    let app = TestApp::spawn_with(&["--max-streams", "50"]).await;
+    let (token, _) = app.tenant("Acme").await;
+    let (other, _) = app.tenant("Globex").await;
+    let receiver = Receiver::ok().await;
+    let w = app.webhook(&token, json!({"name": "h", "url": receiver.url, "events": ["*"]})).await;
+    app.webhook(&other, json!({"name": "h", "url": receiver.url, "events": ["*"]})).await;
+    let mut streams = Vec::new();
+    for i in 0..STREAMS {
+        // half of them filtered to the webhook
+        let query = if i % 2 == 0 { String::new() } else { format!("?webhookId={}", w["id"].as_str().unwrap()) };
+        streams.push(Sse::open(&app, &query, &token, None).await);
+    }
+    let reads = || async {
+        let (_, text) = app.call(Method::GET, "/metrics", None, None).await;
+        metric(text.as_str().unwrap(), "hookrelay_stream_reads_total ")
+    };
+    // every stream has caught up (its one read) once it has seen a first event
+    app.publish(&other, "theirs.first", json!({})).await;
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = reads().await;
+    for i in 0..EVENTS {
+        let e = app.publish(&token, "mine.event", json!({"i": i})).await;
+        for s in &mut streams {
+            let (_, data) = s.next(Duration::from_secs(10)).await;
+            assert_eq!(data["eventId"], e["id"], "each stream gets each of its tenant's attempts, in order");
+        }
+        // and another tenant's batch in between, which none of them shows
+        app.publish(&other, "theirs.event", json!({"i": i})).await;
+        receiver.wait_for(2 + 2 * i + 1, Duration::from_secs(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let read = reads().await - before;
+    // one read per stream per batch would be 20 x 10 = 200
+    assert!(
+        read <= (4 * EVENTS) as f64,
+        "{read} reads for {EVENTS} of this tenant's batches and {EVENTS} of another's"
+    );
 }

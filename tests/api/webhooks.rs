@@ -237,7 +237,14 @@ async fn every_validation_rule_is_a_422_naming_the_field() {
 
     let production = TestApp::spawn_on(
         app.db.clone(),
-        &["--mode", "production", "--jwt-secret", "a-production-secret-of-at-least-32-bytes"],
+        &[
+            "--mode",
+            "production",
+            "--jwt-secret",
+            "a-production-secret-of-at-least-32-bytes",
+            "--encryption-key",
+            hookrelay::secrets::DEV_ENCRYPTION_KEY,
+        ],
     )
     .await;
     let (ptoken, _) = production.tenant("Prod").await;

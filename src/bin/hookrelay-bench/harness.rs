@@ -251,8 +251,16 @@ impl Api {
     }
 
     pub async fn get(&self, path: &str) -> anyhow::Result<(u16, Duration)> {
+        self.call(reqwest::Method::GET, path).await
+    }
+
+    pub async fn delete(&self, path: &str) -> anyhow::Result<(u16, Duration)> {
+        self.call(reqwest::Method::DELETE, path).await
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str) -> anyhow::Result<(u16, Duration)> {
         let started = Instant::now();
-        let res = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await?;
+        let res = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token).send().await?;
         let status = res.status().as_u16();
         res.bytes().await?;
         Ok((status, started.elapsed()))
