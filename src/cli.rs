@@ -87,6 +87,12 @@ pub struct Settings {
     /// Sign-up and login requests per client IP per minute (0: no limit).
     #[arg(long, env = "HOOKRELAY_AUTH_RATE_LIMIT", default_value_t = 20, global = true)]
     pub auth_rate_limit: u32,
+    /// Publish requests per second per tenant, across all API processes (0: no limit).
+    #[arg(long, env = "HOOKRELAY_TENANT_PUBLISH_RATE", default_value_t = 1000, global = true)]
+    pub tenant_publish_rate: u32,
+    /// Other authenticated requests per second per tenant, across all API processes (0: no limit).
+    #[arg(long, env = "HOOKRELAY_TENANT_API_RATE", default_value_t = 100, global = true)]
+    pub tenant_api_rate: u32,
     /// Attempts one dispatcher process keeps in flight at most.
     #[arg(long, env = "HOOKRELAY_DISPATCH_CONCURRENCY", default_value_t = 512, global = true)]
     pub dispatch_concurrency: usize,

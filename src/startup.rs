@@ -4,7 +4,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{web, App, HttpServer};
+use actix_web::dev::Service as _;
+use actix_web::{web, App, HttpMessage, HttpServer};
 use anyhow::Context;
 use backon::{ExponentialBuilder, Retryable};
 use secrecy::ExposeSecret;
@@ -14,6 +15,7 @@ use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
 
 use crate::api::limiter::AuthLimiter;
 use crate::api::stream_hub::StreamHub;
+use crate::api::tenant_limits::{Drawn, TenantLimits};
 use crate::auth::jwt::JwtKeys;
 use crate::cli::Role;
 use crate::config::Config;
@@ -37,6 +39,8 @@ pub struct AppState {
     /// Cancelled at shutdown: ends the live streams.
     pub shutdown: CancellationToken,
     pub auth_limiter: AuthLimiter,
+    /// Per-tenant request rates, shared across API processes.
+    pub tenant_limits: TenantLimits,
     /// Feeds the live streams (woken whenever any dispatcher records attempts) and counts
     /// them per tenant.
     pub streams: Arc<crate::api::stream_hub::StreamHub>,
@@ -111,12 +115,25 @@ impl Service {
             publisher: Publisher::spawn(&url)?,
             shutdown: shutdown.clone(),
             auth_limiter: AuthLimiter::new(config.auth_rate_limit),
+            tenant_limits: TenantLimits::new(pool.clone(), config.tenant_publish_rate, config.tenant_api_rate),
             streams,
         });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+                .wrap_fn(|req, srv| {
+                    // the RateLimit-* headers of the bucket the request drew from (Caller)
+                    let answer = srv.call(req);
+                    async move {
+                        let mut res = answer.await?;
+                        let drawn = res.request().extensions().get::<Drawn>().copied();
+                        if let Some(drawn) = drawn {
+                            drawn.apply(res.headers_mut());
+                        }
+                        Ok(res)
+                    }
+                })
                 .wrap(TracingLogger::<RedactedSpan>::new())
                 .configure(if serves_api { crate::api::configure } else { crate::api::configure_operations })
                 .default_service(web::to(crate::api::not_found))

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod stats;
 pub mod stream;
 pub mod stream_hub;
+pub mod tenant_limits;
 pub mod webhooks;
 
 use std::collections::{BTreeSet, HashMap};

@@ -3,10 +3,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use uuid::Uuid;
 
 use super::Scope;
+use crate::api::tenant_limits::Class;
 use crate::db::{self, TenantId};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -67,6 +68,12 @@ impl FromRequest for Caller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         let (method, pattern) = (req.method().clone(), req.match_pattern());
+        let class = if method == actix_web::http::Method::POST && pattern.as_deref() == Some("/api/v1/events") {
+            Class::Publish
+        } else {
+            Class::Api
+        };
+        let request = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
             let token = token.ok_or(ApiError::Unauthorized)?;
@@ -83,11 +90,27 @@ impl FromRequest for Caller {
                         scope.as_str()
                     )));
                 }
+                draw(&state, &request, tenant, class).await?;
                 return Ok(Caller { tenant, user: None, credential: Credential::ApiKey { hash }, scope });
             }
             let claims = state.jwt.verify(&token).ok_or(ApiError::Unauthorized)?;
             let credential = Credential::Token { expires_at: claims.exp };
-            Ok(Caller { tenant: TenantId(claims.tid), user: Some(claims.sub), credential, scope: Scope::All })
+            let tenant = TenantId(claims.tid);
+            draw(&state, &request, tenant, class).await?;
+            Ok(Caller { tenant, user: Some(claims.sub), credential, scope: Scope::All })
         })
     }
+}
+
+/// Spends a token of the tenant's bucket for this request (see `api::tenant_limits`) and
+/// leaves what it drew on the request, for the answer's `RateLimit-*` headers.
+async fn draw(state: &AppState, req: &HttpRequest, tenant: TenantId, class: Class) -> Result<(), ApiError> {
+    let (drawn, result) = match state.tenant_limits.draw(tenant, class).await {
+        Ok(drawn) => (drawn, Ok(())),
+        Err((drawn, limited)) => (drawn, Err(limited)),
+    };
+    if let Some(drawn) = drawn {
+        req.extensions_mut().insert(drawn);
+    }
+    result
 }

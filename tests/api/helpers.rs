@@ -152,6 +152,12 @@ pub fn test_config(db: &TestDb, extra: &[&str]) -> Config {
     if !extra.contains(&"--allow-private-targets") {
         args.extend(["--allow-private-targets".into(), "true".into()]);
     }
+    // tests make bursts of requests; the rate limit tests set their own
+    for limit in ["--tenant-publish-rate", "--tenant-api-rate"] {
+        if !extra.contains(&limit) {
+            args.extend([limit.into(), "0".into()]);
+        }
+    }
     args.extend(extra.iter().map(|s| s.to_string()));
     let cli = Cli::try_parse_from(args).expect("test settings");
     Config::from_settings(&cli.settings).expect("test config")

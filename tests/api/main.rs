@@ -7,6 +7,7 @@ mod claim;
 mod deliveries;
 mod delivery;
 mod helpers;
+mod limits;
 mod observability;
 mod outage;
 mod pressure;

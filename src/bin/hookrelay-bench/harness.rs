@@ -28,6 +28,10 @@ impl Hookrelay {
             .env("HOOKRELAY_BIND", format!("127.0.0.1:{port}"))
             .env("HOOKRELAY_ROLE", role)
             .env("HOOKRELAY_ALLOW_PRIVATE_TARGETS", "true")
+            // the load generator is one tenant publishing far beyond the default per-tenant
+            // limits (1,000 publishes/s, 100 other requests/s): they are off here
+            .env("HOOKRELAY_TENANT_PUBLISH_RATE", "0")
+            .env("HOOKRELAY_TENANT_API_RATE", "0")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
