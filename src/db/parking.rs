@@ -14,14 +14,15 @@ use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-/// A pending delivery `f` of webhook `w` that is parked (test deliveries of an inactive
-/// webhook still go, so they stay). A pause parks only when it has a while to run: a
-/// short one is cheaper to wait out.
-const PARKS: &str = "(w.deleted_at IS NOT NULL OR (NOT w.active AND NOT f.test) \
-                     OR w.paused_until > now() + interval '10 seconds')";
-/// [`PARKS`] for a delivery `d`, rechecked as it is parked.
-const PARKS_ROW: &str = "(w.deleted_at IS NOT NULL OR (NOT w.active AND NOT d.test) \
-                     OR w.paused_until > now() + interval '10 seconds')";
+/// Whether the pending delivery `delivery` (an alias) of webhook `w` is to be parked (test
+/// deliveries of an inactive webhook still go, so they stay). A pause parks only when it
+/// has a while to run: a short one is cheaper to wait out.
+fn parks(delivery: &str) -> String {
+    format!(
+        "(w.deleted_at IS NOT NULL OR (NOT w.active AND NOT {delivery}.test) \
+          OR w.paused_until > now() + interval '10 seconds')"
+    )
+}
 
 /// A webhook whose deliveries may all run again (or will within the unpark's lead, so
 /// that they are back in the due index when its pause ends).
@@ -57,7 +58,8 @@ pub async fn park_front(conn: &mut AsyncPgConnection, front: i64, batch: i64) ->
     let webhooks: Vec<Front> = diesel::sql_query(format!(
         "WITH f AS (SELECT d.webhook_id, d.test FROM deliveries d \
            WHERE d.status = 'pending' AND NOT d.parked ORDER BY d.next_attempt_at LIMIT $1) \
-         SELECT DISTINCT f.webhook_id FROM f JOIN webhooks w ON w.id = f.webhook_id WHERE {PARKS}"
+         SELECT DISTINCT f.webhook_id FROM f JOIN webhooks w ON w.id = f.webhook_id WHERE {}",
+        parks("f")
     ))
     .bind::<BigInt, _>(front)
     .load(conn)
@@ -87,8 +89,9 @@ async fn park_webhook(conn: &mut AsyncPgConnection, webhook: Uuid, batch: i64) -
              locked AS (SELECT d.id FROM deliveries d JOIN picked p ON p.id = d.id \
                WHERE d.status = 'pending' AND NOT d.parked FOR UPDATE OF d SKIP LOCKED), \
              done AS (UPDATE deliveries d SET parked = true FROM locked l, webhooks w \
-               WHERE d.id = l.id AND w.id = d.webhook_id AND {PARKS_ROW} RETURNING d.id) \
-             SELECT (SELECT p.id FROM picked p ORDER BY p.id LIMIT 1) AS id, (SELECT count(*) FROM done) AS n"
+               WHERE d.id = l.id AND w.id = d.webhook_id AND {} RETURNING d.id) \
+             SELECT (SELECT p.id FROM picked p ORDER BY p.id LIMIT 1) AS id, (SELECT count(*) FROM done) AS n",
+            parks("d")
         ))
         .bind::<SqlUuid, _>(webhook)
         .bind::<SqlUuid, _>(below)
