@@ -16,7 +16,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/v1/api-keys/{id}").route(web::delete().to(revoke)));
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct CreateApiKey {
     name: Option<String>,
     scope: Option<String>,

@@ -15,7 +15,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/v1/auth/login").route(web::post().to(login)));
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct RegisterRequest {
     email: Option<String>,
     password: Option<String>,
@@ -96,7 +96,7 @@ async fn register(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct LoginRequest {
     email: Option<String>,
     password: Option<String>,

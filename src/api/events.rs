@@ -107,7 +107,7 @@ fn new_event(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PublishRequest {
     event: Option<String>,
@@ -207,7 +207,7 @@ fn accepted(state: &AppState, e: &Event) -> HttpResponse {
     HttpResponse::Accepted().json(Accepted::from(e))
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TestRequest {
     event_type: Option<String>,

@@ -196,7 +196,7 @@ pub fn path_id(raw: &str) -> Result<Uuid, ApiError> {
 /// not `application/json` is 415. With `Option<T>`, an empty body is `None`.
 pub struct JsonBody<T>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + Serialize + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<JsonBody<T>, ApiError>>>>;
 
@@ -239,9 +239,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 }
 
 /// Malformed JSON is 400; JSON of the wrong shape is 422 naming the field; a NUL
-/// character anywhere is 422 naming where. One pass over the body on the way that
-/// succeeds, deserialised from the bytes so that a raw field (event `data`) keeps its text.
-fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+/// character in a field the route reads is 422 naming where (unknown fields are ignored,
+/// NUL or not). One pass over the body on the way that succeeds, deserialised from the
+/// bytes so that a raw field (event `data`) keeps its text.
+fn parse_body<T: DeserializeOwned + Serialize>(body: &[u8]) -> Result<T, ApiError> {
     let malformed = |e: serde_json::Error| ApiError::BadRequest(format!("malformed JSON: {e}"));
     let misshapen = |err: serde_path_to_error::Error<serde_json::Error>| {
         let path = err.path().to_string();
@@ -252,17 +253,20 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return serde_path_to_error::deserialize(serde_json::Value::Null).map_err(misshapen);
     }
-    // JSON text holds a NUL only as the escape \u0000 (raw control characters are not
-    // JSON): only then is the body read as a value, to name where the NUL is
-    if body.windows(6).any(|w| w == b"\\u0000") {
-        let value: serde_json::Value = serde_json::from_slice(body).map_err(malformed)?;
-        if let Some(path) = nul_path(&value, String::new()) {
-            return Err(ApiError::field(path, "must not contain NUL characters"));
-        }
-    }
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize(&mut de) {
-        Ok(parsed) => de.end().map(|()| parsed).map_err(malformed),
+        Ok(parsed) => {
+            de.end().map_err(malformed)?;
+            // JSON text holds a NUL only as the escape \u0000 (raw control characters are
+            // not JSON): only then are the fields read looked at again, to name where it is
+            if body.windows(6).any(|w| w == b"\\u0000") {
+                let read = serde_json::to_value(&parsed).map_err(|e| ApiError::Internal(e.into()))?;
+                if let Some(path) = nul_path(&read, String::new()) {
+                    return Err(ApiError::field(path, "must not contain NUL characters"));
+                }
+            }
+            Ok(parsed)
+        }
         // deserialising stops at the first error: a shape error may come before a
         // syntax error further on, and a body that is not JSON at all is 400
         Err(err) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {

@@ -12,6 +12,7 @@ use crate::db::{self, new_id};
 use crate::domain::consumer::validate_consumer_id;
 use crate::domain::event::EventFilter;
 use crate::domain::headers::validate_custom_headers;
+use crate::domain::json::Integer;
 use crate::domain::secret::SigningSecret;
 use crate::domain::url::{check_resolved_host, parse_webhook_url};
 use crate::error::{ApiError, ApiResult};
@@ -109,7 +110,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookInput {
     #[serde(default, deserialize_with = "present")]
@@ -127,11 +128,11 @@ pub struct WebhookInput {
     #[serde(default, deserialize_with = "present")]
     active: Option<Option<bool>>,
     #[serde(default, deserialize_with = "present")]
-    rate_limit_per_minute: Option<Option<i64>>,
+    rate_limit_per_minute: Option<Option<Integer>>,
     #[serde(default, deserialize_with = "present")]
-    max_concurrency: Option<Option<i64>>,
+    max_concurrency: Option<Option<Integer>>,
     #[serde(default, deserialize_with = "present")]
-    retry_schedule: Option<Option<Vec<i64>>>,
+    retry_schedule: Option<Option<Vec<Integer>>>,
     #[serde(default, deserialize_with = "present")]
     secret: Option<Option<String>>,
 }
@@ -208,26 +209,28 @@ async fn validate(
         None => {}
     }
     match input.rate_limit_per_minute {
-        Some(Some(n)) if (1..=100_000).contains(&n) => changes.rate_limit_per_minute = Some(i32::try_from(n).ok()),
+        Some(Some(Integer(n))) if (1..=100_000).contains(&n) => {
+            changes.rate_limit_per_minute = Some(i32::try_from(n).ok())
+        }
         Some(Some(_)) => errors.add("rateLimitPerMinute", "must be 1-100,000, or null for no limit"),
         Some(None) => changes.rate_limit_per_minute = Some(None),
         None => {}
     }
     match input.max_concurrency {
-        Some(Some(n)) if (1..=100).contains(&n) => changes.max_concurrency = i32::try_from(n).ok(),
+        Some(Some(Integer(n))) if (1..=100).contains(&n) => changes.max_concurrency = i32::try_from(n).ok(),
         Some(_) => errors.add("maxConcurrency", "must be 1-100"),
         None => {}
     }
     match input.retry_schedule {
         Some(Some(delays)) if delays.len() <= 20 => {
             let before = errors.len();
-            for (i, d) in delays.iter().enumerate() {
+            for (i, Integer(d)) in delays.iter().enumerate() {
                 if !(1..=86_400).contains(d) {
                     errors.add(format!("retrySchedule[{i}]"), "must be a delay of 1-86,400 seconds");
                 }
             }
             if errors.len() == before {
-                changes.retry_schedule = Some(Some(delays.iter().filter_map(|d| i32::try_from(*d).ok()).collect()));
+                changes.retry_schedule = Some(Some(delays.iter().filter_map(|d| i32::try_from(d.0).ok()).collect()));
             }
         }
         Some(Some(_)) => errors.add("retrySchedule", "must list at most 20 delays"),
@@ -362,7 +365,7 @@ async fn secret(state: web::Data<AppState>, caller: Caller, id: web::Path<String
     Ok(HttpResponse::Ok().json(WebhookWithSecret::open(webhook, &state.config.sealer)?))
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, Serialize)]
 pub struct RotateRequest {
     secret: Option<String>,
 }

@@ -120,3 +120,52 @@ mod tests {
         assert!(!same_value(&raw("1"), &raw(r#""1""#)));
     }
 }
+
+/// A JSON integer as JSON Schema counts one: `10` and `10.0` alike (a number with no
+/// fractional part), so that a request the OpenAPI description calls valid is not refused
+/// for how it spells a whole number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Integer(pub i64);
+
+impl<'de> Deserialize<'de> for Integer {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Integer, D::Error> {
+        struct Whole;
+        impl Visitor<'_> for Whole {
+            type Value = Integer;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Integer, E> {
+                Ok(Integer(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Integer, E> {
+                i64::try_from(v).map(Integer).map_err(|_| E::custom("integer out of range"))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Integer, E> {
+                // 2^63 is the first f64 past i64::MAX
+                if v.fract() == 0.0 && v.abs() < 9_223_372_036_854_775_808.0 {
+                    Ok(Integer(v as i64))
+                } else {
+                    Err(E::invalid_type(serde::de::Unexpected::Float(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(Whole)
+    }
+}
+
+#[cfg(test)]
+mod integer_tests {
+    use super::Integer;
+
+    #[test]
+    fn whole_numbers_in_any_spelling_are_integers() {
+        for (text, want) in [("10", 10), ("10.0", 10), ("-3", -3), ("1e3", 1000)] {
+            assert_eq!(serde_json::from_str::<Integer>(text).ok(), Some(Integer(want)), "{text}");
+        }
+        for text in ["10.5", "\"10\"", "true", "1e300"] {
+            assert!(serde_json::from_str::<Integer>(text).is_err(), "{text}");
+        }
+    }
+}

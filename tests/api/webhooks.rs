@@ -393,3 +393,29 @@ async fn health_and_readiness() {
     let res = app.http.get(format!("{}/ready", app.base)).send().await.unwrap();
     assert_eq!(res.status(), 503);
 }
+
+/// What the OpenAPI description calls valid is accepted: a whole number written with a
+/// fraction, unknown fields (NUL characters in them too); NUL in a field that is read
+/// stays a 422 naming it.
+#[tokio::test(flavor = "multi_thread")]
+async fn whole_numbers_and_unknown_fields_are_taken_as_json_schema_reads_them() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let body = json!({"name": "h", "url": "http://127.0.0.1:9/", "events": ["*"], "maxConcurrency": 5.0,
+        "retrySchedule": [1.0, 2], "unknown\u{0}key": "x\u{0}y"});
+    let (status, created) = app.post("/api/v1/webhooks", &token, body).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!((created["maxConcurrency"].as_i64(), &created["retrySchedule"]), (Some(5), &json!([1, 2])));
+    let (status, err) = app
+        .post(
+            "/api/v1/webhooks",
+            &token,
+            json!({"name": "a\u{0}b", "url": "http://127.0.0.1:9/", "events": ["*"], "maxConcurrency": 2.5}),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    let fields: Vec<&str> = err["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields == ["name"] || fields == ["maxConcurrency"], "{fields:?}");
+    let (status, _) = app.get("/api/v1/webhooks?cursor=", &token).await;
+    assert_eq!(status, 422, "an empty cursor is not a cursor (the description's pattern says so)");
+}
