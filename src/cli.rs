@@ -56,6 +56,9 @@ pub struct Settings {
     /// Earlier keys (comma-separated) that still open secrets during a key rotation.
     #[arg(long, env = "HOOKRELAY_ENCRYPTION_OLD_KEYS", hide_env_values = true, global = true)]
     pub encryption_old_keys: Option<String>,
+    /// Resolve webhook hosts by asking this DNS server (ip:port, UDP) instead of the system resolver.
+    #[arg(long, env = "HOOKRELAY_DNS_SERVER", global = true)]
+    pub dns_server: Option<String>,
     /// Allow loopback and private targets (local testing only).
     #[arg(long, env = "HOOKRELAY_ALLOW_PRIVATE_TARGETS", default_value = "false",
           action = clap::ArgAction::Set, global = true)]

@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use secrecy::SecretString;
 
 use crate::cli::{Mode, Role, Settings};
+use crate::dispatch::dns::Dns;
 use crate::secrets::{Sealer, DEV_ENCRYPTION_KEY};
 
 /// Used when no JWT secret is configured in development mode. Documented in the README;
@@ -22,6 +23,8 @@ pub struct Config {
     /// Seals and opens signing secrets (`secrets`).
     pub sealer: std::sync::Arc<Sealer>,
     pub allow_private_targets: bool,
+    /// How webhook hosts are resolved (`HOOKRELAY_DNS_SERVER`).
+    pub dns: Dns,
     pub role: Role,
     pub attempt_timeout: Duration,
     pub lease: Duration,
@@ -74,6 +77,13 @@ impl Config {
         };
         let old_keys: Vec<&str> = s.encryption_old_keys.as_deref().map(|k| k.split(',').collect()).unwrap_or_default();
         let sealer = std::sync::Arc::new(Sealer::from_base64(&sealer, &old_keys)?);
+        let dns_server = s
+            .dns_server
+            .as_deref()
+            .map(|a| {
+                a.parse().with_context(|| format!("HOOKRELAY_DNS_SERVER {a:?} is not an address like 127.0.0.1:53"))
+            })
+            .transpose()?;
         if s.mode == Mode::Production && s.allow_private_targets {
             tracing::warn!("private targets are allowed in production mode");
         }
@@ -95,6 +105,7 @@ impl Config {
             jwt_secret: jwt_secret.into(),
             sealer,
             allow_private_targets: s.allow_private_targets,
+            dns: Dns::new(dns_server),
             role: s.role,
             attempt_timeout,
             lease,

@@ -155,7 +155,12 @@ async fn validate(
         Some(Some(url)) => {
             let parsed = parse_webhook_url(&url, state.config.require_https(), state.config.allow_private_targets);
             if let Some(parsed) = errors.check("url", parsed) {
-                if errors.check("url", check_resolved_host(&parsed, state.config.allow_private_targets).await).is_some()
+                if errors
+                    .check(
+                        "url",
+                        check_resolved_host(&parsed, state.config.allow_private_targets, &state.config.dns).await,
+                    )
+                    .is_some()
                 {
                     changes.url = Some(url);
                 }

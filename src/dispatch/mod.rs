@@ -1,5 +1,6 @@
 //! The dispatcher: claims due deliveries, attempts them over HTTP, records outcomes.
 
+pub mod dns;
 pub mod lanes;
 pub mod listener;
 pub mod recorder;
@@ -78,7 +79,7 @@ pub async fn run<Q: Queue>(
         tokio::spawn(recorder::record(queue.clone(), outcomes_rx, freed.clone(), wake.clone(), finished.clone()));
     let dispatcher = Dispatcher {
         queue,
-        sender: Arc::new(Sender::new(config.attempt_timeout, config.allow_private_targets)?),
+        sender: Arc::new(Sender::new(config.attempt_timeout, config.allow_private_targets, config.dns.clone())?),
         lanes: Lanes::new(config.dispatch_concurrency),
         config: config.clone(),
         metrics,

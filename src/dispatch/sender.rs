@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
+use super::dns::Dns;
 use super::signing::{standard_signature, x_webhook_signature};
 use super::ssrf::{check_literal_host, is_blocked_target, GuardedResolver};
 use crate::domain::ids::ErrorKind;
@@ -44,13 +45,13 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(timeout: Duration, allow_private: bool) -> anyhow::Result<Sender> {
+    pub fn new(timeout: Duration, allow_private: bool, dns: Dns) -> anyhow::Result<Sender> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .user_agent(USER_AGENT)
-            .dns_resolver(std::sync::Arc::new(GuardedResolver::new(allow_private)))
+            .dns_resolver(std::sync::Arc::new(GuardedResolver::new(allow_private, dns)))
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
         Ok(Sender { client, timeout, allow_private })

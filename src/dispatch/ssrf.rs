@@ -10,6 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
+use super::dns::Dns;
+
 /// IPv4 networks as (network, prefix length).
 const FORBIDDEN_V4: [(Ipv4Addr, u8); 11] = [
     (Ipv4Addr::new(0, 0, 0, 0), 8),      // "this" network
@@ -102,20 +104,22 @@ pub fn is_blocked_target(err: &(dyn std::error::Error + 'static)) -> bool {
 #[derive(Clone)]
 pub struct GuardedResolver {
     allow_private: bool,
+    dns: Dns,
 }
 
 impl GuardedResolver {
-    pub fn new(allow_private: bool) -> Self {
-        GuardedResolver { allow_private }
+    pub fn new(allow_private: bool, dns: Dns) -> Self {
+        GuardedResolver { allow_private, dns }
     }
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let allow_private = self.allow_private;
+        let (allow_private, dns) = (self.allow_private, self.dns.clone());
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let resolved: Vec<SocketAddr> =
+                dns.lookup(&host).await?.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect();
             let allowed: Vec<SocketAddr> =
                 resolved.iter().copied().filter(|addr| allow_private || !is_forbidden_ip(addr.ip())).collect();
             if allowed.is_empty() && !resolved.is_empty() {
@@ -287,7 +291,11 @@ mod tests {
     }
 
     fn client(allow_private: bool) -> reqwest::Client {
-        reqwest::Client::builder().dns_resolver(GuardedResolver::new(allow_private)).no_proxy().build().unwrap()
+        reqwest::Client::builder()
+            .dns_resolver(GuardedResolver::new(allow_private, Dns::System))
+            .no_proxy()
+            .build()
+            .unwrap()
     }
 
     #[tokio::test]
@@ -307,12 +315,12 @@ mod tests {
     #[tokio::test]
     async fn resolver_filters_addresses() {
         let name: Name = "localhost".parse().unwrap();
-        let addrs: Vec<SocketAddr> = GuardedResolver::new(true).resolve(name).await.unwrap().collect();
+        let addrs: Vec<SocketAddr> = GuardedResolver::new(true, Dns::System).resolve(name).await.unwrap().collect();
         assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
         assert!(!addrs.is_empty());
 
         let name: Name = "localhost".parse().unwrap();
-        let err = match GuardedResolver::new(false).resolve(name).await {
+        let err = match GuardedResolver::new(false, Dns::System).resolve(name).await {
             Ok(_) => panic!("localhost must be blocked"),
             Err(e) => e,
         };

@@ -6,6 +6,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::dispatch::dns::Dns;
 use crate::dispatch::ssrf::is_forbidden_ip;
 
 pub const MAX_URL_LEN: usize = 2048;
@@ -75,7 +76,7 @@ pub fn parse_webhook_url(s: &str, require_https: bool, allow_private: bool) -> R
 /// Save-time DNS check of a domain host: refused when any address it resolves to is
 /// forbidden. A name that does not resolve, or not within 2 s, is accepted: the dispatcher
 /// checks it again at each attempt.
-pub async fn check_resolved_host(url: &url::Url, allow_private: bool) -> Result<(), String> {
+pub async fn check_resolved_host(url: &url::Url, allow_private: bool, dns: &Dns) -> Result<(), String> {
     if allow_private {
         return Ok(());
     }
@@ -92,12 +93,11 @@ pub async fn check_resolved_host(url: &url::Url, allow_private: bool) -> Result<
         }
         None => return Ok(()),
     };
-    let port = url.port_or_known_default().unwrap_or(443);
-    let lookup = tokio::time::timeout(LOOKUP_TIMEOUT, tokio::net::lookup_host((host, port)));
+    let lookup = tokio::time::timeout(LOOKUP_TIMEOUT, dns.lookup(host));
     let Ok(Ok(addrs)) = lookup.await else {
         return Ok(());
     };
-    let forbidden: Vec<IpAddr> = addrs.map(|a| a.ip()).filter(|ip| is_forbidden_ip(*ip)).collect();
+    let forbidden: Vec<IpAddr> = addrs.into_iter().filter(|ip| is_forbidden_ip(*ip)).collect();
     if let Some(ip) = forbidden.first() {
         return Err(format!(
             "host resolves to a forbidden address ({ip}: private, loopback, link-local, \
@@ -232,15 +232,15 @@ mod tests {
     #[tokio::test]
     async fn resolved_host_checks() {
         let localhost = url::Url::parse("http://localhost:8080/").unwrap();
-        let e = check_resolved_host(&localhost, false).await.unwrap_err();
+        let e = check_resolved_host(&localhost, false, &Dns::System).await.unwrap_err();
         assert!(e.starts_with("host resolves to a forbidden address"), "{e}");
-        assert!(check_resolved_host(&localhost, true).await.is_ok());
+        assert!(check_resolved_host(&localhost, true, &Dns::System).await.is_ok());
 
         let literal = url::Url::parse("http://127.0.0.1/").unwrap();
-        assert!(check_resolved_host(&literal, false).await.is_err());
-        assert!(check_resolved_host(&literal, true).await.is_ok());
+        assert!(check_resolved_host(&literal, false, &Dns::System).await.is_err());
+        assert!(check_resolved_host(&literal, true, &Dns::System).await.is_ok());
         let public = url::Url::parse("https://8.8.8.8/").unwrap();
-        assert!(check_resolved_host(&public, false).await.is_ok());
+        assert!(check_resolved_host(&public, false, &Dns::System).await.is_ok());
     }
 
     #[tokio::test]
@@ -248,6 +248,6 @@ mod tests {
         // `.invalid` never resolves (RFC 6761); with no network the lookup fails or times
         // out, and either way the name is accepted for now.
         let u = url::Url::parse("https://does-not-exist.invalid/hook").unwrap();
-        assert!(check_resolved_host(&u, false).await.is_ok());
+        assert!(check_resolved_host(&u, false, &Dns::System).await.is_ok());
     }
 }

@@ -12,6 +12,7 @@ mod observability;
 mod outage;
 mod pressure;
 mod processes;
+mod rebinding;
 mod secrets;
 mod tls;
 mod upkeep;
