@@ -18,6 +18,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize, Serialize)]
 pub struct RegisterRequest {
     email: Option<String>,
+    /// only its hash is stored, so a NUL in it is no trouble (skipped by the NUL check)
+    #[serde(skip_serializing)]
     password: Option<String>,
     organization: Option<String>,
 }
@@ -99,6 +101,7 @@ async fn register(
 #[derive(Deserialize, Serialize)]
 pub struct LoginRequest {
     email: Option<String>,
+    #[serde(skip_serializing)]
     password: Option<String>,
 }
 
