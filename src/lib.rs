@@ -33,7 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 db::migrate(url).await?;
                 let pool = db::build_pool(url, 2)?;
                 let mut conn = pool.get().await.context("connecting to PostgreSQL")?;
-                let n = db::webhook_secrets::reseal(&mut conn, &config.sealer, false).await?;
+                let n = db::webhook_secrets::reseal(&mut conn, &config.sealer, true).await?;
                 println!("re-sealed {n} webhook secrets under key id {}", config.sealer.key_id());
                 Ok(())
             }

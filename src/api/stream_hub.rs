@@ -135,9 +135,12 @@ async fn read_loop(
             let rows = match rows {
                 Ok(rows) => rows,
                 Err(err) => {
-                    // the next recorded batch (or the listener's reconnection) tries again
-                    tracing::warn!(error = %err, "reading recorded attempts for the live streams failed");
-                    break;
+                    // the streams wait on this read: try again shortly, whatever is recorded
+                    tracing::warn!(error = %err, "reading recorded attempts for the live streams failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                        _ = shutdown.cancelled() => return,
+                    }
                 }
             };
             let mut per_tenant: HashMap<TenantId, (i64, i64)> = HashMap::new();

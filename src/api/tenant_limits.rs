@@ -3,11 +3,12 @@
 //! its rate, shared by all API processes through PostgreSQL (`hookrelay_take_tokens`).
 //!
 //! A process takes tokens from the shared bucket in blocks of a tenth of the rate and
-//! spends them locally, so the database sees about ten statements per second for a tenant
-//! at its limit, whatever its request rate. Tokens a process took but did not spend within
-//! a second are dropped (never spent late, which could exceed the burst): across processes
-//! the count admitted is at most the bucket's, and short of it by at most the blocks left
-//! unspent when a process goes quiet.
+//! spends them locally; once the bucket is empty it refuses locally until a token is due
+//! back. So the database sees about ten statements per second per process for a tenant at
+//! or over its limit, whatever its request rate. Tokens a process took but did not spend
+//! within a second are dropped (never spent late, which could exceed the burst): across
+//! processes the count admitted is at most the bucket's, and short of it by at most the
+//! blocks left unspent when a process goes quiet.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -69,6 +70,8 @@ struct Held {
     /// the shared bucket's level after the last take
     shared: f64,
     taken_at: Option<Instant>,
+    /// the bucket was empty: requests are refused here until then, without asking again
+    refused_until: Option<Instant>,
 }
 
 pub struct TenantLimits {
@@ -112,21 +115,28 @@ impl TenantLimits {
         };
         // one take from the database at a time per bucket: the others wait and spend it
         let mut held = slot.lock().await;
+        let level = |h: &Held| h.shared + f64::from(h.tokens);
         let fresh = held.taken_at.is_some_and(|t| t.elapsed() < LEASE);
         if !fresh || held.tokens == 0 {
+            if let Some(until) = held.refused_until.filter(|u| Instant::now() < *u) {
+                let retry_after_secs = (until - Instant::now()).as_secs_f64().ceil().max(1.0) as u64;
+                return Err((Some(drawn(burst, rate, level(&held))), ApiError::RateLimited { retry_after_secs }));
+            }
             let block = (rate / 10.0).ceil().clamp(1.0, burst) as i32;
             let taken = self.take(tenant, class, rate, burst, block).await.map_err(|e| (None, e))?;
             *held = Held {
                 tokens: u32::try_from(taken.granted).unwrap_or(0),
                 shared: taken.remaining,
                 taken_at: Some(Instant::now()),
+                refused_until: None,
             };
         }
-        let level = |h: &Held| h.shared + f64::from(h.tokens);
         if held.tokens == 0 {
-            let drawn = drawn(burst, rate, level(&held));
-            let retry_after_secs = ((1.0 - held.shared) / rate).ceil().max(1.0) as u64;
-            return Err((Some(drawn), ApiError::RateLimited { retry_after_secs }));
+            // a whole token is back in (1 - level) / rate
+            let wait = ((1.0 - held.shared) / rate).max(0.0);
+            held.refused_until = Some(Instant::now() + Duration::from_secs_f64(wait));
+            let retry_after_secs = wait.ceil().max(1.0) as u64;
+            return Err((Some(drawn(burst, rate, level(&held))), ApiError::RateLimited { retry_after_secs }));
         }
         held.tokens -= 1;
         Ok(Some(drawn(burst, rate, level(&held))))

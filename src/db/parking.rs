@@ -14,18 +14,21 @@ use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-/// Whether the pending delivery `delivery` (an alias) of webhook `w` is to be parked (test
-/// deliveries of an inactive webhook still go, so they stay). A pause parks only when it
-/// has a while to run: a short one is cheaper to wait out.
+/// Whether the pending delivery `delivery` (an alias) of webhook `w` is to be parked. Test
+/// deliveries are parked only with a deleted webhook: an inactive webhook still sends
+/// them, and they are too few to cost a claim anything while a pause lasts (so no pause
+/// can strand one on an inactive webhook, which unparking does not look at). A pause
+/// parks only when it has a while to run: a short one is cheaper to wait out.
 fn parks(delivery: &str) -> String {
     format!(
-        "(w.deleted_at IS NOT NULL OR (NOT w.active AND NOT {delivery}.test) \
-          OR w.paused_until > now() + interval '10 seconds')"
+        "(w.deleted_at IS NOT NULL OR (NOT {delivery}.test \
+          AND (NOT w.active OR w.paused_until > now() + interval '10 seconds')))"
     )
 }
 
 /// A webhook whose deliveries may all run again (or will within the unpark's lead, so
-/// that they are back in the due index when its pause ends).
+/// that they are back in the due index when its pause ends). Only test deliveries run on
+/// an inactive webhook, and those are never parked with a live one (see [`parks`]).
 const RUNS: &str = "(w.deleted_at IS NULL AND w.active \
                     AND (w.paused_until IS NULL OR w.paused_until <= now() + interval '2 seconds'))";
 
@@ -73,31 +76,40 @@ pub async fn park_front(conn: &mut AsyncPgConnection, front: i64, batch: i64) ->
 
 /// Parks a webhook's parkable pending deliveries, walking its deliveries newest first by
 /// id, so that each statement starts where the last ended.
+///
+/// Each batch is a transaction that first sets the webhook's flag, holding the webhook's
+/// row until it commits: the batch then judges the webhook by its latest state (a
+/// reactivation waits for it, or is seen by it), and an unpark finishing meanwhile waits
+/// on that row before it looks for parked rows, so it cannot clear the flag over rows
+/// parked here. The batch never waits on a delivery (skip locked), so a recording that
+/// waits on the webhook's row cannot close a cycle.
 async fn park_webhook(conn: &mut AsyncPgConnection, webhook: Uuid, batch: i64) -> diesel::QueryResult<usize> {
-    // The flag first: an unpark that finishes meanwhile rechecks for parked rows after
-    // taking this row's lock, so it cannot clear the flag over rows parked here.
-    diesel::sql_query("UPDATE webhooks SET parked = true WHERE id = $1 AND NOT parked")
-        .bind::<SqlUuid, _>(webhook)
-        .execute(conn)
-        .await?;
     let mut below = Uuid::max();
     let mut parked = 0;
     loop {
-        let rows: Vec<Walked> = diesel::sql_query(format!(
-            "WITH picked AS (SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.id < $2 \
+        let rows: Vec<Walked> = conn
+            .transaction::<_, diesel::result::Error, _>(async move |conn| {
+                diesel::sql_query("UPDATE webhooks SET parked = true WHERE id = $1")
+                    .bind::<SqlUuid, _>(webhook)
+                    .execute(conn)
+                    .await?;
+                diesel::sql_query(format!(
+                    "WITH picked AS (SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.id < $2 \
                ORDER BY d.id DESC LIMIT $3), \
              locked AS (SELECT d.id FROM deliveries d JOIN picked p ON p.id = d.id \
                WHERE d.status = 'pending' AND NOT d.parked FOR UPDATE OF d SKIP LOCKED), \
              done AS (UPDATE deliveries d SET parked = true FROM locked l, webhooks w \
                WHERE d.id = l.id AND w.id = d.webhook_id AND {} RETURNING d.id) \
              SELECT (SELECT p.id FROM picked p ORDER BY p.id LIMIT 1) AS id, (SELECT count(*) FROM done) AS n",
-            parks("d")
-        ))
-        .bind::<SqlUuid, _>(webhook)
-        .bind::<SqlUuid, _>(below)
-        .bind::<BigInt, _>(batch)
-        .load(conn)
-        .await?;
+                    parks("d")
+                ))
+                .bind::<SqlUuid, _>(webhook)
+                .bind::<SqlUuid, _>(below)
+                .bind::<BigInt, _>(batch)
+                .load(conn)
+                .await
+            })
+            .await?;
         let Some(row) = rows.into_iter().next() else { break };
         parked += usize::try_from(row.n).unwrap_or(0);
         match row.id {

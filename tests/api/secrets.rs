@@ -56,11 +56,25 @@ async fn secrets_are_sealed_at_rest_and_sign_through_a_key_rotation() {
     assert!(x_signature_ok(&got[0], &second, "x-webhook-signature"));
     assert!(x_signature_ok(&got[0], &first, "x-webhook-signature-previous"));
 
-    // reencrypt seals everything under the new key; then the old key can go
+    // `hookrelay reencrypt` seals everything under the new key; then the old key can go
     let sealer = Sealer::from_base64(NEW_KEY, &[DEV_ENCRYPTION_KEY]).unwrap();
-    let pool = hookrelay::db::build_pool(&app.db.url(), 1).unwrap();
+    let url = app.db.url();
+    let reencrypt = [
+        "hookrelay",
+        "reencrypt",
+        "--database-url",
+        &url,
+        "--encryption-key",
+        NEW_KEY,
+        "--encryption-old-keys",
+        DEV_ENCRYPTION_KEY,
+    ]
+    .map(str::to_owned);
+    let cli = <Cli as clap::Parser>::try_parse_from(reencrypt).unwrap();
+    // the command makes a runtime of its own
+    tokio::task::spawn_blocking(move || hookrelay::run(cli)).await.unwrap().unwrap();
+    let pool = hookrelay::db::build_pool(&url, 1).unwrap();
     let mut conn = pool.get().await.unwrap();
-    assert_eq!(hookrelay::db::webhook_secrets::reseal(&mut conn, &sealer, true).await.unwrap(), 1);
     assert_eq!(hookrelay::db::webhook_secrets::reseal(&mut conn, &sealer, true).await.unwrap(), 0, "nothing left");
     drop(conn);
     let (secret, previous) = stored(&app, &id).await;
