@@ -185,9 +185,15 @@ struct Gone {
 /// The batches skip deliveries that are locked (being recorded or claimed: the next batch
 /// takes them) and do not take the record lock, so recording goes on meanwhile; each takes
 /// its attempted but unfinished deliveries out of the tenant's stats, where they would
-/// otherwise stay pending forever. The last step, with nothing left to cascade, is the
-/// one under the record lock.
-pub async fn purge_deleted(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult<usize> {
+/// otherwise stay pending forever. Then its logs go, in batches; the last step, with
+/// nothing left to cascade, is the one under the record lock. A round stops starting
+/// batches after `budget` and the next round goes on where it stopped.
+pub async fn purge_deleted(
+    conn: &mut AsyncPgConnection,
+    batch: i64,
+    budget: std::time::Duration,
+) -> QueryResult<usize> {
+    let started = std::time::Instant::now();
     let doomed: Vec<Deleted> = diesel::sql_query(
         "SELECT id, tenant_id FROM webhooks WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 16",
     )
@@ -197,6 +203,10 @@ pub async fn purge_deleted(conn: &mut AsyncPgConnection, batch: i64) -> QueryRes
     for w in doomed {
         let tenant = TenantId(w.tenant_id);
         loop {
+            if started.elapsed() >= budget {
+                // the rest at the next round: other upkeep waits on this one
+                return Ok(purged);
+            }
             let n = conn
                 .transaction::<_, diesel::result::Error, _>(async move |conn| {
                     let gone: Vec<Gone> = diesel::sql_query(
@@ -219,6 +229,25 @@ pub async fn purge_deleted(conn: &mut AsyncPgConnection, batch: i64) -> QueryRes
                 })
                 .await?;
             purged += n;
+            if n < usize::try_from(batch).unwrap_or(usize::MAX) {
+                break;
+            }
+        }
+        // its logs, in batches too (millions, for a busy webhook), before the row goes, so
+        // that a round cut short comes back to them
+        loop {
+            if started.elapsed() >= budget {
+                return Ok(purged);
+            }
+            let n = diesel::sql_query(
+                "DELETE FROM webhook_logs WHERE id IN \
+                 (SELECT id FROM webhook_logs WHERE webhook_id = $1 AND tenant_id = $2 LIMIT $3)",
+            )
+            .bind::<diesel::sql_types::Uuid, _>(w.id)
+            .bind::<diesel::sql_types::Uuid, _>(w.tenant_id)
+            .bind::<diesel::sql_types::BigInt, _>(batch)
+            .execute(conn)
+            .await?;
             if n < usize::try_from(batch).unwrap_or(usize::MAX) {
                 break;
             }
@@ -246,8 +275,9 @@ pub async fn purge_deleted(conn: &mut AsyncPgConnection, batch: i64) -> QueryRes
                 Ok(gone.len())
             })
             .await?;
-        // No log can be added any more (recording locks the deliveries, which are gone).
-        // Logs left behind by a failure or a crash are unreachable and purged by retention.
+        // The logs of attempts recorded meanwhile (of deliveries a batch skipped); no log can
+        // be added any more (recording locks the deliveries, which are gone). Logs left
+        // behind by a failure or a crash are unreachable and purged by retention.
         diesel::delete(webhook_logs::table)
             .filter(webhook_logs::webhook_id.eq(w.id))
             .filter(webhook_logs::tenant_id.eq(w.tenant_id))

@@ -18,6 +18,9 @@ const EVERY: Duration = Duration::from_secs(1);
 const FRONT: i64 = 5_000;
 /// Deliveries of one webhook walked per parking statement.
 const PARK_BATCH: i64 = 10_000;
+/// Time one round may spend deleting what deleted webhooks leave, so that unparking (the
+/// next round's first step) is never held up for long.
+const PURGE_BUDGET: Duration = Duration::from_secs(2);
 /// Rows per unpark and per purge statement: small, so that no statement holds locks long.
 const BATCH: i64 = 2_000;
 
@@ -40,7 +43,7 @@ async fn round(pool: &PgPool, wake: &Notify) -> anyhow::Result<()> {
     if unparked > 0 {
         tracing::debug!(unparked, "deliveries back in the due queue");
     }
-    let purged = webhooks::purge_deleted(&mut conn, BATCH).await?;
+    let purged = webhooks::purge_deleted(&mut conn, BATCH, PURGE_BUDGET).await?;
     if purged > 0 {
         tracing::info!(purged, "deliveries of deleted webhooks deleted");
     }
