@@ -435,6 +435,84 @@ async fn backlog(args: &Args, events: u64) -> anyhow::Result<Row> {
     })
 }
 
+/// Tenant B of the noisy-tenant scenarios (7, 9, 10, 11): one webhook on a fast receiver
+/// of its own, publishing 2 events/s while tenant A does the harm.
+struct Healthy {
+    api: Api,
+    receiver: Receiver,
+    webhook_id: String,
+}
+
+/// What B's publishing took, for its row.
+struct Measured {
+    events: u64,
+    publish: Vec<f64>,
+    publish_took: Duration,
+    took: f64,
+    complete: bool,
+}
+
+impl Healthy {
+    async fn sign_up(base: &str) -> anyhow::Result<Healthy> {
+        let api = Api::sign_up(base).await?;
+        let receiver = Receiver::start()?;
+        let w = api
+            .webhook(
+                json!({"name": "healthy", "url": receiver.url(0), "events": ["bench.*"], "rateLimitPerMinute": null}),
+            )
+            .await?;
+        if let Ok(mut secrets) = receiver.secrets.lock() {
+            secrets.insert(0, w["secret"].as_str().unwrap_or_default().to_owned());
+        }
+        Ok(Healthy { api, receiver, webhook_id: w["id"].as_str().unwrap_or_default().to_owned() })
+    }
+
+    /// Publishes 2 events/s for `seconds` and waits (up to a minute) for their delivery.
+    async fn measure(&self, seconds: f64) -> Measured {
+        let events = (seconds * 2.0) as u64;
+        let started = Instant::now();
+        let (publish, publish_took) =
+            publish_all(&self.api, "bench.event", events, &Load::Open { per_second: 2 }).await;
+        let complete = wait_delivered(&self.receiver, events, Duration::from_secs(60)).await;
+        Measured { events, publish, publish_took, took: started.elapsed().as_secs_f64(), complete }
+    }
+}
+
+impl Measured {
+    /// B's row: its publish and end-to-end figures, `notes` (given B's sorted end-to-end
+    /// latencies, ms) saying what A did.
+    fn row(self, b: &Healthy, scenario: &str, peak_rss_mib: f64, notes: impl FnOnce(&[f64]) -> String) -> Row {
+        let tally = b.receiver.tally.lock().map(|t| (t.latencies_us.clone(), t.bad_signatures));
+        let (mut e2e, bad_signatures) = tally.unwrap_or_default();
+        e2e.sort_unstable();
+        let e2e: Vec<f64> = e2e.iter().map(|us| *us as f64 / 1000.0).collect();
+        let delivered = b.receiver.unique.load(Ordering::Relaxed);
+        let Measured { events, publish, publish_took, took, complete } = self;
+        let mut notes = notes(&e2e);
+        if !complete {
+            notes.push_str(&format!(" INCOMPLETE: {delivered} of {events} delivered"));
+        }
+        Row {
+            scenario: scenario.into(),
+            events,
+            expected_deliveries: events,
+            delivered,
+            bad_signatures,
+            seconds: took,
+            deliveries_per_s: delivered as f64 / took,
+            publish_per_s: publish.len() as f64 / publish_took.as_secs_f64(),
+            publish_p50_ms: ms(&publish, 0.50),
+            publish_p99_ms: ms(&publish, 0.99),
+            e2e_p50_ms: ms(&e2e, 0.50),
+            e2e_p95_ms: ms(&e2e, 0.95),
+            e2e_p99_ms: ms(&e2e, 0.99),
+            peak_rss_mib,
+            notes,
+            ..Row::default()
+        }
+    }
+}
+
 /// Scenario 6: publishing at 200/s with 10,000 webhooks in one tenant (one matches), and the stats
 /// endpoints over `log_rows` seeded attempt logs of the last 24 h.
 /// Scenario 7: a noisy neighbour. Tenant A has 80 webhooks on a receiver that accepts
@@ -458,56 +536,20 @@ async fn neighbour(args: &Args, seconds: f64) -> anyhow::Result<Row> {
             "rateLimitPerMinute": null, "maxConcurrency": 10}))
             .await?;
     }
-    let b = Api::sign_up(&hookrelay.base).await?;
-    let receiver = Receiver::start()?;
-    let w = b
-        .webhook(json!({"name": "healthy", "url": receiver.url(0), "events": ["bench.*"], "rateLimitPerMinute": null}))
-        .await?;
-    if let Ok(mut secrets) = receiver.secrets.lock() {
-        secrets.insert(0, w["secret"].as_str().unwrap_or_default().to_owned());
-    }
+    let b = Healthy::sign_up(&hookrelay.base).await?;
     for seq in 0..20 {
         a.publish("noisy.event", seq).await?;
     }
-    let events = (seconds * 2.0) as u64;
-    let started = Instant::now();
-    let (publish, publish_took) = publish_all(&b, "bench.event", events, &Load::Open { per_second: 2 }).await;
-    let complete = wait_delivered(&receiver, events, Duration::from_secs(60)).await;
-    let took = started.elapsed().as_secs_f64();
+    let measured = b.measure(seconds).await;
     let peak = hookrelay.peak_rss_mib();
-    let tally = receiver.tally.lock().map(|t| (t.latencies_us.clone(), t.bad_signatures));
-    let (mut e2e, bad_signatures) = tally.unwrap_or_default();
-    e2e.sort_unstable();
-    let e2e: Vec<f64> = e2e.iter().map(|us| *us as f64 / 1000.0).collect();
     hookrelay.stop();
     for d in extra {
         d.stop();
     }
     holder.abort();
-    let delivered = receiver.unique.load(Ordering::Relaxed);
-    let mut notes =
-        format!("B's figures, while A's 1,600 deliveries to 80 endpoints hang; B's e2e max {:.0} ms", ms(&e2e, 1.0));
-    if !complete {
-        notes.push_str(&format!(" INCOMPLETE: {delivered} of {events} delivered"));
-    }
-    Ok(Row {
-        scenario: "7 noisy neighbour".into(),
-        events,
-        expected_deliveries: events,
-        delivered,
-        bad_signatures,
-        seconds: took,
-        deliveries_per_s: delivered as f64 / took,
-        publish_per_s: publish.len() as f64 / publish_took.as_secs_f64(),
-        publish_p50_ms: ms(&publish, 0.50),
-        publish_p99_ms: ms(&publish, 0.99),
-        e2e_p50_ms: ms(&e2e, 0.50),
-        e2e_p95_ms: ms(&e2e, 0.95),
-        e2e_p99_ms: ms(&e2e, 0.99),
-        peak_rss_mib: peak,
-        notes,
-        ..Row::default()
-    })
+    Ok(measured.row(&b, "7 noisy neighbour", peak, |e2e| {
+        format!("B's figures, while A's 1,600 deliveries to 80 endpoints hang; B's e2e max {:.0} ms", ms(e2e, 1.0))
+    }))
 }
 
 /// Scenario 8: a flood of wide fan-outs. Tenant A has 2,000 webhooks matching its events
@@ -619,19 +661,9 @@ async fn unclaimable(args: &Args, seconds: f64, rows: u64, harm: Harm) -> anyhow
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let b = Api::sign_up(&hookrelay.base).await?;
-    let receiver = Receiver::start()?;
-    let w = b
-        .webhook(json!({"name": "healthy", "url": receiver.url(0), "events": ["bench.*"], "rateLimitPerMinute": null}))
-        .await?;
-    if let Ok(mut secrets) = receiver.secrets.lock() {
-        secrets.insert(0, w["secret"].as_str().unwrap_or_default().to_owned());
-    }
+    let b = Healthy::sign_up(&hookrelay.base).await?;
     let b_tenant: String = client
-        .query_one(
-            "SELECT tenant_id::text FROM webhooks WHERE id = $1::text::uuid",
-            &[&w["id"].as_str().unwrap_or_default()],
-        )
+        .query_one("SELECT tenant_id::text FROM webhooks WHERE id = $1::text::uuid", &[&b.webhook_id])
         .await?
         .get(0);
     let deleting = (harm == Harm::Delete).then(|| {
@@ -643,12 +675,8 @@ async fn unclaimable(args: &Args, seconds: f64, rows: u64, harm: Harm) -> anyhow
         })
     });
     let stall = Arc::new(AtomicU64::new(0));
-    let watching = tokio::spawn(recording_stall(client, b_tenant, receiver.unique.clone(), stall.clone()));
-    let events = (seconds * 2.0) as u64;
-    let started = Instant::now();
-    let (publish, publish_took) = publish_all(&b, "bench.event", events, &Load::Open { per_second: 2 }).await;
-    let complete = wait_delivered(&receiver, events, Duration::from_secs(60)).await;
-    let took = started.elapsed().as_secs_f64();
+    let watching = tokio::spawn(recording_stall(client, b_tenant, b.receiver.unique.clone(), stall.clone()));
+    let measured = b.measure(seconds).await;
     // the last arrivals' recording
     tokio::time::sleep(Duration::from_secs(2)).await;
     watching.abort();
@@ -664,45 +692,22 @@ async fn unclaimable(args: &Args, seconds: f64, rows: u64, harm: Harm) -> anyhow
         None => String::new(),
     };
     let peak = hookrelay.peak_rss_mib();
-    let tally = receiver.tally.lock().map(|t| (t.latencies_us.clone(), t.bad_signatures));
-    let (mut e2e, bad_signatures) = tally.unwrap_or_default();
-    e2e.sort_unstable();
-    let e2e: Vec<f64> = e2e.iter().map(|us| *us as f64 / 1000.0).collect();
     hookrelay.stop();
     for d in extra {
         d.stop();
     }
-    let delivered = receiver.unique.load(Ordering::Relaxed);
     let what = match (harm, parked_in) {
         (Harm::Inactive, Some(t)) => format!("due to an inactive webhook (parked in {:.0} s)", t.as_secs_f64()),
         (Harm::Inactive, None) => "due to an inactive webhook".to_owned(),
         (Harm::Delete, _) => "of a webhook A deletes".to_owned(),
     };
-    let mut notes = format!(
-        "B's figures beside A's {rows} deliveries {what}; longest recording stall of B's attempts {:.0} ms{deleted}",
-        stall.as_secs_f64() * 1000.0
-    );
-    if !complete {
-        notes.push_str(&format!(" INCOMPLETE: {delivered} of {events} delivered"));
-    }
-    Ok(Row {
-        scenario: if harm == Harm::Inactive { "9 parked backlog".into() } else { "10 big delete".into() },
-        events,
-        expected_deliveries: events,
-        delivered,
-        bad_signatures,
-        seconds: took,
-        deliveries_per_s: delivered as f64 / took,
-        publish_per_s: publish.len() as f64 / publish_took.as_secs_f64(),
-        publish_p50_ms: ms(&publish, 0.50),
-        publish_p99_ms: ms(&publish, 0.99),
-        e2e_p50_ms: ms(&e2e, 0.50),
-        e2e_p95_ms: ms(&e2e, 0.95),
-        e2e_p99_ms: ms(&e2e, 0.99),
-        peak_rss_mib: peak,
-        notes,
-        ..Row::default()
-    })
+    let scenario = if harm == Harm::Inactive { "9 parked backlog" } else { "10 big delete" };
+    Ok(measured.row(&b, scenario, peak, |_| {
+        format!(
+            "B's figures beside A's {rows} deliveries {what}; longest recording stall of B's attempts {:.0} ms{deleted}",
+            stall.as_secs_f64() * 1000.0
+        )
+    }))
 }
 
 /// Scenario 11 (issue 16, item 7): tenant A holds 200 live streams filtered to a quiet
@@ -734,16 +739,9 @@ async fn streams(args: &Args, seconds: f64) -> anyhow::Result<Row> {
         let a = a.clone();
         async move { publish_all(&a, "busy.event", u64::MAX, &Load::Open { per_second: 20 }).await }
     });
-    let b = Api::sign_up(&hookrelay.base).await?;
-    let receiver = Receiver::start()?;
-    let w = b
-        .webhook(json!({"name": "healthy", "url": receiver.url(0), "events": ["bench.*"], "rateLimitPerMinute": null}))
-        .await?;
-    if let Ok(mut secrets) = receiver.secrets.lock() {
-        secrets.insert(0, w["secret"].as_str().unwrap_or_default().to_owned());
-    }
+    let b = Healthy::sign_up(&hookrelay.base).await?;
     let listing = tokio::spawn({
-        let b = b.clone();
+        let b = b.api.clone();
         async move {
             let mut took = Vec::new();
             let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -758,11 +756,7 @@ async fn streams(args: &Args, seconds: f64) -> anyhow::Result<Row> {
             }
         }
     });
-    let events = (seconds * 2.0) as u64;
-    let started = Instant::now();
-    let (publish, publish_took) = publish_all(&b, "bench.event", events, &Load::Open { per_second: 2 }).await;
-    let complete = wait_delivered(&receiver, events, Duration::from_secs(60)).await;
-    let took = started.elapsed().as_secs_f64();
+    let measured = b.measure(seconds).await;
     let mut lists =
         tokio::time::timeout(Duration::from_secs(30), listing).await.ok().and_then(Result::ok).unwrap_or_default();
     lists.sort_by(f64::total_cmp);
@@ -771,43 +765,19 @@ async fn streams(args: &Args, seconds: f64) -> anyhow::Result<Row> {
         s.abort();
     }
     let peak = hookrelay.peak_rss_mib();
-    let tally = receiver.tally.lock().map(|t| (t.latencies_us.clone(), t.bad_signatures));
-    let (mut e2e, bad_signatures) = tally.unwrap_or_default();
-    e2e.sort_unstable();
-    let e2e: Vec<f64> = e2e.iter().map(|us| *us as f64 / 1000.0).collect();
     hookrelay.stop();
     for d in extra {
         d.stop();
     }
-    let delivered = receiver.unique.load(Ordering::Relaxed);
-    let mut notes = format!(
-        "B's figures beside A's {STREAMS} streams on a quiet webhook and 20 events/s to a busy one; \
-         B's GET /api/v1/webhooks p50 / p99 {:.1} / {:.1} ms; A delivered {}",
-        quantile(&lists, 0.5),
-        quantile(&lists, 0.99),
-        a_receiver.unique.load(Ordering::Relaxed)
-    );
-    if !complete {
-        notes.push_str(&format!(" INCOMPLETE: {delivered} of {events} delivered"));
-    }
-    Ok(Row {
-        scenario: "11 idle streams".into(),
-        events,
-        expected_deliveries: events,
-        delivered,
-        bad_signatures,
-        seconds: took,
-        deliveries_per_s: delivered as f64 / took,
-        publish_per_s: publish.len() as f64 / publish_took.as_secs_f64(),
-        publish_p50_ms: ms(&publish, 0.50),
-        publish_p99_ms: ms(&publish, 0.99),
-        e2e_p50_ms: ms(&e2e, 0.50),
-        e2e_p95_ms: ms(&e2e, 0.95),
-        e2e_p99_ms: ms(&e2e, 0.99),
-        peak_rss_mib: peak,
-        notes,
-        ..Row::default()
-    })
+    Ok(measured.row(&b, "11 idle streams", peak, |_| {
+        format!(
+            "B's figures beside A's {STREAMS} streams on a quiet webhook and 20 events/s to a busy one; \
+             B's GET /api/v1/webhooks p50 / p99 {:.1} / {:.1} ms; A delivered {}",
+            quantile(&lists, 0.5),
+            quantile(&lists, 0.99),
+            a_receiver.unique.load(Ordering::Relaxed)
+        )
+    }))
 }
 
 /// Samples, every 50 ms until aborted, how many of the tenant's deliveries are recorded
