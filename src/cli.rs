@@ -111,6 +111,15 @@ pub struct Settings {
     /// Bearer token that /metrics requires (unset: /metrics is open).
     #[arg(long, env = "HOOKRELAY_METRICS_TOKEN", hide_env_values = true, global = true)]
     pub metrics_token: Option<String>,
+    /// A webhook whose deliveries all failed for this long is disabled (0: never).
+    #[arg(long, env = "HOOKRELAY_AUTO_DISABLE_AFTER", default_value = "5d", global = true)]
+    pub auto_disable_after: String,
+    /// Failed deliveries needed as well before a webhook is disabled.
+    #[arg(long, env = "HOOKRELAY_AUTO_DISABLE_MIN_FAILED", default_value_t = 10, global = true)]
+    pub auto_disable_min_failed: i32,
+    /// How often each dispatcher evaluates the degraded/recovered rule (at most 1m).
+    #[arg(long, env = "HOOKRELAY_HEALTH_INTERVAL", default_value = "30s", global = true)]
+    pub health_interval: String,
     /// How often the queue gauges of /metrics are read from the database.
     #[arg(long, env = "HOOKRELAY_METRICS_REFRESH", default_value = "10s", global = true)]
     pub metrics_refresh: String,

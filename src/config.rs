@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use secrecy::SecretString;
 
 use crate::cli::{Mode, Role, Settings};
+use crate::db::health::AutoDisable;
 use crate::dispatch::dns::Dns;
 use crate::secrets::{Sealer, DEV_ENCRYPTION_KEY};
 
@@ -42,6 +43,9 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     pub metrics_refresh: Duration,
     pub max_streams: usize,
+    /// `None`: webhooks are never disabled for failing.
+    pub auto_disable: Option<AutoDisable>,
+    pub health_interval: Duration,
 }
 
 impl Config {
@@ -127,12 +131,31 @@ impl Config {
             },
             metrics_refresh: parse_duration("HOOKRELAY_METRICS_REFRESH", &s.metrics_refresh)?,
             max_streams: s.max_streams,
+            auto_disable: auto_disable(s)?,
+            health_interval: match parse_duration("HOOKRELAY_HEALTH_INTERVAL", &s.health_interval)? {
+                d if d > Duration::from_secs(60) => {
+                    bail!("HOOKRELAY_HEALTH_INTERVAL must be at most 1m (SPEC: at least once a minute)")
+                }
+                d => d,
+            },
         })
     }
 
     pub fn require_https(&self) -> bool {
         self.mode == Mode::Production
     }
+}
+
+/// `HOOKRELAY_AUTO_DISABLE_AFTER` (`0`: never) with `HOOKRELAY_AUTO_DISABLE_MIN_FAILED`.
+fn auto_disable(s: &Settings) -> anyhow::Result<Option<AutoDisable>> {
+    if s.auto_disable_min_failed < 1 {
+        bail!("HOOKRELAY_AUTO_DISABLE_MIN_FAILED must be at least 1");
+    }
+    if s.auto_disable_after.trim() == "0" {
+        return Ok(None);
+    }
+    let after = parse_duration("HOOKRELAY_AUTO_DISABLE_AFTER", &s.auto_disable_after)?;
+    Ok(Some(AutoDisable { after, min_failed: s.auto_disable_min_failed }))
 }
 
 /// Parses `500ms`, `30s`, `5m`, `2h`, `30d` (a bare number is seconds).

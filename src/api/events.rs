@@ -1,15 +1,14 @@
 //! Publishing events (fan-out into deliveries), test events, and reading events.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::{path_id, resource, ts, Errors, JsonBody, Page, Params};
 use crate::auth::Caller;
+use crate::db;
 use crate::db::events::{Event, NewEvent, Plain, Published, Target};
-use crate::db::{self, new_id, TenantId};
 use crate::domain::consumer::validate_consumer_id;
 use crate::domain::event::EventType;
 use crate::domain::json;
@@ -23,16 +22,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/api/v1/events").route(web::post().to(publish)).route(web::get().to(list)))
         .service(resource("/api/v1/events/{id}").route(web::get().to(get)))
         .service(resource("/api/v1/webhooks/{id}/test").route(web::post().to(send_test)));
-}
-
-/// The body every subscriber receives, serialised once and stored, so that the bytes are
-/// the same on every attempt. `data` is the caller's JSON text, exactly as sent.
-#[derive(Serialize, Deserialize)]
-struct Envelope {
-    id: Uuid,
-    event: String,
-    timestamp: String,
-    data: Box<RawValue>,
 }
 
 /// The answer to a publish: `{id, event, timestamp, deliveries}`.
@@ -63,14 +52,10 @@ struct EventView {
     deliveries: i32,
 }
 
-fn event_data(e: &Event) -> Box<RawValue> {
-    serde_json::from_str::<Envelope>(&e.body).map(|env| env.data).unwrap_or_else(|_| RawValue::NULL.to_owned())
-}
-
 impl From<Event> for EventView {
     fn from(e: Event) -> EventView {
         EventView {
-            data: event_data(&e),
+            data: e.data(),
             id: e.id,
             event: e.event_type,
             timestamp: ts(e.created_at),
@@ -80,31 +65,6 @@ impl From<Event> for EventView {
             deliveries: e.deliveries,
         }
     }
-}
-
-fn new_event(
-    tenant: TenantId,
-    event_type: &EventType,
-    data: Box<RawValue>,
-    consumer_id: Option<String>,
-    idempotency_key: Option<String>,
-    test: bool,
-) -> ApiResult<Event> {
-    let id = new_id();
-    let created_at: DateTime<Utc> = Utc::now();
-    let envelope = Envelope { id, event: event_type.as_str().to_owned(), timestamp: ts(created_at), data };
-    let body = serde_json::to_string(&envelope).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(Event {
-        id,
-        tenant_id: tenant.0,
-        event_type: event_type.as_str().to_owned(),
-        consumer_id,
-        body,
-        idempotency_key,
-        test,
-        deliveries: 0,
-        created_at,
-    })
 }
 
 #[derive(Deserialize, Serialize)]
@@ -134,7 +94,7 @@ async fn publish(
     let input = body.0;
     let mut errors = Errors::default();
     let event_type = match &input.event {
-        Some(e) => errors.check("event", EventType::parse(e)),
+        Some(e) => errors.check("event", EventType::parse_publishable(e)),
         None => {
             errors.add("event", "is required");
             None
@@ -171,11 +131,12 @@ async fn publish(
     let Some(event_type) = event_type else {
         return Err(ApiError::field("event", "is required"));
     };
-    let event = new_event(caller.tenant, &event_type, data.clone(), input.consumer_id, key.clone(), false)?;
+    let event = Event::new(caller.tenant, &event_type, data.clone(), input.consumer_id, key.clone(), false)
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let filters = event_type.matching_filters();
     let Some(key) = key else {
         // without a key nothing needs reading first: the publish joins a group commit
-        let event = state.publisher.publish(Plain { event, filters }).await.map_err(ApiError::from)?;
+        let event = state.publisher.publish(Plain { event, filters, not_to: None }).await.map_err(ApiError::from)?;
         return Ok(accepted(&state, &event));
     };
     let mut conn = state.pool.get().await?;
@@ -191,7 +152,7 @@ async fn publish(
         }
         Err(other) => return Err(other.into()),
     };
-    if first.event_type == event_type.as_str() && json::same_value(&event_data(&first), &data) {
+    if first.event_type == event_type.as_str() && json::same_value(&first.data(), &data) {
         Ok(HttpResponse::Ok().json(Accepted::from(&first)))
     } else {
         Err(ApiError::Conflict("this idempotency key was used in the last 24 h with a different event or data".into()))
@@ -227,8 +188,10 @@ async fn send_test(
     let mut conn = state.pool.get().await?;
     db::webhooks::get(&mut conn, caller.tenant, webhook_id).await?;
     let mut errors = Errors::default();
-    let event_type =
-        errors.check("eventType", EventType::parse(input.event_type.as_deref().unwrap_or(DEFAULT_TEST_EVENT_TYPE)));
+    let event_type = errors.check(
+        "eventType",
+        EventType::parse_publishable(input.event_type.as_deref().unwrap_or(DEFAULT_TEST_EVENT_TYPE)),
+    );
     if let Some(path) = input.payload.as_deref().and_then(|p| json::duplicate_key(p, "payload")) {
         errors.add(path, "is a duplicate key: receivers would each read it differently");
     }
@@ -241,7 +204,8 @@ async fn send_test(
         None => serde_json::value::to_raw_value(&serde_json::json!({"message": "This is a test event from hookrelay"}))
             .map_err(|e| ApiError::Internal(e.into()))?,
     };
-    let event = new_event(caller.tenant, &event_type, data, None, None, true)?;
+    let event =
+        Event::new(caller.tenant, &event_type, data, None, None, true).map_err(|e| ApiError::Internal(e.into()))?;
     match db::events::publish(&mut conn, NewEvent { event, target: Target::Webhook(webhook_id) }).await? {
         // the webhook was deleted between the check above and the insert
         Published::Created(e) if e.deliveries == 0 => Err(ApiError::NotFound),

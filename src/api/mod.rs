@@ -8,6 +8,7 @@ pub mod health;
 pub mod limiter;
 pub mod logs;
 pub mod openapi;
+pub mod recoveries;
 pub mod stats;
 pub mod stream;
 pub mod stream_hub;
@@ -22,7 +23,7 @@ use std::sync::Mutex;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(webhooks::routes)
         .configure(events::routes)
         .configure(deliveries::routes)
+        .configure(recoveries::routes)
         .configure(logs::routes)
         .configure(stats::routes)
         .configure(stream::routes)
@@ -79,9 +81,7 @@ pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
 }
 
 /// RFC 3339 in UTC with milliseconds: `2024-01-01T12:00:00.000Z`.
-pub fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+pub use crate::domain::ts;
 
 pub fn ts_opt(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(ts)

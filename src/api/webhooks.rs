@@ -337,8 +337,12 @@ async fn patch(
     let now = Utc::now();
     changes.updated_at = Some(now);
     match changes.active {
-        // re-enabling clears why and since when it was off, whoever turned it off
-        Some(true) => (changes.disabled_reason, changes.disabled_at) = (Some(None), Some(None)),
+        // re-enabling clears why and since when it was off, whoever turned it off, and
+        // the failing streak that auto-disable counts
+        Some(true) => {
+            (changes.disabled_reason, changes.disabled_at) = (Some(None), Some(None));
+            (changes.failing_since, changes.failed_streak) = (Some(None), Some(0));
+        }
         Some(false) if current.active => {
             (changes.disabled_reason, changes.disabled_at) = (Some(Some(DISABLED_MANUALLY.to_owned())), Some(Some(now)))
         }

@@ -4,10 +4,12 @@
 pub mod api_keys;
 pub mod deliveries;
 pub mod events;
+pub mod health;
 pub mod logs;
 pub mod parking;
 pub mod prepared;
 pub mod publisher;
+pub mod recoveries;
 pub mod retention;
 pub mod schema;
 pub mod stats;

@@ -60,6 +60,9 @@ diesel::table! {
         disabled_at -> Nullable<Timestamptz>,
         parked -> Bool,
         deleted_at -> Nullable<Timestamptz>,
+        failing_since -> Nullable<Timestamptz>,
+        failed_streak -> Int4,
+        degraded -> Bool,
     }
 }
 
@@ -147,6 +150,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    recoveries (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        webhook_id -> Uuid,
+        since -> Timestamptz,
+        until -> Timestamptz,
+        status -> Text,
+        deliveries -> Int4,
+        cursor -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(webhooks -> tenants (tenant_id));
@@ -165,4 +183,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     leases,
     webhook_logs,
     stats_rollups,
+    recoveries,
 );

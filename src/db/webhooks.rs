@@ -64,6 +64,9 @@ pub struct WebhookChanges {
     pub active: Option<bool>,
     pub disabled_reason: Option<Option<String>>,
     pub disabled_at: Option<Option<DateTime<Utc>>>,
+    /// Set back by a re-enable, so that auto-disable counts a whole new streak.
+    pub failing_since: Option<Option<DateTime<Utc>>>,
+    pub failed_streak: Option<i32>,
     pub rate_limit_per_minute: Option<Option<i32>>,
     pub max_concurrency: Option<i32>,
     pub retry_schedule: Option<Option<Vec<i32>>>,

@@ -71,7 +71,7 @@ pub async fn run<Q: Queue>(
         queue.watch(move || wake.notify_one(), shutdown.clone())
     });
     let purger = tokio::spawn(retention::run(pool.clone(), config.clone(), shutdown.clone()));
-    let upkeep = tokio::spawn(upkeep::run(pool, wake.clone(), shutdown.clone()));
+    let upkeep = tokio::spawn(upkeep::run(pool, config.clone(), wake.clone(), shutdown.clone()));
     let (outcomes, outcomes_rx) = mpsc::unbounded_channel();
     let freed = Arc::new(Notify::new());
     let finished = Finished::default();

@@ -12,7 +12,8 @@ const MAX_BATCH: usize = 500;
 
 /// Runs until every sender of `rx` is dropped and all received outcomes are written.
 /// After each batch it notifies `freed` (leases were released), and `wake` when the batch
-/// scheduled a retry, so that the claim loop recomputes when to look next.
+/// scheduled a retry (the claim loop recomputes when to look next) or failed a delivery
+/// (operational events may have been published).
 pub async fn record<Q: Queue>(
     queue: Arc<Q>,
     mut rx: mpsc::UnboundedReceiver<Outcome>,
@@ -29,7 +30,9 @@ pub async fn record<Q: Queue>(
                 f.remove(&o.delivery_id);
             }
         }
-        if batch.iter().any(|o| matches!(o.next, Next::RetryAt(_))) {
+        // a delivery that ended failed publishes `hookrelay.delivery.failed` to the
+        // webhooks that subscribe to it
+        if batch.iter().any(|o| matches!(o.next, Next::RetryAt(_) | Next::Failed)) {
             wake.notify_one();
         }
         batch.clear();

@@ -1,15 +1,19 @@
 //! The upkeep task: parks the deliveries that no claim can take now and unparks them when
-//! their webhook can run again (`db::parking`), and deletes what deleted webhooks leave
-//! (`db::webhooks::purge_deleted`). Every dispatcher runs it; the statements skip rows
-//! that another process holds, so several can run side by side.
+//! their webhook can run again (`db::parking`), deletes what deleted webhooks leave
+//! (`db::webhooks::purge_deleted`), re-queues the deliveries of recoveries
+//! (`db::recoveries`), disables webhooks that keep failing and evaluates which are degraded
+//! (`db::health`). Every dispatcher runs it; the statements skip rows that another process
+//! holds, or change only what is still to change, so several can run side by side.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use chrono::Utc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::db::{parking, webhooks, PgPool};
+use crate::config::Config;
+use crate::db::{health, parking, recoveries, webhooks, PgPool};
 
 /// How often it runs: an unpark comes within this of its webhook's reactivation (a pause
 /// is unparked ahead of its end, see `db::parking`).
@@ -18,38 +22,68 @@ const EVERY: Duration = Duration::from_secs(1);
 const FRONT: i64 = 5_000;
 /// Deliveries of one webhook walked per parking statement.
 const PARK_BATCH: i64 = 10_000;
-/// Time one round may spend deleting what deleted webhooks leave, so that unparking (the
-/// next round's first step) is never held up for long.
-const PURGE_BUDGET: Duration = Duration::from_secs(2);
-/// Rows per unpark and per purge statement: small, so that no statement holds locks long.
+/// Time one round may spend deleting what deleted webhooks leave, and as much again
+/// re-queueing recovered deliveries, so that unparking (the next round's first step) is
+/// never held up for long.
+const BUDGET: Duration = Duration::from_secs(2);
+/// Rows per unpark, purge and recovery statement: small, so that no statement holds locks long.
 const BATCH: i64 = 2_000;
 
 /// Runs until `shutdown`; notifies `wake` when deliveries came back to the due queue.
-pub async fn run(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
+pub async fn run(pool: PgPool, config: Arc<Config>, wake: Arc<Notify>, shutdown: CancellationToken) {
+    // the first evaluation waits a whole interval: a process just started has seen nothing
+    let mut evaluated = Instant::now();
     loop {
-        if let Err(err) = round(&pool, &wake).await {
+        if let Err(err) = round(&pool, &config, &wake).await {
             tracing::warn!(error = format!("{err:#}"), "delivery upkeep failed; will retry");
         }
+        if evaluated.elapsed() >= config.health_interval {
+            evaluated = Instant::now();
+            if let Err(err) = evaluate(&pool, &wake).await {
+                tracing::warn!(error = format!("{err:#}"), "endpoint health evaluation failed; will retry");
+            }
+        }
         tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
+            _ = tokio::time::sleep(EVERY.min(config.health_interval)) => {}
             _ = shutdown.cancelled() => return,
         }
     }
 }
 
-async fn round(pool: &PgPool, wake: &Notify) -> anyhow::Result<()> {
+async fn round(pool: &PgPool, config: &Config, wake: &Notify) -> anyhow::Result<()> {
     let mut conn = pool.get().await.map_err(|err| anyhow::anyhow!("database pool: {err}"))?;
     let unparked = parking::unpark(&mut conn, BATCH, || wake.notify_one()).await?;
     if unparked > 0 {
         tracing::debug!(unparked, "deliveries back in the due queue");
     }
-    let purged = webhooks::purge_deleted(&mut conn, BATCH, PURGE_BUDGET).await?;
+    let purged = webhooks::purge_deleted(&mut conn, BATCH, BUDGET).await?;
     if purged > 0 {
         tracing::info!(purged, "deliveries of deleted webhooks deleted");
+    }
+    let requeued = recoveries::run(&mut conn, BATCH, BUDGET, || wake.notify_one()).await?;
+    if requeued > 0 {
+        tracing::info!(requeued, "failed deliveries re-queued by recoveries");
+    }
+    if let Some(rule) = config.auto_disable {
+        let disabled = health::disable_failing(&mut conn, rule).await?;
+        if disabled > 0 {
+            tracing::info!(disabled, "webhooks disabled for failing");
+            wake.notify_one();
+        }
     }
     let parked = parking::park_front(&mut conn, FRONT, PARK_BATCH).await?;
     if parked > 0 {
         tracing::debug!(parked, "deliveries parked");
+    }
+    Ok(())
+}
+
+async fn evaluate(pool: &PgPool, wake: &Notify) -> anyhow::Result<()> {
+    let mut conn = pool.get().await.map_err(|err| anyhow::anyhow!("database pool: {err}"))?;
+    let changed = health::evaluate(&mut conn, Utc::now()).await?;
+    if changed > 0 {
+        tracing::info!(changed, "webhooks degraded or recovered");
+        wake.notify_one();
     }
     Ok(())
 }

@@ -6,6 +6,11 @@
 //! consistent.
 
 const MAX_LEN: usize = 128;
+
+/// The prefix of hookrelay's own operational events (SPEC "Endpoint health"): they cannot
+/// be published through the API, and `*` does not match them, so that only a webhook that
+/// names them (`hookrelay.*` or an exact name) receives them.
+pub const RESERVED_PREFIX: &str = "hookrelay.";
 const EVENT_TYPE_RULE: &str = "must be 1-128 characters of lowercase dot-separated segments of [a-z0-9_-]";
 
 /// A validated event type name such as `message.new`.
@@ -28,15 +33,35 @@ impl EventType {
         }
     }
 
+    /// An event type a caller may publish: valid, and not in the reserved namespace.
+    pub fn parse_publishable(s: &str) -> Result<EventType, String> {
+        let t = EventType::parse(s)?;
+        if t.is_operational() {
+            return Err(format!(
+                "must not start with \"{RESERVED_PREFIX}\": that prefix is reserved for hookrelay's own events"
+            ));
+        }
+        Ok(t)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// Every filter string that matches this event type: the exact name, `*`, and one
-    /// `prefix.*` per proper prefix of its segments (`a.b.c` → `a.*`, `a.b.*`; never
-    /// `a.b.c.*`, because a wildcard segment needs at least one segment after the prefix).
+    /// One of hookrelay's own operational events.
+    pub fn is_operational(&self) -> bool {
+        self.0.starts_with(RESERVED_PREFIX)
+    }
+
+    /// Every filter string that matches this event type: the exact name, `*` (except for
+    /// operational events), and one `prefix.*` per proper prefix of its segments (`a.b.c`
+    /// → `a.*`, `a.b.*`; never `a.b.c.*`, because a wildcard segment needs at least one
+    /// segment after the prefix).
     pub fn matching_filters(&self) -> Vec<String> {
-        let mut filters = vec![self.0.clone(), "*".to_owned()];
+        let mut filters = vec![self.0.clone()];
+        if !self.is_operational() {
+            filters.push("*".to_owned());
+        }
         for (i, b) in self.0.bytes().enumerate() {
             if b == b'.' {
                 filters.push(format!("{}.*", &self.0[..i]));
@@ -82,7 +107,7 @@ impl EventFilter {
 
     pub fn matches(&self, event_type: &str) -> bool {
         match self {
-            EventFilter::All => true,
+            EventFilter::All => !event_type.starts_with(RESERVED_PREFIX),
             EventFilter::Exact(name) => name == event_type,
             EventFilter::Prefix(prefix) => {
                 event_type.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.len() > 1 && rest.starts_with('.'))
@@ -167,6 +192,18 @@ mod tests {
         assert_eq!(t.matching_filters(), vec!["a.b.c", "*", "a.*", "a.b.*"]);
         let single = EventType::parse("ping").unwrap();
         assert_eq!(single.matching_filters(), vec!["ping", "*"]);
+        let operational = EventType::parse("hookrelay.webhook.disabled").unwrap();
+        assert_eq!(
+            operational.matching_filters(),
+            vec!["hookrelay.webhook.disabled", "hookrelay.*", "hookrelay.webhook.*"]
+        );
+    }
+
+    #[test]
+    fn the_reserved_prefix_cannot_be_published() {
+        assert!(EventType::parse_publishable("hookrelay.delivery.failed").unwrap_err().contains("reserved"));
+        assert!(EventType::parse_publishable("hookrelay").is_ok(), "only the dotted prefix is reserved");
+        assert!(EventType::parse_publishable("hookrelayx.a").is_ok());
     }
 
     #[test]
@@ -187,8 +224,10 @@ mod tests {
             "message.a.b",
             "messages.new",
             "conversation.created",
+            "hookrelay.delivery.failed",
+            "hookrelay.webhook.disabled",
         ];
-        let mut filters: Vec<String> = vec!["*".into()];
+        let mut filters: Vec<String> = vec!["*".into(), "hookrelay.*".into()];
         for t in types {
             filters.push(t.to_owned());
             filters.push(format!("{t}.*"));

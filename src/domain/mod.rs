@@ -6,5 +6,11 @@ pub mod headers;
 pub mod ids;
 pub mod json;
 pub mod latency;
+pub mod operational;
 pub mod secret;
 pub mod url;
+
+/// A time as the API and every payload write it: RFC 3339, UTC, milliseconds.
+pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

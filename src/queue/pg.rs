@@ -23,11 +23,14 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{Claim, ClaimRequest, Leased, Next, Outcome, Queue, QueueError, Strain};
+use crate::db::health::Operational;
 use crate::db::logs::AttemptLog;
 use crate::db::prepared::prepared;
 use crate::db::stats::Increments;
 use crate::db::PgPool;
+use crate::domain::event::RESERVED_PREFIX;
 use crate::domain::ids::{DeliveryId, DeliveryStatus, EventId, LeaseId, TenantId, WebhookId};
+use crate::domain::operational::{DeliveryFailed, LastError, DELIVERY_FAILED};
 use crate::secrets::Sealer;
 
 /// The channel dispatchers LISTEN on; a notification means "due work may exist".
@@ -201,6 +204,8 @@ struct Recordable {
 ///
 /// Five round trips: BEGIN; the record lock; locking the deliveries and releasing the
 /// leases; the writes and the NOTIFY, pipelined (they touch different tables); COMMIT.
+/// A batch in which deliveries ended failed takes two more, publishing
+/// `hookrelay.delivery.failed` in the same transaction (`db::health::publish`).
 pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> QueryResult<()> {
     conn.transaction(async move |conn| {
         lock_recording_generic(conn).await?;
@@ -220,12 +225,34 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
             crate::db::logs::insert(shared, &logs),
             update_deliveries(shared, &applied_outcomes),
             crate::db::stats::apply(shared, stats),
-            update_endpoints(shared, &live),
+            update_endpoints(shared, &live, applied),
             async move { notify.execute(&mut &*shared).await },
         )?;
+        crate::db::health::publish(conn, delivery_failed_events(&applied_outcomes)?).await?;
         Ok(())
     })
     .await
+}
+
+/// `hookrelay.delivery.failed` for each delivery that ended failed, except deliveries of
+/// operational events (they raise none).
+fn delivery_failed_events(applied: &[&Outcome]) -> QueryResult<Vec<Operational>> {
+    applied
+        .iter()
+        .filter(|o| o.next == Next::Failed && !o.log.event_type.starts_with(RESERVED_PREFIX))
+        .map(|o| {
+            let l = &o.log;
+            let data = DeliveryFailed {
+                webhook_id: l.webhook_id,
+                delivery_id: l.delivery_id,
+                event_id: l.event_id,
+                event_type: l.event_type.clone(),
+                attempts: l.attempt,
+                last_error: LastError { error_kind: l.error_kind.clone(), response_status: l.response_status },
+            };
+            Operational::new(l.tenant_id, l.webhook_id, DELIVERY_FAILED, &data)
+        })
+        .collect()
 }
 
 /// The record lock (see [`lock_recording`]); for the rest of the transaction, plans are
@@ -339,25 +366,41 @@ fn stats_of(live: &[&Outcome], applied: impl Fn(&Outcome) -> bool) -> Increments
     stats
 }
 
-/// An endpoint's back-pressure over one batch.
+/// An endpoint's back-pressure and failing streak over one batch.
 #[derive(Default)]
 struct Pressure {
     strained: i32,
     eased: i32,
     throttled: bool,
     pause_until: Option<DateTime<Utc>>,
+    /// The start of the batch's last successful attempt.
+    last_success: Option<DateTime<Utc>>,
+    /// Deliveries that ended failed after `last_success` (all, without one), and the
+    /// start of the first one's last attempt.
+    failed: Vec<DateTime<Utc>>,
 }
 
-/// The endpoints whose state the batch changes (SPEC "Back-pressure from receivers"):
-/// each timeout or failed connection takes one from the endpoint's adaptive concurrency
-/// (at least 1), each success gives one back (at most `maxConcurrency`, then NULL), so an
-/// endpoint keeps in flight what its recent answers support: one that hangs drops to 1
-/// within one round of attempts, one that times out now and then stays near its maximum.
-/// (Halving at every batch holding a timeout, as tried first, collapsed an endpoint with
-/// 5 % timeouts to a few attempts in flight and made its retries late.) A Retry-After
-/// pauses the endpoint, never shortening a pause.
-/// Nothing is written when no endpoint changes, as for healthy endpoints.
-async fn update_endpoints(mut conn: &AsyncPgConnection, live: &[&Outcome]) -> QueryResult<usize> {
+/// The endpoints whose state the batch changes.
+///
+/// Back-pressure (SPEC "Back-pressure from receivers"): each timeout or failed connection
+/// takes one from the endpoint's adaptive concurrency (at least 1), each success gives one
+/// back (at most `maxConcurrency`, then NULL), so an endpoint keeps in flight what its
+/// recent answers support: one that hangs drops to 1 within one round of attempts, one that
+/// times out now and then stays near its maximum. (Halving at every batch holding a
+/// timeout, as tried first, collapsed an endpoint with 5 % timeouts to a few attempts in
+/// flight and made its retries late.) A Retry-After pauses the endpoint, never shortening
+/// a pause.
+///
+/// The failing streak that auto-disable decides from (`db::health`): a delivery that ended
+/// failed lengthens it, a successful attempt ends it.
+///
+/// A webhook is written only when something of it changes: a healthy endpoint's row is
+/// only read.
+async fn update_endpoints(
+    mut conn: &AsyncPgConnection,
+    live: &[&Outcome],
+    applied: impl Fn(&Outcome) -> bool,
+) -> QueryResult<usize> {
     let mut by_webhook: HashMap<Uuid, Pressure> = HashMap::new();
     for o in live {
         let p = by_webhook.entry(o.log.webhook_id).or_default();
@@ -365,31 +408,60 @@ async fn update_endpoints(mut conn: &AsyncPgConnection, live: &[&Outcome]) -> Qu
         p.eased += i32::from(o.strain == Strain::Eased);
         p.throttled |= o.throttled;
         p.pause_until = p.pause_until.max(o.pause_until);
+        if o.log.success {
+            p.last_success = p.last_success.max(Some(o.log.created_at));
+        }
     }
-    by_webhook.retain(|_, p| p.strained > 0 || p.pause_until.is_some() || (p.throttled && p.eased > 0));
+    for o in live.iter().filter(|o| o.next == Next::Failed && applied(o)) {
+        if let Some(p) = by_webhook.get_mut(&o.log.webhook_id) {
+            if p.last_success.is_none_or(|s| o.log.created_at > s) {
+                p.failed.push(o.log.created_at);
+            }
+        }
+    }
+    by_webhook.retain(|_, p| {
+        p.strained > 0 || p.pause_until.is_some() || p.eased > 0 || p.last_success.is_some() || !p.failed.is_empty()
+    });
     if by_webhook.is_empty() {
         return Ok(0);
     }
     let n = by_webhook.len();
-    let (mut ids, mut strained, mut eased, mut pauses) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut ids = Vec::with_capacity(n);
+    let (mut strained, mut eased, mut throttled) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut pauses = Vec::with_capacity(n);
+    let (mut succeeded, mut failed, mut first_failed) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     for (id, p) in by_webhook {
         ids.push(id);
         strained.push(p.strained);
         eased.push(p.eased);
+        throttled.push(p.throttled);
         pauses.push(p.pause_until);
+        succeeded.push(p.last_success.is_some());
+        failed.push(i32::try_from(p.failed.len()).unwrap_or(i32::MAX));
+        first_failed.push(p.failed.iter().min().copied());
     }
     prepared(
         diesel::sql_query(
             "UPDATE webhooks w SET adaptive_concurrency = nullif(greatest(1, least(w.max_concurrency, \
                  least(w.max_concurrency, w.adaptive_concurrency) - u.strained + u.eased)), w.max_concurrency), \
-               paused_until = greatest(w.paused_until, u.pause_until) \
-             FROM unnest($1, $2, $3, $4) AS u(id, strained, eased, pause_until) WHERE w.id = u.id",
+               paused_until = greatest(w.paused_until, u.pause_until), \
+               failing_since = CASE WHEN u.succeeded THEN u.first_failed ELSE coalesce(w.failing_since, u.first_failed) END, \
+               failed_streak = CASE WHEN u.succeeded THEN u.failed ELSE w.failed_streak + u.failed END \
+             FROM unnest($1, $2, $3, $4, $5, $6, $7, $8) \
+               AS u(id, strained, eased, throttled, pause_until, succeeded, failed, first_failed) \
+             WHERE w.id = u.id AND (u.strained > 0 OR u.pause_until IS NOT NULL OR (u.throttled AND u.eased > 0) \
+               OR u.failed > 0 OR (u.succeeded AND w.failed_streak > 0))",
         )
         .bind::<Array<SqlUuid>, _>(ids)
         .bind::<Array<Int4>, _>(strained)
         .bind::<Array<Int4>, _>(eased)
-        .bind::<Array<Nullable<Timestamptz>>, _>(pauses),
+        .bind::<Array<Bool>, _>(throttled)
+        .bind::<Array<Nullable<Timestamptz>>, _>(pauses)
+        .bind::<Array<Bool>, _>(succeeded)
+        .bind::<Array<Int4>, _>(failed)
+        .bind::<Array<Nullable<Timestamptz>>, _>(first_failed),
     )
     .execute(&mut conn)
     .await

@@ -491,3 +491,16 @@ impl Drop for InFlight<'_> {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
+
+/// Polls `sql` (one bigint) until it returns `want`, or panics after `within`.
+pub async fn wait_count(db: &tokio_postgres::Client, sql: &str, want: i64, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let got: i64 = db.query_one(sql, &[]).await.unwrap().get(0);
+        if got == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "`{sql}` gave {got}, not {want}, within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -6,6 +6,7 @@ mod auth;
 mod claim;
 mod deliveries;
 mod delivery;
+mod health;
 mod helpers;
 mod limits;
 mod observability;

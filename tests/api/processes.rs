@@ -216,3 +216,70 @@ async fn a_debug_log_never_holds_a_signing_secret() {
         assert!(!log.contains(s) && !log.contains(&bytes), "the log holds a signing secret: {s}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recovery_killed_midway_goes_on_after_restart_and_requeues_each_delivery_once() {
+    let api = TestApp::spawn_with(&["--role", "api"]).await;
+    let (token, _) = api.tenant("Acme").await;
+    let receiver = Receiver::ok().await;
+    // one attempt a minute: the recovered deliveries wait their turn, as the limits say
+    let hook = api
+        .webhook(&token, json!({"name": "bulk", "url": receiver.url, "events": ["bulk.*"], "rateLimitPerMinute": 1}))
+        .await;
+    let id = hook["id"].as_str().unwrap();
+    let since = chrono::Utc::now() - chrono::TimeDelta::seconds(1);
+    let event = api.publish(&token, "bulk.thing", json!({})).await;
+    let total: i64 = 60_000;
+    let db = api.db.client().await;
+    db.execute(
+        "INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, attempt_count, series_attempts, \
+           created_at, updated_at) \
+         SELECT hookrelay_uuid_v7(), w.tenant_id, $2::text::uuid, w.id, 'bulk.thing', 'failed', 4, 4, now(), now() \
+         FROM webhooks w, generate_series(1, $3::bigint) WHERE w.id = $1::text::uuid",
+        &[&id, &event["id"].as_str().unwrap(), &total],
+    )
+    .await
+    .unwrap();
+    let (status, recovery) =
+        api.post(&format!("/api/v1/webhooks/{id}/recover"), &token, json!({"since": since.to_rfc3339()})).await;
+    assert_eq!(status, 202, "{recovery}");
+    let rid = recovery["id"].as_str().unwrap().to_owned();
+    let progress = format!("SELECT deliveries::bigint FROM recoveries WHERE id = '{rid}'");
+
+    let mut first = dispatcher(&api.db, "10s");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let before: i64 = loop {
+        let n: i64 = db.query_one(&progress, &[]).await.unwrap().get(0);
+        if n > 0 {
+            break n;
+        }
+        assert!(std::time::Instant::now() < deadline, "the recovery never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    first.kill().expect("kill -9");
+    first.wait().expect("reaping");
+    let at_kill: i64 = db.query_one(&progress, &[]).await.unwrap().get(0);
+    assert!(at_kill < total, "killed midway ({at_kill} of {total} re-queued)");
+
+    let mut second = dispatcher(&api.db, "10s");
+    let done = format!("SELECT count(*) FROM recoveries WHERE id = '{rid}' AND status = 'done'");
+    crate::helpers::wait_count(&db, &done, 1, Duration::from_secs(120)).await;
+    second.kill().ok();
+    second.wait().ok();
+    let (status, r) = api.get(&format!("/api/v1/webhooks/{id}/recoveries/{rid}"), &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(r["deliveries"], total, "each failed delivery counted once: {r}");
+    let row = db
+        .query_one(
+            "SELECT count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE series_attempts = 0 AND attempt_count = 4), \
+               count(*) FROM deliveries WHERE webhook_id = $1::text::uuid",
+            &[&id],
+        )
+        .await
+        .unwrap();
+    let (failed, requeued, all): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!(failed, 0, "none left behind");
+    assert!(requeued >= total - 2, "a new series for each ({requeued}); at most a couple attempted since");
+    assert_eq!(all, total + 1);
+    eprintln!("recovery kill -9 test: {before} re-queued when seen, {at_kill} at the kill, of {total}");
+}

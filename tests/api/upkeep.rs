@@ -6,20 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{Receiver, Reply, RetryAfter, TestApp};
-
-/// Polls `sql` (one bigint) until it returns `want`, or panics after `within`.
-async fn wait_count(db: &tokio_postgres::Client, sql: &str, want: i64, within: Duration) {
-    let deadline = Instant::now() + within;
-    loop {
-        let got: i64 = db.query_one(sql, &[]).await.unwrap().get(0);
-        if got == want {
-            return;
-        }
-        assert!(Instant::now() < deadline, "`{sql}` gave {got}, not {want}, within {within:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use crate::helpers::{wait_count, Receiver, Reply, RetryAfter, TestApp};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_inactive_webhooks_deliveries_are_parked_until_it_is_active_again() {

@@ -1,0 +1,146 @@
+//! Recoveries (SPEC "Endpoint health", Recover): every `failed` delivery of one webhook
+//! created in [since, until) gets a new series of attempts, as a manual retry gives one.
+//! The API only stores the recovery; the dispatchers' upkeep re-queues its deliveries in
+//! batches, each batch one short transaction that also advances the recovery's cursor and
+//! count, so a recovery of a million deliveries holds no lock for long, and one interrupted
+//! by a kill -9 goes on after the last committed batch: no delivery twice, none skipped.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::prepared::prepared;
+use super::schema::recoveries;
+use super::stats::Increments;
+use super::{v7_floor, TenantId};
+
+pub const RUNNING: &str = "running";
+pub const DONE: &str = "done";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = recoveries)]
+pub struct Recovery {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub webhook_id: Uuid,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub status: String,
+    pub deliveries: i32,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, recovery: &Recovery) -> QueryResult<Recovery> {
+    diesel::insert_into(recoveries::table).values(recovery).returning(Recovery::as_returning()).get_result(conn).await
+}
+
+pub async fn get(conn: &mut AsyncPgConnection, tenant: TenantId, webhook: Uuid, id: Uuid) -> QueryResult<Recovery> {
+    recoveries::table
+        .filter(recoveries::id.eq(id))
+        .filter(recoveries::tenant_id.eq(tenant.0))
+        .filter(recoveries::webhook_id.eq(webhook))
+        .select(Recovery::as_select())
+        .first(conn)
+        .await
+}
+
+#[derive(QueryableByName)]
+struct Requeued {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    tenant_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    webhook_id: Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+}
+
+/// Works on running recoveries until none is left or `budget` is spent; `on_requeued` is
+/// called after each batch that made deliveries due. Returns the deliveries re-queued.
+pub async fn run(
+    conn: &mut AsyncPgConnection,
+    batch: i64,
+    budget: Duration,
+    on_requeued: impl Fn(),
+) -> QueryResult<usize> {
+    let started = Instant::now();
+    let mut total = 0;
+    while started.elapsed() < budget {
+        match step(conn, batch).await? {
+            Some(n) => {
+                total += n;
+                if n > 0 {
+                    on_requeued();
+                }
+            }
+            None => break,
+        }
+    }
+    Ok(total)
+}
+
+/// One batch of the oldest running recovery that no other process is working on: `None`
+/// when there is none. Deliveries are walked in id order after the cursor (ids are UUID v7,
+/// so in creation order: the window bounds the walk), through the index of failed
+/// deliveries, and locked without skipping, so that one a retry holds is waited for, not
+/// passed over. Its stats count each delivery as pending again, as a retry does.
+async fn step(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult<Option<usize>> {
+    conn.transaction(async move |conn| {
+        let Some((id, cursor, since, until)) = recoveries::table
+            .filter(recoveries::status.eq(RUNNING))
+            .order(recoveries::created_at)
+            .select((recoveries::id, recoveries::cursor, recoveries::since, recoveries::until))
+            .for_update()
+            .skip_locked()
+            .first::<(Uuid, Option<Uuid>, DateTime<Utc>, DateTime<Utc>)>(conn)
+            .await
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        // an id is made a moment after its row's created_at: a minute of slack either side
+        let from = cursor.unwrap_or_else(|| v7_floor(since - TimeDelta::minutes(1)));
+        let to = v7_floor(until + TimeDelta::minutes(1));
+        let requeued: Vec<Requeued> = prepared(
+            diesel::sql_query(
+                "WITH r AS (SELECT webhook_id, since, until FROM recoveries WHERE id = $1), \
+                 picked AS (SELECT d.id FROM deliveries d, r WHERE d.webhook_id = r.webhook_id AND d.status = 'failed' \
+                   AND d.id > $2 AND d.id < $3 AND d.created_at >= r.since AND d.created_at < r.until \
+                   ORDER BY d.id LIMIT $4 FOR UPDATE OF d) \
+                 UPDATE deliveries d SET status = 'pending', series_attempts = 0, next_attempt_at = now(), updated_at = now() \
+                 FROM picked WHERE d.id = picked.id AND d.status = 'failed' \
+                 RETURNING d.id, d.tenant_id, d.webhook_id, d.created_at",
+            )
+            .bind::<SqlUuid, _>(id)
+            .bind::<SqlUuid, _>(from)
+            .bind::<SqlUuid, _>(to)
+            .bind::<BigInt, _>(batch),
+        )
+        .load(conn)
+        .await?;
+        let n = requeued.len();
+        let mut stats = Increments::default();
+        for d in &requeued {
+            stats.delivery(d.tenant_id, d.webhook_id, d.created_at, 0, 0, -1);
+        }
+        super::stats::apply(conn, stats).await?;
+        let last = requeued.iter().map(|d| d.id).max();
+        let finished = i64::try_from(n).unwrap_or(i64::MAX) < batch;
+        diesel::update(recoveries::table.find(id))
+            .set((
+                recoveries::deliveries.eq(recoveries::deliveries + i32::try_from(n).unwrap_or(i32::MAX)),
+                recoveries::cursor.eq(last.or(cursor)),
+                finished.then_some((recoveries::status.eq(DONE), recoveries::completed_at.eq(Some(Utc::now())))),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(Some(n))
+    })
+    .await
+}
