@@ -120,6 +120,12 @@ pub struct Settings {
     /// How often each dispatcher evaluates the degraded/recovered rule (at most 1m).
     #[arg(long, env = "HOOKRELAY_HEALTH_INTERVAL", default_value = "30s", global = true)]
     pub health_interval: String,
+    /// Base URL of portal links (default: http://<HOOKRELAY_BIND>).
+    #[arg(long, env = "HOOKRELAY_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Who may frame the consumer portal: its CSP `frame-ancestors` sources.
+    #[arg(long, env = "HOOKRELAY_PORTAL_FRAME_ANCESTORS", default_value = "'self'", global = true)]
+    pub portal_frame_ancestors: String,
     /// How often the queue gauges of /metrics are read from the database.
     #[arg(long, env = "HOOKRELAY_METRICS_REFRESH", default_value = "10s", global = true)]
     pub metrics_refresh: String,

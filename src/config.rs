@@ -46,6 +46,11 @@ pub struct Config {
     /// `None`: webhooks are never disabled for failing.
     pub auto_disable: Option<AutoDisable>,
     pub health_interval: Duration,
+    /// The base of portal links, without a trailing slash; `None`: the address the API
+    /// listens on.
+    pub public_url: Option<String>,
+    /// The portal's CSP `frame-ancestors` sources.
+    pub portal_frame_ancestors: String,
 }
 
 impl Config {
@@ -132,9 +137,16 @@ impl Config {
             metrics_refresh: parse_duration("HOOKRELAY_METRICS_REFRESH", &s.metrics_refresh)?,
             max_streams: s.max_streams,
             auto_disable: auto_disable(s)?,
+            public_url: s.public_url.as_deref().map(public_url).transpose()?,
+            portal_frame_ancestors: match s.portal_frame_ancestors.trim() {
+                a if a.is_empty() || a.contains([';', ',', '\r', '\n']) => {
+                    bail!("HOOKRELAY_PORTAL_FRAME_ANCESTORS must be CSP sources separated by spaces, such as 'self' https://app.example.com")
+                }
+                a => a.to_owned(),
+            },
             health_interval: match parse_duration("HOOKRELAY_HEALTH_INTERVAL", &s.health_interval)? {
                 d if d > Duration::from_secs(60) => {
-                    bail!("HOOKRELAY_HEALTH_INTERVAL must be at most 1m (SPEC: at least once a minute)")
+                    bail!("HOOKRELAY_HEALTH_INTERVAL must be at most 1m: the degraded rule is evaluated at least once a minute")
                 }
                 d => d,
             },
@@ -144,6 +156,15 @@ impl Config {
     pub fn require_https(&self) -> bool {
         self.mode == Mode::Production
     }
+}
+
+/// `HOOKRELAY_PUBLIC_URL`: an http(s) URL without query or fragment.
+fn public_url(url: &str) -> anyhow::Result<String> {
+    let parsed = url::Url::parse(url).with_context(|| format!("HOOKRELAY_PUBLIC_URL {url:?} is not a URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
+        bail!("HOOKRELAY_PUBLIC_URL {url:?} must be an http(s) URL without query or fragment, such as https://hooks.example.com");
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 /// `HOOKRELAY_AUTO_DISABLE_AFTER` (`0`: never) with `HOOKRELAY_AUTO_DISABLE_MIN_FAILED`.

@@ -44,6 +44,8 @@ pub struct AppState {
     /// Feeds the live streams (woken whenever any dispatcher records attempts) and counts
     /// them per tenant.
     pub streams: Arc<crate::api::stream_hub::StreamHub>,
+    /// The base of portal links: `HOOKRELAY_PUBLIC_URL`, or the address listened on.
+    pub public_url: String,
 }
 
 /// A started service: the HTTP server listening on `addr` (the API, or for a
@@ -117,6 +119,7 @@ impl Service {
             auth_limiter: AuthLimiter::new(config.auth_rate_limit),
             tenant_limits: TenantLimits::new(pool.clone(), config.tenant_publish_rate, config.tenant_api_rate),
             streams,
+            public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
         });
         let server = HttpServer::new(move || {
             App::new()

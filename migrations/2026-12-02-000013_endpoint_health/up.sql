@@ -10,7 +10,7 @@ ALTER TABLE webhooks
     ADD COLUMN failed_streak integer NOT NULL DEFAULT 0,
     ADD COLUMN degraded boolean NOT NULL DEFAULT false;
 -- the auto-disable sweep reads only the webhooks with a streak
-CREATE INDEX webhooks_failing_idx ON webhooks (failing_since) WHERE failing_since IS NOT NULL;
+CREATE INDEX webhooks_failing_idx ON webhooks (failing_since) WHERE failing_since IS NOT NULL AND active;
 
 -- the health evaluation reads the last 15 minute rows of every webhook
 CREATE INDEX stats_rollups_minutes_idx ON stats_rollups (start) WHERE span = 1;

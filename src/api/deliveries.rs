@@ -107,6 +107,7 @@ async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) 
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     let delivery = db::deliveries::get(&mut conn, caller.tenant, id).await?;
+    caller.webhook(&mut conn, delivery.webhook_id).await?;
     let attempts = db::logs::for_delivery(&mut conn, caller.tenant, id).await?;
     Ok(HttpResponse::Ok().json(DeliveryWithAttempts {
         delivery: delivery.into(),
@@ -123,7 +124,12 @@ async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> A
             return Err(ApiError::field("status", "must be pending, succeeded or failed"));
         }
     }
-    let filter = DeliveryFilter { status, webhook_id: params.uuid("webhookId")?, event_id: params.uuid("eventId")? };
+    let filter = DeliveryFilter {
+        status,
+        webhook_id: params.uuid("webhookId")?,
+        event_id: params.uuid("eventId")?,
+        consumer_id: caller.consumer.as_deref(),
+    };
     let mut conn = state.pool.get().await?;
     let rows = db::deliveries::list(&mut conn, caller.tenant, filter, after, limit + 1).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |d| d.id, DeliveryView::from)))
@@ -132,6 +138,10 @@ async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> A
 async fn retry(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
+    if caller.consumer.is_some() {
+        let delivery = db::deliveries::get(&mut conn, caller.tenant, id).await?;
+        caller.webhook(&mut conn, delivery.webhook_id).await?;
+    }
     match db::deliveries::retry(&mut conn, caller.tenant, id).await? {
         Retried::Started(d) => {
             state.wakeup.soon();

@@ -186,7 +186,7 @@ async fn send_test(
     let webhook_id = path_id(&id)?;
     let input = body.0.unwrap_or_default();
     let mut conn = state.pool.get().await?;
-    db::webhooks::get(&mut conn, caller.tenant, webhook_id).await?;
+    caller.webhook(&mut conn, webhook_id).await?;
     let mut errors = Errors::default();
     let event_type = errors.check(
         "eventType",

@@ -31,7 +31,7 @@ async fn list(
     };
     let filter = LogFilter { success, event_type: params.string("eventType"), since, until };
     let mut conn = state.pool.get().await?;
-    db::webhooks::get(&mut conn, caller.tenant, webhook_id).await?;
+    caller.webhook(&mut conn, webhook_id).await?;
     let rows = db::logs::for_webhook(&mut conn, caller.tenant, webhook_id, filter, after, limit + 1).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |l| l.id, AttemptView::from)))
 }

@@ -8,6 +8,7 @@ pub mod health;
 pub mod limiter;
 pub mod logs;
 pub mod openapi;
+pub mod portal;
 pub mod recoveries;
 pub mod stats;
 pub mod stream;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(events::routes)
         .configure(deliveries::routes)
         .configure(recoveries::routes)
+        .configure(portal::routes)
         .configure(logs::routes)
         .configure(stats::routes)
         .configure(stream::routes)

@@ -70,7 +70,7 @@ async fn recover(
     let webhook_id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     // a foreign or unknown id is 404 before any validation detail is revealed
-    db::webhooks::get(&mut conn, caller.tenant, webhook_id).await?;
+    caller.webhook(&mut conn, webhook_id).await?;
     let now = Utc::now();
     let mut errors = Errors::default();
     let since = match body.0.since.as_deref() {
@@ -113,7 +113,7 @@ async fn recover(
 async fn get(state: web::Data<AppState>, caller: Caller, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (webhook_id, id) = (path_id(&path.0)?, path_id(&path.1)?);
     let mut conn = state.pool.get().await?;
-    db::webhooks::get(&mut conn, caller.tenant, webhook_id).await?;
+    caller.webhook(&mut conn, webhook_id).await?;
     let recovery = db::recoveries::get(&mut conn, caller.tenant, webhook_id, id).await?;
     Ok(HttpResponse::Ok().json(RecoveryView::from(recovery)))
 }

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::{path_id, resource, ts, Params};
 use crate::auth::Caller;
+use crate::db;
 use crate::db::stats::{StatsRow, TENANT_WIDE};
-use crate::db::{self, TenantId};
 use crate::domain::latency::{add_counts, percentile, ERROR_KINDS};
 use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
@@ -161,11 +161,12 @@ pub fn summarize(rows: &[StatsRow], unattempted: i64, since: DateTime<Utc>, unti
     }
 }
 
-async fn load(state: &AppState, tenant: TenantId, webhook: Option<Uuid>, req: &HttpRequest) -> ApiResult<Stats> {
+async fn load(state: &AppState, caller: &Caller, webhook: Option<Uuid>, req: &HttpRequest) -> ApiResult<Stats> {
+    let tenant = caller.tenant;
     let (since, until) = window(&Params::from_request(req)?, Utc::now())?;
     let mut conn = state.pool.get().await?;
     if let Some(id) = webhook {
-        db::webhooks::get(&mut conn, tenant, id).await?;
+        caller.webhook(&mut conn, id).await?;
     }
     let hourly = until - since > TimeDelta::hours(MINUTE_SERIES_UP_TO_HOURS);
     let rows = db::stats::rows(&mut conn, tenant, webhook.unwrap_or(TENANT_WIDE), since, until, hourly).await?;
@@ -180,11 +181,11 @@ async fn webhook_stats(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
-    Ok(HttpResponse::Ok().json(load(&state, caller.tenant, Some(id), &req).await?))
+    Ok(HttpResponse::Ok().json(load(&state, &caller, Some(id), &req).await?))
 }
 
 async fn tenant_stats(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(load(&state, caller.tenant, None, &req).await?))
+    Ok(HttpResponse::Ok().json(load(&state, &caller, None, &req).await?))
 }
 
 #[cfg(test)]

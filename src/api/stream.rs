@@ -1,5 +1,6 @@
 //! Live stream of a tenant's delivery attempts as Server-Sent Events.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -25,6 +26,10 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
     let params = Params::from_request(&req)?;
     let webhook = params.uuid("webhookId")?;
     let mut conn = state.pool.get().await?;
+    if let Some(id) = webhook {
+        // another consumer's webhook is 404 to a portal session
+        caller.webhook(&mut conn, id).await?;
+    }
     let newest = db::logs::last_seq(&mut conn, caller.tenant).await?;
     let resume = req
         .headers()
@@ -42,7 +47,8 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
         .enter(caller.tenant, state.config.max_streams, newest)
         .ok_or(ApiError::RateLimited { retry_after_secs: HEARTBEAT.as_secs() })?;
     let (tx, mut rx) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(32);
-    let source = Source { state: state.clone(), credential: caller.credential, subscription };
+    let visible = Visible { consumer: caller.consumer, known: HashMap::new() };
+    let source = Source { state: state.clone(), credential: caller.credential, subscription, visible };
     tokio::spawn(feed(source, caller.tenant, webhook, start, tx));
     let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     Ok(HttpResponse::Ok()
@@ -59,6 +65,35 @@ struct Source {
     credential: Credential,
     /// the hub's rows, and the stream's place under its tenant's cap
     subscription: Subscription,
+    visible: Visible,
+}
+
+/// Which webhooks' attempts a stream shows: all of its tenant's, or those of a portal
+/// session's consumer. A webhook's consumer is looked up once and kept until the next
+/// heartbeat (a tenant may move a webhook to another consumer).
+struct Visible {
+    consumer: Option<String>,
+    known: HashMap<uuid::Uuid, bool>,
+}
+
+impl Visible {
+    async fn shows(&mut self, state: &AppState, tenant: TenantId, webhook: uuid::Uuid) -> bool {
+        let Some(consumer) = &self.consumer else {
+            return true;
+        };
+        if let Some(shown) = self.known.get(&webhook) {
+            return *shown;
+        }
+        let shown = match state.pool.get().await {
+            Ok(mut conn) => db::webhooks::get(&mut conn, tenant, webhook)
+                .await
+                .is_ok_and(|w| w.consumer_id.as_ref() == Some(consumer)),
+            // not cached: looked up again with the next row
+            Err(_) => return false,
+        };
+        self.known.insert(webhook, shown);
+        shown
+    }
 }
 
 /// Sends rows after `last` as they are recorded, until the client goes away, the
@@ -67,7 +102,7 @@ struct Source {
 /// to catch up (at the start, and after falling behind the hub); then the hub's reads
 /// feed it (see `stream_hub`). Nothing is read while nothing is recorded: no polling.
 async fn feed(
-    Source { state, credential, mut subscription }: Source,
+    Source { state, credential, mut subscription, mut visible }: Source,
     tenant: TenantId,
     webhook: Option<uuid::Uuid>,
     mut last: i64,
@@ -107,7 +142,7 @@ async fn feed(
             };
             behind = rows.len() as i64 == PAGE;
             for (seq, row) in rows {
-                if !send(Recorded::new(seq, row).event).await {
+                if visible.shows(&state, tenant, row.webhook_id).await && !send(Recorded::new(seq, row).event).await {
                     return;
                 }
                 last = seq;
@@ -118,7 +153,7 @@ async fn feed(
             row = subscription.rows.recv() => match row {
                 Ok(r) => {
                     let mine = r.tenant == tenant && webhook.is_none_or(|w| w == r.webhook);
-                    if mine && r.seq > last {
+                    if mine && r.seq > last && visible.shows(&state, tenant, r.webhook).await {
                         if !send(r.event.clone()).await {
                             return;
                         }
@@ -134,6 +169,7 @@ async fn feed(
                 if !valid || !send(": heartbeat\n\n".into()).await {
                     return;
                 }
+                visible.known.clear();
                 next_heartbeat = tokio::time::Instant::now() + HEARTBEAT;
             }
             _ = tokio::time::sleep_until(expires) => return,

@@ -249,9 +249,24 @@ async fn validate(
     (changes, secret)
 }
 
+/// A portal session's webhooks are its consumer's: a create takes the session's
+/// `consumerId`, and any other in a create or a PATCH is refused.
+fn hold_to_consumer(caller: &Caller, consumer_id: &mut Option<Option<String>>, errors: &mut Errors, creating: bool) {
+    let Some(own) = &caller.consumer else {
+        return;
+    };
+    match consumer_id {
+        Some(Some(c)) if c == own => {}
+        None if !creating => {}
+        None => *consumer_id = Some(Some(own.clone())),
+        Some(_) => errors.add("consumerId", format!("must be this portal session's consumerId, {own:?}")),
+    }
+}
+
 async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<WebhookInput>) -> ApiResult<HttpResponse> {
-    let input = body.0;
+    let mut input = body.0;
     let mut errors = Errors::default();
+    hold_to_consumer(&caller, &mut input.consumer_id, &mut errors, true);
     for (field, missing) in
         [("name", input.name.is_none()), ("url", input.url.is_none()), ("events", input.events.is_none())]
     {
@@ -304,14 +319,16 @@ async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> A
     let params = Params::from_request(&req)?;
     let (limit, after) = params.page()?;
     let mut conn = state.pool.get().await?;
-    let rows = db::webhooks::list(&mut conn, caller.tenant, params.string("consumerId"), after, limit + 1).await?;
+    // a portal session lists its own consumer's webhooks, whatever the query says
+    let consumer = caller.consumer.as_deref().or(params.string("consumerId"));
+    let rows = db::webhooks::list(&mut conn, caller.tenant, consumer, after, limit + 1).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |w| w.id, WebhookView::from)))
 }
 
 async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
-    let webhook = db::webhooks::get(&mut conn, caller.tenant, id).await?;
+    let webhook = caller.webhook(&mut conn, id).await?;
     Ok(HttpResponse::Ok().json(WebhookView::from(webhook)))
 }
 
@@ -330,7 +347,8 @@ async fn patch(
     }
     let mut conn = state.pool.get().await?;
     // a foreign or unknown id is 404 before any validation detail is revealed
-    let current = db::webhooks::get(&mut conn, caller.tenant, id).await?;
+    let current = caller.webhook(&mut conn, id).await?;
+    hold_to_consumer(&caller, &mut input.consumer_id, &mut errors, false);
     drop(conn);
     let (mut changes, _) = validate(&state, input, &mut errors).await;
     errors.into_result()?;
@@ -338,12 +356,13 @@ async fn patch(
     changes.updated_at = Some(now);
     match changes.active {
         // re-enabling clears why and since when it was off, whoever turned it off, and
-        // the failing streak that auto-disable counts
-        Some(true) => {
+        // starts the failing streak that auto-disable counts afresh
+        Some(true) if !current.active => {
             (changes.disabled_reason, changes.disabled_at) = (Some(None), Some(None));
             (changes.failing_since, changes.failed_streak) = (Some(None), Some(0));
         }
-        Some(false) if current.active => {
+        // the owner makes it inactive (again, for one that auto-disable turned off)
+        Some(false) if current.active || current.disabled_reason.as_deref() != Some(DISABLED_MANUALLY) => {
             (changes.disabled_reason, changes.disabled_at) = (Some(Some(DISABLED_MANUALLY.to_owned())), Some(Some(now)))
         }
         _ => {}
@@ -360,6 +379,7 @@ async fn patch(
 async fn delete(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
+    caller.webhook(&mut conn, id).await?;
     if db::webhooks::delete(&mut conn, caller.tenant, id).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
@@ -370,7 +390,7 @@ async fn delete(state: web::Data<AppState>, caller: Caller, id: web::Path<String
 async fn secret(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
-    let webhook = db::webhooks::get(&mut conn, caller.tenant, id).await?;
+    let webhook = caller.webhook(&mut conn, id).await?;
     Ok(HttpResponse::Ok().json(WebhookWithSecret::open(webhook, &state.config.sealer)?))
 }
 
@@ -392,7 +412,7 @@ async fn rotate_secret(
         None => Some(SigningSecret::generate()),
     };
     let mut conn = state.pool.get().await?;
-    db::webhooks::get(&mut conn, caller.tenant, id).await?;
+    caller.webhook(&mut conn, id).await?;
     errors.into_result()?;
     let Some(new_secret) = new_secret else {
         return Err(ApiError::field("secret", "is invalid"));

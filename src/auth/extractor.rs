@@ -22,6 +22,25 @@ pub struct Caller {
     pub credential: Credential,
     /// What the credential may do; checked against the route before any handler runs.
     pub scope: Scope,
+    /// A portal session's consumer: the caller sees and changes only webhooks with this
+    /// `consumerId` (see [`Caller::webhook`]) and what belongs to them.
+    pub consumer: Option<String>,
+}
+
+impl Caller {
+    /// The caller's webhook `id`: 404 for another tenant's, and for a portal session,
+    /// another consumer's.
+    pub async fn webhook(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<db::webhooks::Webhook, ApiError> {
+        let webhook = db::webhooks::get(conn, self.tenant, id).await?;
+        match &self.consumer {
+            Some(consumer) if webhook.consumer_id.as_ref() != Some(consumer) => Err(ApiError::NotFound),
+            _ => Ok(webhook),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -91,13 +110,31 @@ impl FromRequest for Caller {
                     )));
                 }
                 draw(&state, &request, tenant, class).await?;
-                return Ok(Caller { tenant, user: None, credential: Credential::ApiKey { hash }, scope });
+                return Ok(Caller {
+                    tenant,
+                    user: None,
+                    credential: Credential::ApiKey { hash },
+                    scope,
+                    consumer: None,
+                });
             }
-            let claims = state.jwt.verify(&token).ok_or(ApiError::Unauthorized)?;
-            let credential = Credential::Token { expires_at: claims.exp };
-            let tenant = TenantId(claims.tid);
+            if let Some(claims) = state.jwt.verify(&token) {
+                let credential = Credential::Token { expires_at: claims.exp };
+                let tenant = TenantId(claims.tid);
+                draw(&state, &request, tenant, class).await?;
+                return Ok(Caller { tenant, user: Some(claims.sub), credential, scope: Scope::All, consumer: None });
+            }
+            let claims = state.jwt.verify_portal(&token).ok_or(ApiError::Unauthorized)?;
+            if !Scope::Portal.allows(&method, pattern.as_deref()) {
+                return Err(ApiError::Forbidden(
+                    "a portal session reaches its consumer's webhooks, their deliveries, logs, stats, recoveries \
+                     and stream only"
+                        .into(),
+                ));
+            }
+            let (credential, tenant) = (Credential::Token { expires_at: claims.exp }, TenantId(claims.tid));
             draw(&state, &request, tenant, class).await?;
-            Ok(Caller { tenant, user: Some(claims.sub), credential, scope: Scope::All })
+            Ok(Caller { tenant, user: None, credential, scope: Scope::Portal, consumer: Some(claims.cid) })
         })
     }
 }

@@ -56,6 +56,8 @@ pub struct DeliveryFilter<'a> {
     pub status: Option<&'a str>,
     pub webhook_id: Option<Uuid>,
     pub event_id: Option<Uuid>,
+    /// Only deliveries of this consumer's webhooks (a portal session's).
+    pub consumer_id: Option<&'a str>,
 }
 
 pub async fn list(
@@ -80,6 +82,13 @@ pub async fn list(
     }
     if let Some(event_id) = filter.event_id {
         query = query.filter(deliveries::event_id.eq(event_id));
+    }
+    if let Some(consumer) = filter.consumer_id {
+        let theirs = webhooks::table
+            .filter(webhooks::tenant_id.eq(tenant.0))
+            .filter(webhooks::consumer_id.eq(consumer.to_owned()))
+            .select(webhooks::id);
+        query = query.filter(deliveries::webhook_id.eq_any(theirs));
     }
     if let Some(after) = after {
         query = query.filter(deliveries::id.lt(after));

@@ -5,7 +5,7 @@
 //! in the same transaction, so that several dispatcher processes deciding at once still
 //! publish one event per change, and a kill -9 loses neither the change nor its event.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -22,9 +22,9 @@ use super::schema::webhooks;
 use super::stats::{span_start, MINUTE, TENANT_WIDE};
 use super::TenantId;
 use crate::domain::event::EventType;
-use crate::domain::latency::{add_counts, percentile};
+use crate::domain::latency::{add_counts, percentile, quantile_exceeds};
 use crate::domain::operational::{
-    is_degraded, WebhookDisabled, WebhookHealth, Window, DISABLED_FAILING, MIN_ATTEMPTS, WEBHOOK_DEGRADED,
+    is_degraded, WebhookDisabled, WebhookHealth, Window, DISABLED_FAILING, MIN_ATTEMPTS, SLOW_MS, WEBHOOK_DEGRADED,
     WEBHOOK_DISABLED, WEBHOOK_RECOVERED, WINDOW_MINUTES,
 };
 
@@ -95,14 +95,16 @@ struct Disabled {
 /// Makes inactive the webhooks the rule condemns (`disabledReason: "failing"`), a hundred
 /// at a time, and publishes `hookrelay.webhook.disabled` for each. The streak starts again
 /// from nothing, so that a webhook its owner re-enables gets the whole period again.
-/// Rows another process holds are skipped: it is deciding them. Returns how many.
+/// Rows another process holds are skipped: it is deciding them, or recording outcomes of
+/// them (the next round sees them). The lock is FOR NO KEY UPDATE, which publishes (FOR
+/// KEY SHARE on the webhooks they match) neither wait for nor hold up. Returns how many.
 pub async fn disable_failing(conn: &mut AsyncPgConnection, rule: AutoDisable) -> QueryResult<usize> {
     conn.transaction(async move |conn| {
         let disabled: Vec<Disabled> = prepared(
             diesel::sql_query(
                 "WITH c AS (SELECT id, failing_since, failed_streak FROM webhooks \
                    WHERE failing_since <= now() - make_interval(secs => $1) AND failed_streak >= $2 \
-                     AND active AND deleted_at IS NULL ORDER BY failing_since LIMIT 100 FOR UPDATE SKIP LOCKED) \
+                     AND active AND deleted_at IS NULL ORDER BY failing_since LIMIT 100 FOR NO KEY UPDATE SKIP LOCKED) \
                  UPDATE webhooks w SET active = false, disabled_reason = $3, disabled_at = now(), updated_at = now(), \
                    failing_since = NULL, failed_streak = 0 \
                  FROM c WHERE w.id = c.id RETURNING w.id, w.tenant_id, c.failing_since, c.failed_streak",
@@ -188,11 +190,11 @@ pub async fn evaluate(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Query
         w.successes += i64::from(r.attempt_successes);
         add_counts(&mut w.hist, &r.latency_hist);
     }
-    let mut verdicts: HashMap<Uuid, (bool, WebhookHealth)> = HashMap::new();
+    let mut verdicts: BTreeMap<Uuid, (bool, WebhookHealth)> = BTreeMap::new();
     for (id, w) in windows {
         let rate = w.successes as f64 / w.attempts.max(1) as f64;
         let p95 = percentile(&w.hist, 0.95);
-        if let Some(degraded) = is_degraded(w.attempts, rate, p95) {
+        if let Some(degraded) = is_degraded(w.attempts, rate, quantile_exceeds(&w.hist, 0.95, SLOW_MS)) {
             let health = WebhookHealth {
                 webhook_id: id,
                 window: Window { since, until: now },
@@ -208,6 +210,9 @@ pub async fn evaluate(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Query
     }
     let (ids, states): (Vec<Uuid>, Vec<bool>) = verdicts.iter().map(|(id, (d, _))| (*id, *d)).unzip();
     conn.transaction(async move |conn| {
+        // the recorder updates webhook rows too, several per statement: taking its lock
+        // first keeps the two (and two evaluations) from locking rows in opposite orders
+        crate::queue::pg::lock_recording(conn).await?;
         let changed: Vec<Changed> = prepared(
             diesel::sql_query(
                 "UPDATE webhooks w SET degraded = u.degraded FROM unnest($1::uuid[], $2::bool[]) AS u(id, degraded) \

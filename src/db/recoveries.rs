@@ -9,14 +9,18 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Double, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::prepared::prepared;
-use super::schema::recoveries;
+use super::schema::{recoveries, webhooks};
 use super::stats::Increments;
 use super::{v7_floor, TenantId};
+
+/// For a webhook without a rate limit, the pace of a recovery's deliveries per minute and
+/// per unit of `maxConcurrency`: ten attempts a second per slot, as if each took 100 ms.
+const UNLIMITED_PACE_PER_SLOT: i32 = 600;
 
 pub const RUNNING: &str = "running";
 pub const DONE: &str = "done";
@@ -88,42 +92,81 @@ pub async fn run(
 /// One batch of the oldest running recovery that no other process is working on: `None`
 /// when there is none. Deliveries are walked in id order after the cursor (ids are UUID v7,
 /// so in creation order: the window bounds the walk), through the index of failed
-/// deliveries, and locked without skipping, so that one a retry holds is waited for, not
-/// passed over. Its stats count each delivery as pending again, as a retry does.
+/// deliveries (`deliveries_failed_idx`), and locked without skipping, so that one a retry
+/// holds is waited for, not passed over. Its stats count each delivery as pending again,
+/// as a retry does.
+///
+/// The deliveries are made due at the webhook's pace, the k-th of the recovery k
+/// minutes / `rateLimitPerMinute` after the recovery began (without a rate limit, at
+/// [`UNLIMITED_PACE_PER_SLOT`] × `maxConcurrency` a minute): the limits would hold them
+/// to that pace anyway, and a million deliveries due at once would sit in front of every
+/// other tenant's work in the due queue (every claim walked them: scenario 12 in the
+/// README, other tenants' deliveries 38 s late).
 async fn step(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult<Option<usize>> {
     conn.transaction(async move |conn| {
-        let Some((id, cursor, since, until)) = recoveries::table
+        let Some((id, webhook, cursor, since, until, so_far, created_at)) = recoveries::table
             .filter(recoveries::status.eq(RUNNING))
             .order(recoveries::created_at)
-            .select((recoveries::id, recoveries::cursor, recoveries::since, recoveries::until))
+            .select((
+                recoveries::id,
+                recoveries::webhook_id,
+                recoveries::cursor,
+                recoveries::since,
+                recoveries::until,
+                recoveries::deliveries,
+                recoveries::created_at,
+            ))
             .for_update()
             .skip_locked()
-            .first::<(Uuid, Option<Uuid>, DateTime<Utc>, DateTime<Utc>)>(conn)
+            .first::<(Uuid, Uuid, Option<Uuid>, DateTime<Utc>, DateTime<Utc>, i32, DateTime<Utc>)>(conn)
             .await
             .optional()?
         else {
             return Ok(None);
         };
-        // an id is made a moment after its row's created_at: a minute of slack either side
-        let from = cursor.unwrap_or_else(|| v7_floor(since - TimeDelta::minutes(1)));
-        let to = v7_floor(until + TimeDelta::minutes(1));
-        let requeued: Vec<Requeued> = prepared(
-            diesel::sql_query(
-                "WITH r AS (SELECT webhook_id, since, until FROM recoveries WHERE id = $1), \
-                 picked AS (SELECT d.id FROM deliveries d, r WHERE d.webhook_id = r.webhook_id AND d.status = 'failed' \
-                   AND d.id > $2 AND d.id < $3 AND d.created_at >= r.since AND d.created_at < r.until \
-                   ORDER BY d.id LIMIT $4 FOR UPDATE OF d) \
-                 UPDATE deliveries d SET status = 'pending', series_attempts = 0, next_attempt_at = now(), updated_at = now() \
-                 FROM picked WHERE d.id = picked.id AND d.status = 'failed' \
-                 RETURNING d.id, d.tenant_id, d.webhook_id, d.created_at",
-            )
-            .bind::<SqlUuid, _>(id)
-            .bind::<SqlUuid, _>(from)
-            .bind::<SqlUuid, _>(to)
-            .bind::<BigInt, _>(batch),
-        )
-        .load(conn)
-        .await?;
+        // a webhook deleted meanwhile has nothing left to recover
+        let limits = webhooks::table
+            .find(webhook)
+            .filter(webhooks::deleted_at.is_null())
+            .select((webhooks::rate_limit_per_minute, webhooks::max_concurrency))
+            .first::<(Option<i32>, i32)>(conn)
+            .await
+            .optional()?;
+        let requeued: Vec<Requeued> = match limits {
+            None => Vec::new(),
+            Some((rate, concurrency)) => {
+                // Ids are made by the database's clock, creation times by the API's: an
+                // hour of slack either side bounds the walk without trusting the two to
+                // agree. The bounds are parameters, so that the walk is one ordered range
+                // of the failed-deliveries index.
+                let from = cursor.unwrap_or_else(|| v7_floor(since - TimeDelta::hours(1)));
+                let to = v7_floor(until + TimeDelta::hours(1));
+                let pace = f64::from(rate.unwrap_or(concurrency.saturating_mul(UNLIMITED_PACE_PER_SLOT)).max(1));
+                prepared(
+                    diesel::sql_query(
+                        "WITH picked AS (SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status = 'failed' \
+                           AND d.id > $2 AND d.id < $3 AND d.created_at >= $4 AND d.created_at < $5 \
+                           ORDER BY d.id LIMIT $6 FOR UPDATE OF d), \
+                         numbered AS (SELECT id, row_number() OVER (ORDER BY id) - 1 + $7 AS k FROM picked) \
+                         UPDATE deliveries d SET status = 'pending', series_attempts = 0, updated_at = now(), \
+                           next_attempt_at = greatest(now(), $8 + make_interval(secs => n.k * 60.0 / $9)) \
+                         FROM numbered n WHERE d.id = n.id AND d.status = 'failed' \
+                         RETURNING d.id, d.tenant_id, d.webhook_id, d.created_at",
+                    )
+                    .bind::<SqlUuid, _>(webhook)
+                    .bind::<SqlUuid, _>(from)
+                    .bind::<SqlUuid, _>(to)
+                    .bind::<Timestamptz, _>(since)
+                    .bind::<Timestamptz, _>(until)
+                    .bind::<BigInt, _>(batch)
+                    .bind::<BigInt, _>(i64::from(so_far))
+                    .bind::<Timestamptz, _>(created_at)
+                    .bind::<Double, _>(pace),
+                )
+                .load(conn)
+                .await?
+            }
+        };
         let n = requeued.len();
         let mut stats = Increments::default();
         for d in &requeued {

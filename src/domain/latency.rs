@@ -67,6 +67,23 @@ pub fn percentile(hist: &[i64], p: f64) -> Option<i64> {
     None
 }
 
+/// Whether the `p`-quantile of a histogram is certainly above `ms`: the sample of rank
+/// ceil(p × n) lies in a bucket whose every value exceeds `ms`. A bucket that straddles
+/// `ms` does not count, so a quantile reported just above `ms` (an upper bound) may still
+/// be under it in truth and is not called above it.
+pub fn quantile_exceeds(hist: &[i64], p: f64, ms: i64) -> bool {
+    let n: i64 = hist.iter().sum();
+    if n <= 0 {
+        return false;
+    }
+    let rank = ((p * n as f64).ceil() as i64).clamp(1, n);
+    let b = bounds();
+    // bucket i holds bounds[i-1] < d <= bounds[i]: all above `ms` when bounds[i-1] >= ms
+    let above: i64 =
+        hist.iter().enumerate().skip(1).filter(|(i, _)| b.get(i - 1).is_some_and(|&lo| lo >= ms)).map(|(_, c)| c).sum();
+    above > n - rank
+}
+
 /// Adds `other` into `into`, growing it as needed.
 pub fn add_counts(into: &mut Vec<i64>, other: &[i32]) {
     if into.len() < other.len() {
@@ -118,5 +135,27 @@ mod tests {
         let p80 = percentile(&hist, 0.8).unwrap();
         assert!((14..=16).contains(&p80), "{p80}");
         assert_eq!(percentile(&[0, 0], 0.5), None);
+    }
+
+    #[test]
+    fn a_quantile_exceeds_a_value_only_when_its_bucket_lies_wholly_above_it() {
+        let hist_of = |samples: &[i64]| {
+            let mut hist = vec![0i64; bucket_count()];
+            for &ms in samples {
+                hist[bucket(ms)] += 1;
+            }
+            hist
+        };
+        let mut slow = vec![5; 94];
+        slow.extend([20_000; 6]);
+        assert!(quantile_exceeds(&hist_of(&slow), 0.95, 10_000), "6 % above 10 s");
+        let mut fast = vec![5; 96];
+        fast.extend([20_000; 4]);
+        assert!(!quantile_exceeds(&hist_of(&fast), 0.95, 10_000), "4 % above 10 s");
+        // 9,900 ms shares a bucket with values above 10 s, whose upper bound is reported
+        let near = hist_of(&[9_900; 20]);
+        assert!(percentile(&near, 0.95).unwrap() > 10_000);
+        assert!(!quantile_exceeds(&near, 0.95, 10_000));
+        assert!(!quantile_exceeds(&[0, 0], 0.95, 10));
     }
 }

@@ -74,13 +74,15 @@ fn timestamp<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::
 
 /// The rule of `hookrelay.webhook.degraded`: over the window, at least
 /// [`MIN_ATTEMPTS`] attempts, and a success rate under 50 % or a p95 response time over
-/// 10 s. With fewer attempts there is no verdict: the webhook keeps the state it has.
+/// [`SLOW_MS`] (`p95_slow`, decided with `latency::quantile_exceeds`). With fewer attempts
+/// there is no verdict: the webhook keeps the state it has.
 pub const MIN_ATTEMPTS: i64 = 20;
+pub const SLOW_MS: i64 = 10_000;
 /// How far back the health rule looks.
 pub const WINDOW_MINUTES: i64 = 15;
 
-pub fn is_degraded(attempts: i64, success_rate: f64, p95_ms: Option<i64>) -> Option<bool> {
-    (attempts >= MIN_ATTEMPTS).then(|| success_rate < 0.5 || p95_ms.is_some_and(|p| p > 10_000))
+pub fn is_degraded(attempts: i64, success_rate: f64, p95_slow: bool) -> Option<bool> {
+    (attempts >= MIN_ATTEMPTS).then_some(success_rate < 0.5 || p95_slow)
 }
 
 #[cfg(test)]
@@ -90,11 +92,11 @@ mod tests {
 
     #[test]
     fn the_degraded_rule() {
-        assert_eq!(is_degraded(19, 0.0, None), None, "too few attempts: no verdict");
-        assert_eq!(is_degraded(20, 0.49, Some(5)), Some(true));
-        assert_eq!(is_degraded(20, 0.5, Some(10_000)), Some(false), "50 % and exactly 10 s are healthy");
-        assert_eq!(is_degraded(20, 1.0, Some(10_001)), Some(true));
-        assert_eq!(is_degraded(40, 0.9, None), Some(false));
+        assert_eq!(is_degraded(19, 0.0, false), None, "too few attempts: no verdict");
+        assert_eq!(is_degraded(20, 0.49, false), Some(true));
+        assert_eq!(is_degraded(20, 0.5, false), Some(false), "50 % is healthy");
+        assert_eq!(is_degraded(20, 1.0, true), Some(true));
+        assert_eq!(is_degraded(40, 0.9, false), Some(false));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! | `hookrelay_match_keys` | `migrations/2026-12-01-000006_webhook_match_keys/up.sql` | the generated column `webhooks.match_keys` |
 //! | `hookrelay_uuid_v7` | `migrations/2026-11-23-000003_uuid_v7/up.sql` | the publish statements (`db::events`) |
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -234,12 +234,17 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
     .await
 }
 
+/// An attempt of one of hookrelay's own operational events.
+fn operational(o: &Outcome) -> bool {
+    o.log.event_type.starts_with(RESERVED_PREFIX)
+}
+
 /// `hookrelay.delivery.failed` for each delivery that ended failed, except deliveries of
 /// operational events (they raise none).
 fn delivery_failed_events(applied: &[&Outcome]) -> QueryResult<Vec<Operational>> {
     applied
         .iter()
-        .filter(|o| o.next == Next::Failed && !o.log.event_type.starts_with(RESERVED_PREFIX))
+        .filter(|o| o.next == Next::Failed && !operational(o))
         .map(|o| {
             let l = &o.log;
             let data = DeliveryFailed {
@@ -392,7 +397,9 @@ struct Pressure {
 /// a pause.
 ///
 /// The failing streak that auto-disable decides from (`db::health`): a delivery that ended
-/// failed lengthens it, a successful attempt ends it.
+/// failed lengthens it, a successful attempt that started after the streak's first
+/// failure ends it. Deliveries of operational events count for neither: they raise no
+/// operational events, `hookrelay.webhook.disabled` included.
 ///
 /// A webhook is written only when something of it changes: a healthy endpoint's row is
 /// only read.
@@ -401,18 +408,19 @@ async fn update_endpoints(
     live: &[&Outcome],
     applied: impl Fn(&Outcome) -> bool,
 ) -> QueryResult<usize> {
-    let mut by_webhook: HashMap<Uuid, Pressure> = HashMap::new();
+    // in id order, as every writer of several webhook rows takes them
+    let mut by_webhook: BTreeMap<Uuid, Pressure> = BTreeMap::new();
     for o in live {
         let p = by_webhook.entry(o.log.webhook_id).or_default();
         p.strained += i32::from(o.strain == Strain::Strained);
         p.eased += i32::from(o.strain == Strain::Eased);
         p.throttled |= o.throttled;
         p.pause_until = p.pause_until.max(o.pause_until);
-        if o.log.success {
+        if o.log.success && !operational(o) {
             p.last_success = p.last_success.max(Some(o.log.created_at));
         }
     }
-    for o in live.iter().filter(|o| o.next == Next::Failed && applied(o)) {
+    for o in live.iter().filter(|o| o.next == Next::Failed && applied(o) && !operational(o)) {
         if let Some(p) = by_webhook.get_mut(&o.log.webhook_id) {
             if p.last_success.is_none_or(|s| o.log.created_at > s) {
                 p.failed.push(o.log.created_at);
@@ -430,7 +438,7 @@ async fn update_endpoints(
     let (mut strained, mut eased, mut throttled) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     let mut pauses = Vec::with_capacity(n);
-    let (mut succeeded, mut failed, mut first_failed) =
+    let (mut last_success, mut failed, mut first_failed) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     for (id, p) in by_webhook {
         ids.push(id);
@@ -438,7 +446,7 @@ async fn update_endpoints(
         eased.push(p.eased);
         throttled.push(p.throttled);
         pauses.push(p.pause_until);
-        succeeded.push(p.last_success.is_some());
+        last_success.push(p.last_success);
         failed.push(i32::try_from(p.failed.len()).unwrap_or(i32::MAX));
         first_failed.push(p.failed.iter().min().copied());
     }
@@ -447,19 +455,21 @@ async fn update_endpoints(
             "UPDATE webhooks w SET adaptive_concurrency = nullif(greatest(1, least(w.max_concurrency, \
                  least(w.max_concurrency, w.adaptive_concurrency) - u.strained + u.eased)), w.max_concurrency), \
                paused_until = greatest(w.paused_until, u.pause_until), \
-               failing_since = CASE WHEN u.succeeded THEN u.first_failed ELSE coalesce(w.failing_since, u.first_failed) END, \
-               failed_streak = CASE WHEN u.succeeded THEN u.failed ELSE w.failed_streak + u.failed END \
+               failing_since = CASE WHEN u.last_success >= w.failing_since THEN u.first_failed \
+                 ELSE least(w.failing_since, u.first_failed) END, \
+               failed_streak = CASE WHEN u.last_success >= w.failing_since THEN u.failed \
+                 ELSE w.failed_streak + u.failed END \
              FROM unnest($1, $2, $3, $4, $5, $6, $7, $8) \
-               AS u(id, strained, eased, throttled, pause_until, succeeded, failed, first_failed) \
+               AS u(id, strained, eased, throttled, pause_until, last_success, failed, first_failed) \
              WHERE w.id = u.id AND (u.strained > 0 OR u.pause_until IS NOT NULL OR (u.throttled AND u.eased > 0) \
-               OR u.failed > 0 OR (u.succeeded AND w.failed_streak > 0))",
+               OR u.failed > 0 OR u.last_success >= w.failing_since)",
         )
         .bind::<Array<SqlUuid>, _>(ids)
         .bind::<Array<Int4>, _>(strained)
         .bind::<Array<Int4>, _>(eased)
         .bind::<Array<Bool>, _>(throttled)
         .bind::<Array<Nullable<Timestamptz>>, _>(pauses)
-        .bind::<Array<Bool>, _>(succeeded)
+        .bind::<Array<Nullable<Timestamptz>>, _>(last_success)
         .bind::<Array<Int4>, _>(failed)
         .bind::<Array<Nullable<Timestamptz>>, _>(first_failed),
     )

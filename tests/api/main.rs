@@ -11,6 +11,7 @@ mod helpers;
 mod limits;
 mod observability;
 mod outage;
+mod portal;
 mod pressure;
 mod processes;
 mod rebinding;

@@ -183,13 +183,13 @@ async fn stats_count_pending_deliveries_and_manual_retries() {
 }
 
 /// Reads Server-Sent Events from a streaming response.
-struct Sse {
+pub(crate) struct Sse {
     res: reqwest::Response,
     buf: String,
 }
 
 impl Sse {
-    async fn open(app: &TestApp, query: &str, token: &str, last_event_id: Option<&str>) -> Sse {
+    pub(crate) async fn open(app: &TestApp, query: &str, token: &str, last_event_id: Option<&str>) -> Sse {
         let mut req = app.http.get(format!("{}/api/v1/stream{query}", app.base)).bearer_auth(token);
         if let Some(id) = last_event_id {
             req = req.header("Last-Event-ID", id);
@@ -201,7 +201,7 @@ impl Sse {
     }
 
     /// The next `attempt` event: (id, data).
-    async fn next(&mut self, within: Duration) -> (String, Value) {
+    pub(crate) async fn next(&mut self, within: Duration) -> (String, Value) {
         let deadline = Instant::now() + within;
         loop {
             if let Some(end) = self.buf.find("\n\n") {

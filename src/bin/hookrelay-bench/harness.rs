@@ -254,6 +254,18 @@ impl Api {
         Ok(started.elapsed())
     }
 
+    /// POSTs `body`; the answer's status and JSON.
+    pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<(u16, Value)> {
+        let res = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await?;
+        Ok((res.status().as_u16(), res.json().await?))
+    }
+
+    /// GETs `path`; the answer's status and JSON.
+    pub async fn get_json(&self, path: &str) -> anyhow::Result<(u16, Value)> {
+        let res = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await?;
+        Ok((res.status().as_u16(), res.json().await?))
+    }
+
     pub async fn get(&self, path: &str) -> anyhow::Result<(u16, Duration)> {
         self.call(reqwest::Method::GET, path).await
     }

@@ -82,6 +82,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "parked",
         "delete",
         "streams",
+        "recover",
     ];
     let wanted: Vec<&str> = if args.scenarios.iter().any(|s| s == "all") {
         all.to_vec()
@@ -124,6 +125,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "parked" => unclaimable(&args, (60.0 * args.scale).max(10.0), scaled(500_000.0), Harm::Inactive).await?,
             "delete" => unclaimable(&args, (60.0 * args.scale).max(10.0), scaled(500_000.0), Harm::Delete).await?,
             "streams" => streams(&args, (60.0 * args.scale).max(10.0)).await?,
+            "recover" => recover(&args, (60.0 * args.scale).max(10.0), scaled(1_000_000.0)).await?,
             other => anyhow::bail!("unknown scenario {other:?}; use {}", all.join(", ")),
         };
         print_row(&row);
@@ -706,6 +708,79 @@ async fn unclaimable(args: &Args, seconds: f64, rows: u64, harm: Harm) -> anyhow
         format!(
             "B's figures beside A's {rows} deliveries {what}; longest recording stall of B's attempts {:.0} ms{deleted}",
             stall.as_secs_f64() * 1000.0
+        )
+    }))
+}
+
+/// Scenario 12 (issue 14): tenant A recovers `rows` failed deliveries of one webhook (its
+/// endpoint is back: a fast receiver, at the default 100 attempts a minute) while tenant B
+/// publishes 2 events/s. B's publish and end-to-end figures, and A's time to `done`.
+async fn recover(args: &Args, seconds: f64, rows: u64) -> anyhow::Result<Row> {
+    let (db, hookrelay, extra) = start_service(args, "recover", &[]).await?;
+    let a = Api::sign_up(&hookrelay.base).await?;
+    let a_receiver = Receiver::start()?;
+    let hook = a
+        .webhook(
+            json!({"name": "back again", "url": a_receiver.url(0), "events": ["noisy.*"], "rateLimitPerMinute": 100}),
+        )
+        .await?;
+    if let Ok(mut secrets) = a_receiver.secrets.lock() {
+        secrets.insert(0, hook["secret"].as_str().unwrap_or_default().to_owned());
+    }
+    let hook_id = hook["id"].as_str().unwrap_or_default().to_owned();
+    let client = sql(&db).await?;
+    // A's outage: `rows` deliveries that used up their attempts an hour ago
+    client
+        .execute(
+            "WITH e AS (INSERT INTO events (id, tenant_id, event_type, body, test, deliveries, created_at) \
+               SELECT gen_random_uuid(), w.tenant_id, 'noisy.event', '{\"data\":{}}', false, $2, now() - interval '1 hour' \
+               FROM webhooks w WHERE w.id = $1::text::uuid RETURNING id, tenant_id) \
+             INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, attempt_count, \
+               series_attempts, last_attempt_at, created_at, updated_at) \
+             SELECT hookrelay_uuid_v7(), e.tenant_id, e.id, $1::text::uuid, 'noisy.event', 'failed', 4, 4, \
+               now() - interval '1 hour', now() - interval '1 hour', now() - interval '1 hour' FROM e, generate_series(1, $2)",
+            &[&hook_id, &i32::try_from(rows).unwrap_or(i32::MAX)],
+        )
+        .await?;
+    client.execute("ANALYZE deliveries", &[]).await?;
+    let b = Healthy::sign_up(&hookrelay.base).await?;
+    let since = (chrono::Utc::now() - chrono::TimeDelta::hours(2)).to_rfc3339();
+    let started = Instant::now();
+    let (status, recovery) = a.post(&format!("/api/v1/webhooks/{hook_id}/recover"), json!({"since": since})).await?;
+    anyhow::ensure!(status == 202, "recover answered {status}: {recovery}");
+    let answered = started.elapsed();
+    let progress = format!("/api/v1/webhooks/{hook_id}/recoveries/{}", recovery["id"].as_str().unwrap_or_default());
+    let watching = {
+        let a = a.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Ok((200, r)) = a.get_json(&progress).await {
+                    if r["status"] == "done" {
+                        return Some((started.elapsed(), r["deliveries"].as_i64().unwrap_or(0)));
+                    }
+                }
+                if started.elapsed() > Duration::from_secs(600) {
+                    return None;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    };
+    let measured = b.measure(seconds).await;
+    let done = watching.await.ok().flatten();
+    let peak = hookrelay.peak_rss_mib();
+    hookrelay.stop();
+    for d in extra {
+        d.stop();
+    }
+    let done = match done {
+        Some((took, n)) => format!("done in {:.1} s ({n} re-queued)", took.as_secs_f64()),
+        None => "not done within 10 min".to_owned(),
+    };
+    Ok(measured.row(&b, "12 recover", peak, |_| {
+        format!(
+            "B's figures while A recovers {rows} failed deliveries: answered in {:.0} ms, {done}",
+            answered.as_secs_f64() * 1000.0
         )
     }))
 }
