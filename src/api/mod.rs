@@ -163,13 +163,7 @@ impl Params {
     }
 
     pub fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
-        self.string(name)
-            .map(|s| {
-                DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| {
-                    ApiError::field(name, "must be an RFC 3339 timestamp such as 2024-01-01T12:00:00.000Z")
-                })
-            })
-            .transpose()
+        self.string(name).map(|s| parse_time(s).map_err(|m| ApiError::field(name, m))).transpose()
     }
 
     /// `since` and `until`, with `since` not after `until`.
@@ -183,6 +177,13 @@ impl Params {
         }
         Ok((since, until))
     }
+}
+
+/// An RFC 3339 timestamp of a query or a body.
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| "must be an RFC 3339 timestamp such as 2024-01-01T12:00:00.000Z".to_owned())
 }
 
 /// `since` and `until` of a query, either possibly open.

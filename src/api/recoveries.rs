@@ -2,11 +2,11 @@
 //! (`db::recoveries` does the work in the background), and read how far it got.
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{path_id, resource, ts, ts_opt, Errors, JsonBody};
+use super::{parse_time, path_id, resource, ts, ts_opt, Errors, JsonBody};
 use crate::auth::Caller;
 use crate::db::recoveries::{Recovery, RUNNING};
 use crate::db::{self, new_id};
@@ -53,12 +53,6 @@ impl From<Recovery> for RecoveryView {
 pub struct RecoverRequest {
     since: Option<String>,
     until: Option<String>,
-}
-
-fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| "must be an RFC 3339 timestamp such as 2024-01-01T12:00:00.000Z".to_owned())
 }
 
 async fn recover(
