@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod dashboard;
 pub mod deliveries;
 pub mod events;
 pub mod health;
@@ -45,7 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(stats::routes)
         .configure(stream::routes)
         .configure(configure_operations)
-        .configure(openapi::routes);
+        .configure(openapi::routes)
+        .configure(dashboard::routes);
 }
 
 /// The routes every process serves, dispatcher-only ones included: health, readiness and

@@ -4,6 +4,7 @@
 
 mod auth;
 mod claim;
+mod dashboard;
 mod deliveries;
 mod delivery;
 mod health;
