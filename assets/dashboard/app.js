@@ -43,7 +43,8 @@ async function render() {
   const route = location.hash.replace(/^#\/?/, "").split("?")[0];
   nav(route);
   if (!session.token) {
-    session.mode === "portal" ? portalGone() : loginPage();
+    if (session.mode === "portal") portalGone();
+    else loginPage();
     return;
   }
   const found = match(route);
@@ -75,7 +76,8 @@ function nav(route) {
   );
   const who = document.getElementById("who");
   if (!session.token) fill(who);
-  else if (session.mode === "portal") fill(who, `Consumer ${session.consumerId ?? ""}`);
+  else if (session.mode === "portal")
+    fill(who, `Consumer ${session.consumerId ?? ""}`, session.expiresAt ? ` · until ${session.expiresAt.toLocaleTimeString()}` : "");
   else
     fill(
       who,

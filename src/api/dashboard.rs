@@ -59,7 +59,8 @@ fn page(csp: String) -> HttpResponse {
 }
 
 async fn asset(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let (_, content_type, body) = ASSETS.iter().find(|(name, _, _)| *name == file.as_str()).ok_or(ApiError::NotFound)?;
+    let (_, content_type, body) =
+        ASSETS.iter().find(|(name, _, _)| *name == file.as_str()).ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, *content_type))
         // not fingerprinted: revalidate, so that an upgraded server's pages load whole

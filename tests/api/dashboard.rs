@@ -19,7 +19,10 @@ async fn the_dashboard_and_the_portal_are_served_with_a_strict_policy() {
         assert!(csp.ends_with(&format!("frame-ancestors {ancestors}")), "{path}: {csp}");
         assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
         let html = res.text().await.unwrap();
-        assert!(!html.contains("<script>") && !html.contains("https://"), "{path}: no inline script, nothing from elsewhere");
+        assert!(
+            !html.contains("<script>") && !html.contains("https://"),
+            "{path}: no inline script, nothing from elsewhere"
+        );
     }
 }
 
