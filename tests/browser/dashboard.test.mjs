@@ -21,6 +21,13 @@ const received = [];
 before(async () => {
   assert.ok(BASE, "HOOKRELAY_URL is not set: run the browser tests with scripts/browser-test");
   receiver = http.createServer((req, res) => {
+    if (req.method === "GET" && req.url.startsWith("/embed?")) {
+      // a tenant's page of another origin that frames what `src` names
+      const src = new URLSearchParams(req.url.slice("/embed?".length)).get("src");
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(`<!doctype html><iframe name="embedded" src="${src.replace(/"/g, "&quot;")}" width="1200" height="700"></iframe>`);
+      return;
+    }
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
@@ -255,6 +262,20 @@ test("a portal session sees only its consumer's webhooks and none of the tenant'
   await portal.evaluate((id) => (location.hash = `#/webhooks/${id}`), others.body.data[0].id);
   await portal.waitForSelector("main p.error");
   assert.match(await portal.textContent("main p.error"), /no such resource/);
+
+  // the tenant's pages of an allowed origin may frame the portal, never the dashboard
+  const embedding = await newPage();
+  const embed = (src) => `http://127.0.0.1:${receiver.address().port}/embed?src=${encodeURIComponent(src)}`;
+  await embedding.goto(embed(session.body.url));
+  const framed = embedding.frame({ name: "embedded" });
+  await framed.waitForSelector("tr.webhook");
+  assert.match(await framed.textContent("#who"), /cus_1/);
+  await embedding.goto(embed(`${BASE}/`));
+  await embedding.waitForTimeout(1000);
+  const refused = embedding.frame({ name: "embedded" });
+  assert.match(refused.url(), /^chrome-error:/, "Chromium refused to frame the dashboard");
+  assert.equal(await refused.locator("#login, #main").count(), 0, "the dashboard refuses to be framed");
+  await embedding.context().close();
 
   // a reload ends the session: the token was kept in memory only
   await portal.reload();
