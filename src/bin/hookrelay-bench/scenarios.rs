@@ -83,6 +83,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "delete",
         "streams",
         "recover",
+        "saturated",
     ];
     let wanted: Vec<&str> = if args.scenarios.iter().any(|s| s == "all") {
         all.to_vec()
@@ -126,6 +127,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "delete" => unclaimable(&args, (60.0 * args.scale).max(10.0), scaled(500_000.0), Harm::Delete).await?,
             "streams" => streams(&args, (60.0 * args.scale).max(10.0)).await?,
             "recover" => recover(&args, (60.0 * args.scale).max(10.0), scaled(1_000_000.0)).await?,
+            "saturated" => {
+                unclaimable(&args, (60.0 * args.scale).max(10.0), scaled(500_000.0), Harm::Saturated).await?
+            }
             other => anyhow::bail!("unknown scenario {other:?}; use {}", all.join(", ")),
         };
         print_row(&row);
@@ -618,24 +622,39 @@ enum Harm {
     Inactive,
     /// deletes a webhook with `rows` deliveries (not due) while B publishes (item 9)
     Delete,
+    /// holds `rows` due deliveries to an active webhook whose receiver accepts connections
+    /// and never answers, so that its attempts keep it at its concurrency (item 5)
+    Saturated,
 }
 
-/// Scenarios 9 and 10: tenant A's large backlog that no claim can take, beside tenant B
+/// How much of a saturated webhook's backlog may stay in the due queue (its window, and
+/// rows locked while the upkeep parked the rest) for scenario 13 to count it as parked.
+const SATURATED_WINDOW_SLACK: u64 = 5_000;
+
+/// Scenarios 9, 10 and 13: tenant A's large backlog that no claim can take, beside tenant B
 /// publishing 2 events/s to a healthy endpoint. B's publish and end-to-end figures, and
 /// the longest stretch in which B's attempts arrived but none was recorded.
 async fn unclaimable(args: &Args, seconds: f64, rows: u64, harm: Harm) -> anyhow::Result<Row> {
-    let name = if harm == Harm::Inactive { "parked" } else { "delete" };
+    let name = match harm {
+        Harm::Inactive => "parked",
+        Harm::Delete => "delete",
+        Harm::Saturated => "saturated",
+    };
     let (db, hookrelay, extra) = start_service(args, name, &[]).await?;
     let a = Api::sign_up(&hookrelay.base).await?;
+    let url = match harm {
+        Harm::Saturated => format!("http://{}/", hanging_receiver().await?),
+        _ => "http://127.0.0.1:9/".to_owned(),
+    };
     let doomed = a
-        .webhook(json!({"name": "backlog", "url": "http://127.0.0.1:9/", "events": ["noisy.*"],
-            "active": harm == Harm::Delete, "rateLimitPerMinute": null}))
+        .webhook(json!({"name": "backlog", "url": url, "events": ["noisy.*"],
+            "active": harm != Harm::Inactive, "rateLimitPerMinute": null}))
         .await?;
     let doomed_id = doomed["id"].as_str().unwrap_or_default().to_owned();
     let client = sql(&db).await?;
     // one event of A's, so that the deliveries have one; due now when inactive, in an
     // hour when the webhook is to be deleted (nothing of it is attempted either way)
-    let due = if harm == Harm::Inactive { "now()" } else { "now() + interval '1 hour'" };
+    let due = if harm == Harm::Delete { "now() + interval '1 hour'" } else { "now()" };
     client
         .execute(
             &format!(
@@ -651,13 +670,19 @@ async fn unclaimable(args: &Args, seconds: f64, rows: u64, harm: Harm) -> anyhow
         )
         .await?;
     client.execute("ANALYZE deliveries", &[]).await?;
-    // B is measured once the upkeep has parked A's backlog (a one-off cost, reported);
-    // code without parking (no such column) is measured at once
+    // B is measured once the upkeep has parked A's backlog (a one-off cost, reported); a
+    // saturated webhook keeps a window of its backlog in the due queue, and code that does
+    // not park it is measured after the wait's bound
+    let (target, bound) = match harm {
+        Harm::Inactive => (rows, Duration::from_secs(300)),
+        Harm::Saturated => (rows.saturating_sub(SATURATED_WINDOW_SLACK), Duration::from_secs(90)),
+        Harm::Delete => (0, Duration::ZERO),
+    };
     let parking = Instant::now();
     let mut parked_in = None;
-    while harm == Harm::Inactive && parking.elapsed() < Duration::from_secs(300) {
+    while parking.elapsed() < bound {
         let Ok(row) = client.query_one("SELECT count(*) FROM deliveries WHERE parked", &[]).await else { break };
-        if row.get::<_, i64>(0) >= i64::try_from(rows).unwrap_or(i64::MAX) {
+        if row.get::<_, i64>(0) >= i64::try_from(target).unwrap_or(i64::MAX) {
             parked_in = Some(parking.elapsed());
             break;
         }
@@ -702,14 +727,36 @@ async fn unclaimable(args: &Args, seconds: f64, rows: u64, harm: Harm) -> anyhow
         (Harm::Inactive, Some(t)) => format!("due to an inactive webhook (parked in {:.0} s)", t.as_secs_f64()),
         (Harm::Inactive, None) => "due to an inactive webhook".to_owned(),
         (Harm::Delete, _) => "of a webhook A deletes".to_owned(),
+        (Harm::Saturated, Some(t)) => {
+            format!("due to a webhook whose receiver never answers (parked in {:.0} s)", t.as_secs_f64())
+        }
+        (Harm::Saturated, None) => "due to a webhook whose receiver never answers (not parked)".to_owned(),
     };
-    let scenario = if harm == Harm::Inactive { "9 parked backlog" } else { "10 big delete" };
+    let scenario = match harm {
+        Harm::Inactive => "9 parked backlog",
+        Harm::Delete => "10 big delete",
+        Harm::Saturated => "13 saturated backlog",
+    };
     Ok(measured.row(&b, scenario, peak, |_| {
         format!(
             "B's figures beside A's {rows} deliveries {what}; longest recording stall of B's attempts {:.0} ms{deleted}",
             stall.as_secs_f64() * 1000.0
         )
     }))
+}
+
+/// A receiver that accepts every connection and never answers: each attempt holds its
+/// lease until the attempt timeout. Returns its address.
+async fn hanging_receiver() -> anyhow::Result<std::net::SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    Ok(addr)
 }
 
 /// Scenario 12 (issue 14): tenant A recovers `rows` failed deliveries of one webhook (its
