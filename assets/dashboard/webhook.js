@@ -189,7 +189,7 @@ function recoverForm(w) {
         await new Promise((resolve) => setTimeout(resolve, 1000));
         r = await get(`/webhooks/${w.id}/recoveries/${r.id}`);
       }
-      fill(state, `Recovery done: ${r.deliveries} deliveries re-queued.`);
+      fill(state, `Recovery done: ${r.deliveries} ${r.deliveries === 1 ? "delivery" : "deliveries"} re-queued.`);
     } catch (err) {
       showError(err, form);
     }
