@@ -107,7 +107,7 @@ async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) 
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     let delivery = db::deliveries::get(&mut conn, caller.tenant, id).await?;
-    caller.webhook(&mut conn, delivery.webhook_id).await?;
+    caller.hold(&mut conn, delivery.webhook_id).await?;
     let attempts = db::logs::for_delivery(&mut conn, caller.tenant, id).await?;
     Ok(HttpResponse::Ok().json(DeliveryWithAttempts {
         delivery: delivery.into(),
@@ -140,7 +140,7 @@ async fn retry(state: web::Data<AppState>, caller: Caller, id: web::Path<String>
     let mut conn = state.pool.get().await?;
     if caller.consumer.is_some() {
         let delivery = db::deliveries::get(&mut conn, caller.tenant, id).await?;
-        caller.webhook(&mut conn, delivery.webhook_id).await?;
+        caller.hold(&mut conn, delivery.webhook_id).await?;
     }
     match db::deliveries::retry(&mut conn, caller.tenant, id).await? {
         Retried::Started(d) => {

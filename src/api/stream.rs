@@ -28,7 +28,7 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
     let mut conn = state.pool.get().await?;
     if let Some(id) = webhook {
         // another consumer's webhook is 404 to a portal session
-        caller.webhook(&mut conn, id).await?;
+        caller.hold(&mut conn, id).await?;
     }
     let newest = db::logs::last_seq(&mut conn, caller.tenant).await?;
     let resume = req

@@ -379,7 +379,7 @@ async fn patch(
 async fn delete(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
-    caller.webhook(&mut conn, id).await?;
+    caller.hold(&mut conn, id).await?;
     if db::webhooks::delete(&mut conn, caller.tenant, id).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {

@@ -41,6 +41,16 @@ impl Caller {
             _ => Ok(webhook),
         }
     }
+
+    /// For a portal session, 404 unless webhook `id` is its consumer's. Nothing to check for
+    /// other callers: every query is scoped to their tenant already (and a filter naming
+    /// another tenant's webhook simply matches nothing).
+    pub async fn hold(&self, conn: &mut diesel_async::AsyncPgConnection, id: Uuid) -> Result<(), ApiError> {
+        if self.consumer.is_some() {
+            self.webhook(conn, id).await?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone)]

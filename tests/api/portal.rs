@@ -101,6 +101,9 @@ async fn a_portal_session_sees_and_changes_only_its_consumers_webhooks() {
     let other_id = theirs["id"].as_str().unwrap();
     let (status, _) = app.get(&format!("/api/v1/stream?webhookId={other_id}"), &portal).await;
     assert_eq!(status, 404);
+    // to a tenant, a filter naming another tenant's webhook simply matches nothing (SPEC)
+    let foreign_id = foreign["id"].as_str().unwrap();
+    drop(Sse::open(&app, &format!("?webhookId={foreign_id}"), &token, None).await);
     let (status, page) = app.get("/api/v1/deliveries", &portal).await;
     assert_eq!(status, 200);
     let listed = page["data"].as_array().unwrap();
