@@ -63,6 +63,7 @@ diesel::table! {
         failing_since -> Nullable<Timestamptz>,
         failed_streak -> Int4,
         degraded -> Bool,
+        backlogged -> Bool,
     }
 }
 

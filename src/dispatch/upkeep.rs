@@ -1,5 +1,6 @@
 //! The upkeep task: parks the deliveries that no claim can take now and unparks them when
-//! their webhook can run again (`db::parking`), deletes what deleted webhooks leave
+//! their webhook can run again, and keeps slow webhooks' backlogs to a window
+//! (`db::parking`), deletes what deleted webhooks leave
 //! (`db::webhooks::purge_deleted`), re-queues the deliveries of recoveries
 //! (`db::recoveries`), disables webhooks that keep failing and evaluates which are degraded
 //! (`db::health`). Every dispatcher runs it; the statements skip rows that another process
@@ -33,8 +34,9 @@ const BATCH: i64 = 2_000;
 pub async fn run(pool: PgPool, config: Arc<Config>, wake: Arc<Notify>, shutdown: CancellationToken) {
     // the first evaluation waits a whole interval: a process just started has seen nothing
     let mut evaluated = Instant::now();
+    let mut windows = parking::Windows::default();
     loop {
-        if let Err(err) = round(&pool, &config, &wake).await {
+        if let Err(err) = round(&pool, &config, &wake, &mut windows).await {
             tracing::warn!(error = format!("{err:#}"), "delivery upkeep failed; will retry");
         }
         if evaluated.elapsed() >= config.health_interval {
@@ -50,9 +52,10 @@ pub async fn run(pool: PgPool, config: Arc<Config>, wake: Arc<Notify>, shutdown:
     }
 }
 
-async fn round(pool: &PgPool, config: &Config, wake: &Notify) -> anyhow::Result<()> {
+async fn round(pool: &PgPool, config: &Config, wake: &Notify, windows: &mut parking::Windows) -> anyhow::Result<()> {
     let mut conn = pool.get().await.map_err(|err| anyhow::anyhow!("database pool: {err}"))?;
-    let unparked = parking::unpark(&mut conn, BATCH, || wake.notify_one()).await?;
+    let unparked = parking::unpark(&mut conn, BATCH, || wake.notify_one()).await?
+        + parking::top_up(&mut conn, || wake.notify_one()).await?;
     if unparked > 0 {
         tracing::debug!(unparked, "deliveries back in the due queue");
     }
@@ -71,7 +74,8 @@ async fn round(pool: &PgPool, config: &Config, wake: &Notify) -> anyhow::Result<
             wake.notify_one();
         }
     }
-    let parked = parking::park_front(&mut conn, FRONT, PARK_BATCH).await?;
+    let parked = parking::park_front(&mut conn, FRONT, PARK_BATCH, windows).await?
+        + parking::park_arrivals(&mut conn, PARK_BATCH, windows).await?;
     if parked > 0 {
         tracing::debug!(parked, "deliveries parked");
     }

@@ -203,7 +203,8 @@ struct Recordable {
 /// is still logged and counted: it did happen.
 ///
 /// Five round trips: BEGIN; the record lock; locking the deliveries and releasing the
-/// leases; the writes and the NOTIFY, pipelined (they touch different tables); COMMIT.
+/// leases; the writes, the refill of backlogged webhooks' windows (`db::parking::refill`)
+/// and the NOTIFY, pipelined; COMMIT.
 /// A batch in which deliveries ended failed takes two more, publishing
 /// `hookrelay.delivery.failed` in the same transaction (`db::health::publish`).
 pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> QueryResult<()> {
@@ -219,6 +220,7 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
         let logs: Vec<&AttemptLog> = live.iter().map(|o| &o.log).collect();
         let applied_outcomes: Vec<&Outcome> = live.iter().copied().filter(|o| applied(o)).collect();
         let stats = stats_of(&live, applied);
+        let ended = applied_outcomes.iter().filter(|o| !matches!(o.next, Next::RetryAt(_))).map(|o| o.log.webhook_id);
         // the live streams are woken at commit
         let notify = prepared(diesel::sql_query("SELECT pg_notify($1, '')").bind::<Text, _>(ATTEMPTS_CHANNEL));
         tokio::try_join!(
@@ -226,6 +228,7 @@ pub async fn record(conn: &mut AsyncPgConnection, outcomes: &[Outcome]) -> Query
             update_deliveries(shared, &applied_outcomes),
             crate::db::stats::apply(shared, stats),
             update_endpoints(shared, &live, applied),
+            crate::db::parking::refill(shared, ended.collect()),
             async move { notify.execute(&mut &*shared).await },
         )?;
         crate::db::health::publish(conn, delivery_failed_events(&applied_outcomes)?).await?;

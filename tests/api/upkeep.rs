@@ -1,7 +1,10 @@
 //! The dispatcher's upkeep: deliveries that no claim can take are parked out of the due
-//! queue and come back when their webhook can run; a deleted webhook answers 404 at once
-//! and its deliveries are deleted in the background, without holding up recording.
+//! queue and come back when their webhook can run; a slow webhook's backlog is parked but
+//! for a window; a deleted webhook answers 404 at once and its deliveries are deleted in
+//! the background, without holding up recording.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -42,6 +45,135 @@ async fn an_inactive_webhooks_deliveries_are_parked_until_it_is_active_again() {
     wait_count(&db, &parked, 0, Duration::from_secs(5)).await;
     wait_count(&db, &flagged, 0, Duration::from_secs(5)).await;
     drop(dispatcher);
+}
+
+/// `db::parking::WINDOW`, plus the few rows a claim or a recording may hold locked while
+/// the upkeep parks
+const WINDOW_AT_MOST: i64 = 250 + 20;
+
+/// A webhook's pending deliveries: (unparked, parked).
+async fn pending_of(db: &tokio_postgres::Client, webhook: &str) -> (i64, i64) {
+    let row = db
+        .query_one(
+            "SELECT count(*) FILTER (WHERE NOT parked), count(*) FILTER (WHERE parked) FROM deliveries \
+             WHERE webhook_id = $1::text::uuid AND status = 'pending'",
+            &[&webhook],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+/// Polls until `done` holds for the webhook's (unparked, parked) pending deliveries, or
+/// panics after `within`.
+async fn wait_pending(
+    db: &tokio_postgres::Client,
+    webhook: &str,
+    within: Duration,
+    what: &str,
+    done: impl Fn(i64, i64) -> bool,
+) {
+    let deadline = Instant::now() + within;
+    loop {
+        let (unparked, parked) = pending_of(db, webhook).await;
+        if done(unparked, parked) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what} within {within:?}: {unparked} unparked, {parked} parked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_webhooks_backlog_is_parked_but_for_a_window_and_all_of_it_is_delivered() {
+    let app = TestApp::spawn_with(&["--attempt-timeout", "2s", "--lease", "10s"]).await;
+    let (token, _) = app.tenant("Acme").await;
+    let hang = Arc::new(AtomicBool::new(true));
+    let hanging = hang.clone();
+    let slow = Receiver::start(move |_| {
+        if hanging.load(Ordering::SeqCst) {
+            Reply::delayed(200, Duration::from_secs(60))
+        } else {
+            Reply::status(200)
+        }
+    })
+    .await;
+    let healthy = Receiver::ok().await;
+    let w = app
+        .webhook(
+            &token,
+            json!({"name": "slow", "url": slow.url, "events": ["slow.*"], "retrySchedule": [1, 1, 1],
+                "rateLimitPerMinute": null}),
+        )
+        .await;
+    let id = w["id"].as_str().unwrap().to_owned();
+    let b = app.webhook(&token, json!({"name": "b", "url": healthy.url, "events": ["b.*"]})).await;
+    let b_id = b["id"].as_str().unwrap();
+    // a deep due backlog: one real event, then 1,500 deliveries of it made at once
+    let db = app.db.client().await;
+    let event = app.publish(&token, "slow.first", json!({})).await["id"].as_str().unwrap().to_owned();
+    db.execute(
+        "INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, next_attempt_at, created_at, updated_at) \
+         SELECT hookrelay_uuid_v7(), w.tenant_id, $2::text::uuid, w.id, 'slow.first', 'pending', now(), now(), now() \
+         FROM webhooks w, generate_series(1, 1500) WHERE w.id = $1::text::uuid",
+        &[&id, &event],
+    )
+    .await
+    .unwrap();
+
+    // its receiver hangs: all but a window of the backlog leaves the due queue
+    wait_pending(&db, &id, Duration::from_secs(30), "the backlog parked but for a window", |unparked, parked| {
+        unparked <= WINDOW_AT_MOST && parked >= 1501 - WINDOW_AT_MOST
+    })
+    .await;
+    let flags = format!("SELECT count(*) FROM webhooks WHERE id = '{id}' AND backlogged AND parked");
+    wait_count(&db, &flags, 1, Duration::from_secs(1)).await;
+    // its new deliveries are parked as they come, and other webhooks' are attempted
+    let mut arrivals = Vec::new();
+    for i in 0..20 {
+        arrivals.push(app.publish(&token, "slow.more", json!({"i": i})).await["id"].as_str().unwrap().to_owned());
+    }
+    let new_parked = format!(
+        "SELECT count(*) FROM deliveries WHERE webhook_id = '{id}' AND parked AND event_id IN ({})",
+        arrivals.iter().map(|e| format!("'{e}'")).collect::<Vec<_>>().join(", ")
+    );
+    wait_count(&db, &new_parked, 20, Duration::from_secs(10)).await;
+    assert!(pending_of(&db, &id).await.0 <= WINDOW_AT_MOST, "the window stays a window");
+    app.publish(&token, "b.thing", json!({})).await;
+    healthy.wait_for(1, Duration::from_secs(10)).await;
+    let b_parked = format!("SELECT count(*) FROM deliveries WHERE webhook_id = '{b_id}' AND parked");
+    wait_count(&db, &b_parked, 0, Duration::from_secs(1)).await;
+
+    // made inactive, all of it is parked; active again with a receiver that answers, the
+    // window comes back and moves on with each delivery that ends, until all have ended
+    let (status, _) = app.patch(&format!("/api/v1/webhooks/{id}"), &token, json!({"active": false})).await;
+    assert_eq!(status, 200);
+    hang.store(false, Ordering::SeqCst);
+    wait_pending(&db, &id, Duration::from_secs(15), "all of it parked while inactive", |unparked, _| unparked == 0)
+        .await;
+    let (status, _) = app.patch(&format!("/api/v1/webhooks/{id}"), &token, json!({"active": true})).await;
+    assert_eq!(status, 200);
+    wait_pending(&db, &id, Duration::from_secs(120), "every delivery ended", |unparked, parked| {
+        unparked == 0 && parked == 0
+    })
+    .await;
+    let cleared = format!("SELECT count(*) FROM webhooks WHERE id = '{id}' AND NOT backlogged AND NOT parked");
+    wait_count(&db, &cleared, 1, Duration::from_secs(5)).await;
+    let ended: i64 = db
+        .query_one(
+            "SELECT count(*) FROM deliveries WHERE webhook_id = $1::text::uuid AND status IN ('succeeded', 'failed')",
+            &[&id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ended, 1521, "every delivery of the backlog ended");
+    let succeeded: i64 = db
+        .query_one("SELECT count(*) FROM deliveries WHERE webhook_id = $1::text::uuid AND status = 'succeeded'", &[&id])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(slow.received().len() as i64 >= succeeded && succeeded >= 1400, "{succeeded} of 1,521 succeeded");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -125,4 +257,48 @@ async fn deleting_a_webhook_answers_at_once_and_recording_goes_on() {
     wait_count(&db, &left, 0, Duration::from_secs(30)).await;
     let row = format!("SELECT count(*) FROM webhooks WHERE id = '{doomed_id}'");
     wait_count(&db, &row, 0, Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_delivery_that_ends_brings_back_one_of_its_backlogged_webhooks_parked_deliveries() {
+    // no dispatcher: only the refills of this test unpark
+    let app = TestApp::spawn_with(&["--role", "api"]).await;
+    let (token, _) = app.tenant("Acme").await;
+    let mut hooks = Vec::new();
+    for name in ["backlogged", "inactive", "ordinary"] {
+        let w = app.webhook(&token, json!({"name": name, "url": "http://127.0.0.1:9/", "events": ["x.*"]})).await;
+        hooks.push(w["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap());
+    }
+    let event = app.publish(&token, "y.none", json!({})).await["id"].as_str().unwrap().to_owned();
+    let db = app.db.client().await;
+    // five parked deliveries each, due a second apart
+    db.execute(
+        "INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, next_attempt_at, parked, created_at, updated_at) \
+         SELECT hookrelay_uuid_v7(), w.tenant_id, $1::text::uuid, w.id, 'x.thing', 'pending', now() + i * interval '1 second', \
+           true, now(), now() FROM webhooks w, generate_series(1, 5) AS i",
+        &[&event],
+    )
+    .await
+    .unwrap();
+    db.execute("UPDATE webhooks SET parked = true, backlogged = name <> 'ordinary', active = name <> 'inactive'", &[])
+        .await
+        .unwrap();
+
+    let pool = hookrelay::db::build_pool(&app.db.url(), 1).unwrap();
+    let conn = pool.get().await.unwrap();
+    let ended = vec![hooks[0], hooks[0], hooks[1], hooks[2]];
+    let back = hookrelay::db::parking::refill(&conn, ended).await.unwrap();
+    assert_eq!(back, 2, "two ended of the backlogged webhook; none of an inactive or an ordinary one comes back");
+    let rows = db
+        .query(
+            "SELECT webhook_id::text, r FROM (SELECT webhook_id, parked, \
+               rank() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at) AS r FROM deliveries) AS d \
+             WHERE NOT parked ORDER BY r",
+            &[],
+        )
+        .await
+        .unwrap();
+    let back: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let first = hooks[0].to_string();
+    assert_eq!(back, vec![(first.clone(), 1), (first, 2)], "the earliest due come back first");
 }
