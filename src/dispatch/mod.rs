@@ -95,7 +95,12 @@ pub async fn run<Q: Queue>(
     while in_flight.join_next().await.is_some() {}
     drop(dispatcher);
     recorder.await??;
-    watcher.abort();
+    // the watcher ends on shutdown after it has said so to the queue (a PostgreSQL queue
+    // deletes this dispatcher's registration); a queue that cannot be reached is not waited for
+    let watcher_abort = watcher.abort_handle();
+    if tokio::time::timeout(Duration::from_secs(2), watcher).await.is_err() {
+        watcher_abort.abort();
+    }
     purger.abort();
     upkeep.abort();
     tracing::info!("dispatcher stopped");

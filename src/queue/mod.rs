@@ -122,7 +122,8 @@ pub trait Queue: Send + Sync + 'static {
     /// lost is logged but does not change its delivery.
     fn record(&self, outcomes: &[Outcome]) -> impl Future<Output = Result<(), QueueError>> + Send;
 
-    /// Calls `on_wake` whenever another process may have made work due, until `shutdown`.
+    /// Calls `on_wake` whenever another process may have made work due, until `shutdown`;
+    /// while it watches, other processes know that this dispatcher is there to be woken.
     fn watch(
         &self,
         on_wake: impl Fn() + Send + 'static,

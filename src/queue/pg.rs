@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -535,10 +536,11 @@ pub async fn gauges(conn: &mut AsyncPgConnection) -> QueryResult<(i64, f64)> {
 }
 
 /// Coalesces wake-ups after publishes: every publish calls [`Wakeup::soon`], and one
-/// background task sends a NOTIFY for each burst. Keeping NOTIFY out of the publish
-/// statement keeps commits from queueing on PostgreSQL's notification lock; should the
-/// process die between a commit and its NOTIFY, the dispatchers' fallback poll finds the
-/// work.
+/// background task sends a NOTIFY for each burst, as long as a dispatcher of another
+/// process is alive (`dispatchers`, looked at every [`RECHECK`]): this process's own is
+/// woken directly. Keeping NOTIFY out of the publish statement keeps commits from
+/// queueing on PostgreSQL's notification lock; should the process die between a commit
+/// and its NOTIFY, the dispatchers' fallback poll finds the work.
 #[derive(Clone)]
 pub struct Wakeup {
     signal: std::sync::Arc<tokio::sync::Notify>,
@@ -556,13 +558,32 @@ impl Wakeup {
         let signal = std::sync::Arc::new(tokio::sync::Notify::new());
         let wakeup = Wakeup { signal: signal.clone(), local };
         tokio::spawn(async move {
+            // (when it was looked at, whether another dispatcher was alive)
+            let mut others: Option<(std::time::Instant, bool)> = None;
             loop {
                 tokio::select! {
                     _ = signal.notified() => {}
                     _ = shutdown.cancelled() => return,
                 }
                 let sent = match pool.get().await {
-                    Ok(mut conn) => notify_async(&mut conn).await.map_err(anyhow::Error::from),
+                    Ok(mut conn) => {
+                        async {
+                            let known = others.filter(|(at, _)| at.elapsed() < RECHECK);
+                            let alive = match known {
+                                Some((_, alive)) => alive,
+                                // when the registry cannot be read, notify anyway
+                                None => other_dispatchers(&mut conn).await.unwrap_or(true),
+                            };
+                            if known.is_none() {
+                                others = Some((std::time::Instant::now(), alive));
+                            }
+                            if alive {
+                                notify_async(&mut conn).await?;
+                            }
+                            anyhow::Ok(())
+                        }
+                        .await
+                    }
                     Err(err) => Err(anyhow::anyhow!("database pool: {err}")),
                 };
                 if let Err(err) = sent {
@@ -640,6 +661,73 @@ impl Queue for PgQueue {
                 on_wake();
             }
         };
-        crate::dispatch::listener::listen(self.database_url.clone(), WAKE_CHANNEL, on_notify, shutdown)
+        let listen =
+            crate::dispatch::listener::listen(self.database_url.clone(), WAKE_CHANNEL, on_notify, shutdown.clone());
+        let registered = heartbeat(self.records.clone(), shutdown);
+        async move {
+            tokio::join!(listen, registered);
+        }
     }
+}
+
+/// How often a dispatcher refreshes its row in `dispatchers`, and how old a row may be for
+/// its dispatcher to count as alive (several missed heartbeats).
+const HEARTBEAT: Duration = Duration::from_secs(5);
+const ALIVE: &str = "20 seconds";
+/// How long an API process trusts its last look at `dispatchers`. A dispatcher that starts
+/// meanwhile finds the new work by its fallback poll.
+const RECHECK: Duration = Duration::from_secs(2);
+
+/// Keeps this process's row in `dispatchers` fresh while it listens for wake-ups, and
+/// deletes it at shutdown (a row left by a killed process goes stale, and is deleted by
+/// the next process that starts).
+async fn heartbeat(pool: PgPool, shutdown: CancellationToken) {
+    loop {
+        let beat = async {
+            let mut conn = pool.get().await.map_err(|err| anyhow::anyhow!("database pool: {err}"))?;
+            diesel::sql_query(format!(
+                "WITH gone AS (DELETE FROM dispatchers WHERE seen_at < now() - interval '{ALIVE}') \
+                 INSERT INTO dispatchers (instance, seen_at) VALUES ($1, now()) \
+                 ON CONFLICT (instance) DO UPDATE SET seen_at = now()"
+            ))
+            .bind::<Text, _>(instance())
+            .execute(&mut conn)
+            .await?;
+            anyhow::Ok(())
+        };
+        if let Err(err) = beat.await {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "could not register this dispatcher; API processes may not wake it"
+            );
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(HEARTBEAT) => {}
+            _ = shutdown.cancelled() => break,
+        }
+    }
+    if let Ok(mut conn) = pool.get().await {
+        let _ = diesel::sql_query("DELETE FROM dispatchers WHERE instance = $1")
+            .bind::<Text, _>(instance())
+            .execute(&mut conn)
+            .await;
+    }
+}
+
+#[derive(QueryableByName)]
+struct Others {
+    #[diesel(sql_type = Bool)]
+    others: bool,
+}
+
+/// Whether a dispatcher process other than this one is alive.
+async fn other_dispatchers(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
+    let row: Others = diesel::sql_query(format!(
+        "SELECT EXISTS (SELECT 1 FROM dispatchers WHERE instance <> $1 AND seen_at > now() - interval '{ALIVE}') \
+           AS others"
+    ))
+    .bind::<Text, _>(instance())
+    .get_result(conn)
+    .await?;
+    Ok(row.others)
 }

@@ -283,3 +283,57 @@ async fn a_recovery_killed_midway_goes_on_after_restart_and_requeues_each_delive
     assert_eq!(all, total + 1);
     eprintln!("recovery kill -9 test: {before} re-queued when seen, {at_kill} at the kill, of {total}");
 }
+
+/// Wake-ups sent on the dispatchers' channel, as a LISTEN connection of the test's own
+/// sees them.
+async fn wake_ups(db: &TestDb) -> (tokio_postgres::Client, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use futures_util::StreamExt;
+    let (client, mut connection) =
+        tokio_postgres::connect(&db.url(), tokio_postgres::NoTls).await.expect("connecting to the test db");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(message)) = messages.next().await {
+            if let tokio_postgres::AsyncMessage::Notification(n) = message {
+                let _ = tx.send(n.payload().to_owned());
+            }
+        }
+    });
+    client.batch_execute("LISTEN hookrelay_work").await.unwrap();
+    (client, rx)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publishes_notify_only_while_a_dispatcher_of_another_process_is_alive() {
+    // one process with both roles: its own dispatcher is woken directly, nothing is sent
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let receiver = Receiver::ok().await;
+    app.webhook(&token, json!({"name": "w", "url": receiver.url, "events": ["a.*"]})).await;
+    let (_listening, mut woken) = wake_ups(&app.db).await;
+    for i in 0..5 {
+        app.publish(&token, "a.thing", json!({"i": i})).await;
+    }
+    receiver.wait_for(5, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(woken.try_recv().is_err(), "no NOTIFY while no other process dispatches");
+
+    // a dispatcher process registers itself; once the API has looked again (every 2 s),
+    // each burst of publishes wakes it
+    let mut other = dispatcher(&app.db, "10s");
+    let db = app.db.client().await;
+    crate::helpers::wait_count(&db, "SELECT count(*) FROM dispatchers", 2, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    app.publish(&token, "a.thing", json!({"i": "after"})).await;
+    let payload = tokio::time::timeout(Duration::from_secs(5), woken.recv())
+        .await
+        .expect("a NOTIFY for the other process's dispatcher")
+        .expect("the LISTEN connection is open");
+    assert!(!payload.is_empty(), "the wake-up names its sender");
+
+    // stopped with SIGTERM, it deletes its row
+    let pid = other.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    let _ = other.wait();
+    crate::helpers::wait_count(&db, "SELECT count(*) FROM dispatchers", 1, Duration::from_secs(10)).await;
+}
