@@ -34,8 +34,8 @@ use crate::db::prepared::prepared;
 /// `maxConcurrency` (100), so that a receiver that recovers finds enough due work at once.
 pub const WINDOW: i64 = 250;
 
-/// A webhook is backlogged when more than this many of its deliveries are among the due
-/// queue's front and, at two upkeep passes in a row (a burst that has just begun has no
+/// A webhook is backlogged when more than this many of its due deliveries are among the
+/// due queue's front and, at two upkeep passes in a row (a burst that has just begun has no
 /// attempts yet), its attempts of the last 10 s would take more than 30 s to work through
 /// them.
 const CROWDING: i64 = 2 * WINDOW;
@@ -74,7 +74,8 @@ struct Front {
     webhook_id: Uuid,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     parkable: bool,
-    /// its deliveries in the front, test deliveries aside
+    /// its due deliveries in the front, test deliveries aside: only due rows are walked
+    /// by claims (the front also holds rows waiting for a retry or a rate limit)
     #[diesel(sql_type = BigInt)]
     n: i64,
     /// when it crowds the front: its attempts of the last 10 s (at most `n`)
@@ -111,7 +112,8 @@ pub async fn park_front(
     let webhooks: Vec<Front> = diesel::sql_query(format!(
         "WITH f AS MATERIALIZED (SELECT d.webhook_id, d.test, d.next_attempt_at FROM deliveries d \
            WHERE d.status = 'pending' AND NOT d.parked ORDER BY d.next_attempt_at LIMIT $1), \
-         per AS (SELECT f.webhook_id, coalesce(bool_or({}), false) AS parkable, count(*) FILTER (WHERE NOT f.test) AS n \
+         per AS (SELECT f.webhook_id, coalesce(bool_or({}), false) AS parkable, \
+           count(*) FILTER (WHERE NOT f.test AND f.next_attempt_at <= now()) AS n \
            FROM f JOIN webhooks w ON w.id = f.webhook_id GROUP BY f.webhook_id) \
          SELECT per.webhook_id, per.parkable, per.n, \
            CASE WHEN NOT per.parkable AND per.n > $2 THEN (SELECT count(*) FROM (SELECT 1 FROM webhook_logs l \
@@ -392,7 +394,7 @@ async fn unpark_earliest(conn: &mut AsyncPgConnection, webhook: Uuid, n: i64) ->
 /// webhook is backlogged and can run, earliest due first, so that the webhook's window
 /// keeps its size while its backlog lasts. Skips rows that others hold locked, as every
 /// statement here: a window one short is topped up later.
-pub async fn refill(mut conn: &diesel_async::AsyncPgConnection, ended: Vec<Uuid>) -> diesel::QueryResult<usize> {
+pub async fn refill(mut conn: &AsyncPgConnection, ended: Vec<Uuid>) -> diesel::QueryResult<usize> {
     if ended.is_empty() {
         return Ok(0);
     }

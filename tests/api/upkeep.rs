@@ -302,3 +302,27 @@ async fn each_delivery_that_ends_brings_back_one_of_its_backlogged_webhooks_park
     let first = hooks[0].to_string();
     assert_eq!(back, vec![(first.clone(), 1), (first, 2)], "the earliest due come back first");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deliveries_not_due_yet_do_not_make_a_webhook_backlogged() {
+    // claims walk only due rows: a deep backlog due in an hour costs them nothing
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let w = app.webhook(&token, json!({"name": "later", "url": "http://127.0.0.1:9/", "events": ["later.*"]})).await;
+    let id = w["id"].as_str().unwrap().to_owned();
+    let event = app.publish(&token, "other.thing", json!({})).await["id"].as_str().unwrap().to_owned();
+    let db = app.db.client().await;
+    db.execute(
+        "INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, next_attempt_at, created_at, updated_at) \
+         SELECT hookrelay_uuid_v7(), w.tenant_id, $2::text::uuid, w.id, 'later.thing', 'pending', now() + interval '1 hour', \
+           now(), now() FROM webhooks w, generate_series(1, 1500) WHERE w.id = $1::text::uuid",
+        &[&id, &event],
+    )
+    .await
+    .unwrap();
+    // the windows need two upkeep passes a second apart; give them several
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(pending_of(&db, &id).await, (1500, 0), "nothing parked");
+    let flags = format!("SELECT count(*) FROM webhooks WHERE id = '{id}' AND (backlogged OR parked)");
+    wait_count(&db, &flags, 0, Duration::from_secs(1)).await;
+}
