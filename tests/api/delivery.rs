@@ -441,3 +441,25 @@ async fn data_is_delivered_exactly_as_sent() {
     assert_eq!(problem["errors"][0]["field"], "data.o.a", "{problem}");
     assert_eq!(receiver.received().len(), 1, "nothing else was published");
 }
+
+/// At a moderate rate attempts end a few milliseconds apart; the recorder lets them share
+/// one recording transaction (`dispatch::recorder::LINGER`) instead of committing each
+/// alone. Rows written by one transaction share its `xmin`.
+#[tokio::test(flavor = "multi_thread")]
+async fn attempts_that_end_a_few_milliseconds_apart_share_a_recording_transaction() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let receiver = Receiver::ok().await;
+    hook(&app, &token, &receiver.url, json!(["*"]), json!({})).await;
+    for i in 0..10 {
+        app.publish(&token, "order.paid", json!({"i": i})).await;
+        receiver.wait_for(i + 1, Duration::from_secs(10)).await;
+    }
+    let db = app.db.client().await;
+    crate::helpers::wait_count(&db, "SELECT count(*) FROM webhook_logs", 10, Duration::from_secs(10)).await;
+    let transactions: i64 =
+        db.query_one("SELECT count(DISTINCT xmin::text) FROM webhook_logs", &[]).await.unwrap().get(0);
+    // each attempt ended before the next event was published, so without the wait every
+    // one would be recorded alone (10)
+    assert!(transactions <= 5, "10 attempts, each ended before the next publish, took {transactions} transactions");
+}
