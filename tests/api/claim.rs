@@ -193,3 +193,96 @@ async fn pauses_adaptive_concurrency_and_skips_hold_work_back() {
     let second = claim(&app, &[]).await;
     assert_eq!(per_webhook(&second).keys().copied().collect::<Vec<_>>(), vec![skipped], "skipped only once");
 }
+
+/// What one claim function leases, in a transaction rolled back afterwards, so that both
+/// functions can be asked about the same queue: the leased ids (sorted), held back, the next
+/// due time, and how often the full statement ran.
+struct Leased {
+    ids: Vec<String>,
+    held_back: bool,
+    next_due: Option<String>,
+    full_statements: i64,
+}
+
+async fn leased_by(db: &mut tokio_postgres::Client, function: &str, finished: &[Uuid], skip: &[Uuid]) -> Leased {
+    let ids = |v: &[Uuid]| v.iter().map(Uuid::to_string).collect::<Vec<_>>();
+    let tx = db.transaction().await.unwrap();
+    tx.batch_execute("SET LOCAL track_functions = 'pl'").await.unwrap();
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT held_back, next_due::text, delivery_id::text \
+                 FROM {function}(1, $1::text[]::uuid[], $2::text[]::uuid[], 200, gen_random_uuid(), 60)"
+            ),
+            &[&ids(finished), &ids(skip)],
+        )
+        .await
+        .unwrap();
+    let full_statements: i64 = tx
+        .query_one(
+            "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_xact_user_functions \
+             WHERE funcname = 'hookrelay_claim_full'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    tx.rollback().await.unwrap();
+    let mut leased: Vec<String> = rows.iter().filter_map(|r| r.get::<_, Option<String>>(2)).collect();
+    leased.sort();
+    Leased { ids: leased, held_back: rows[0].get(0), next_due: rows[0].get(1), full_statements }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fast_path_leases_what_the_full_statement_would() {
+    let app = TestApp::spawn_with(&["--role", "api"]).await;
+    let (token, _) = app.tenant("Acme").await;
+    let (other_token, _) = app.tenant("Other").await;
+    let free = hook(&app, &token, "a.free", json!({"maxConcurrency": 3, "rateLimitPerMinute": null})).await;
+    let paused = hook(&app, &token, "a.paused", json!({"maxConcurrency": 10, "rateLimitPerMinute": null})).await;
+    let skipped = hook(&app, &token, "a.skipped", json!({"maxConcurrency": 10, "rateLimitPerMinute": null})).await;
+    let theirs = hook(&app, &other_token, "b.theirs", json!({"maxConcurrency": 10, "rateLimitPerMinute": null})).await;
+    for (t, event, n) in [(&token, "a.free", 3), (&token, "a.paused", 2), (&token, "a.skipped", 2), (&other_token, "b.theirs", 3)]
+    {
+        for i in 0..n {
+            app.publish(t, event, json!({"i": i})).await;
+        }
+    }
+    let mut db = app.db.client().await;
+    db.execute(
+        "UPDATE webhooks SET paused_until = now() + interval '30 seconds' WHERE id = $1::text::uuid",
+        &[&paused.to_string()],
+    )
+    .await
+    .unwrap();
+    // one of `free`'s deliveries has an expired lease (its dispatcher died): taken over;
+    // one of `theirs` is under a live lease whose attempt ended here: not taken again
+    let lease = |webhook: Uuid, until: &'static str| {
+        format!(
+            "INSERT INTO leases (delivery_id, webhook_id, lease_id, locked_until) \
+             SELECT id, webhook_id, gen_random_uuid(), now() + interval '{until}' FROM deliveries \
+             WHERE webhook_id = '{webhook}' ORDER BY id LIMIT 1 RETURNING delivery_id::text"
+        )
+    };
+    db.query_one(&lease(free, "-1 second"), &[]).await.unwrap();
+    let ended: Uuid = db.query_one(&lease(theirs, "60 seconds"), &[]).await.unwrap().get::<_, String>(0).parse().unwrap();
+
+    let fast = leased_by(&mut db, "hookrelay_claim", &[ended], &[skipped]).await;
+    let full = leased_by(&mut db, "hookrelay_claim_full", &[ended], &[skipped]).await;
+    assert_eq!(fast.full_statements, 0, "the fast path applies: no other live lease, room for all");
+    assert_eq!(full.full_statements, 1);
+    assert_eq!(fast.ids.len(), 5, "free's 3 and theirs' 2 not under the ended lease");
+    assert_eq!(fast.ids, full.ids);
+    assert_eq!((fast.held_back, &fast.next_due), (full.held_back, &full.next_due));
+    assert!(!fast.held_back);
+    assert!(fast.next_due.is_some(), "the pause's end is the next due time");
+
+    // no room for all of a webhook's candidates, or another live lease: the full statement
+    db.execute("UPDATE webhooks SET max_concurrency = 2 WHERE id = $1::text::uuid", &[&free.to_string()]).await.unwrap();
+    let narrow = leased_by(&mut db, "hookrelay_claim", &[ended], &[skipped]).await;
+    assert_eq!(narrow.full_statements, 1);
+    assert_eq!(narrow.ids.len(), 4, "free's 2 of 3 and theirs' 2");
+    assert!(narrow.held_back);
+    let busy = leased_by(&mut db, "hookrelay_claim", &[], &[skipped]).await;
+    assert_eq!(busy.full_statements, 1, "the lease of theirs is live and not among the ended");
+}
