@@ -19,7 +19,7 @@ const MAX_BATCH: usize = 500;
 /// leases are finished), and a retry is seconds away. What it costs is that a log appears
 /// this much later, and that a process killed meanwhile leaves these attempts to be made
 /// again when their leases expire (at-least-once, as for an attempt in flight).
-const LINGER: Duration = Duration::from_millis(20);
+const LINGER: Duration = Duration::from_millis(100);
 
 /// Runs until every sender of `rx` is dropped and all received outcomes are written.
 /// After each batch it notifies `freed` (leases were released), and `wake` when the batch

@@ -196,7 +196,9 @@ async fn pauses_adaptive_concurrency_and_skips_hold_work_back() {
 
 /// What one claim function leases, in a transaction rolled back afterwards, so that both
 /// functions can be asked about the same queue: the leased ids (sorted), held back, the next
-/// due time, and how often the full statement ran.
+/// due time, and how often the full statement ran. Each call has a connection of its own:
+/// a backend's function counts of earlier transactions stay pending in the "xact" view
+/// until they are flushed, about once a second.
 struct Leased {
     ids: Vec<String>,
     held_back: bool,
@@ -204,8 +206,9 @@ struct Leased {
     full_statements: i64,
 }
 
-async fn leased_by(db: &mut tokio_postgres::Client, function: &str, finished: &[Uuid], skip: &[Uuid]) -> Leased {
+async fn leased_by(app: &TestApp, function: &str, finished: &[Uuid], skip: &[Uuid]) -> Leased {
     let ids = |v: &[Uuid]| v.iter().map(Uuid::to_string).collect::<Vec<_>>();
+    let mut db = app.db.client().await;
     let tx = db.transaction().await.unwrap();
     tx.batch_execute("SET LOCAL track_functions = 'pl'").await.unwrap();
     let rows = tx
@@ -248,7 +251,7 @@ async fn the_fast_path_leases_what_the_full_statement_would() {
             app.publish(t, event, json!({"i": i})).await;
         }
     }
-    let mut db = app.db.client().await;
+    let db = app.db.client().await;
     db.execute(
         "UPDATE webhooks SET paused_until = now() + interval '30 seconds' WHERE id = $1::text::uuid",
         &[&paused.to_string()],
@@ -267,8 +270,8 @@ async fn the_fast_path_leases_what_the_full_statement_would() {
     db.query_one(&lease(free, "-1 second"), &[]).await.unwrap();
     let ended: Uuid = db.query_one(&lease(theirs, "60 seconds"), &[]).await.unwrap().get::<_, String>(0).parse().unwrap();
 
-    let fast = leased_by(&mut db, "hookrelay_claim", &[ended], &[skipped]).await;
-    let full = leased_by(&mut db, "hookrelay_claim_full", &[ended], &[skipped]).await;
+    let fast = leased_by(&app, "hookrelay_claim", &[ended], &[skipped]).await;
+    let full = leased_by(&app, "hookrelay_claim_full", &[ended], &[skipped]).await;
     assert_eq!(fast.full_statements, 0, "the fast path applies: no other live lease, room for all");
     assert_eq!(full.full_statements, 1);
     assert_eq!(fast.ids.len(), 5, "free's 3 and theirs' 2 not under the ended lease");
@@ -279,10 +282,10 @@ async fn the_fast_path_leases_what_the_full_statement_would() {
 
     // no room for all of a webhook's candidates, or another live lease: the full statement
     db.execute("UPDATE webhooks SET max_concurrency = 2 WHERE id = $1::text::uuid", &[&free.to_string()]).await.unwrap();
-    let narrow = leased_by(&mut db, "hookrelay_claim", &[ended], &[skipped]).await;
+    let narrow = leased_by(&app, "hookrelay_claim", &[ended], &[skipped]).await;
     assert_eq!(narrow.full_statements, 1);
     assert_eq!(narrow.ids.len(), 4, "free's 2 of 3 and theirs' 2");
     assert!(narrow.held_back);
-    let busy = leased_by(&mut db, "hookrelay_claim", &[], &[skipped]).await;
+    let busy = leased_by(&app, "hookrelay_claim", &[], &[skipped]).await;
     assert_eq!(busy.full_statements, 1, "the lease of theirs is live and not among the ended");
 }
