@@ -2,10 +2,11 @@
 -- claim finds no attempt in flight but this dispatcher's own ended ones, a few due
 -- deliveries, and room for all of them. The full statement (migration 10's, now
 -- `hookrelay_claim_full`) still pays the executor start-up of its ~40 plan nodes for
--- that: about 0.4 ms of a 0.5 ms claim. The fast path leases the same rows with a few
--- small statements, and hands every other case to the full statement:
+-- that. The fast path leases the same rows with a few small statements, and hands every
+-- other case to the full statement:
 --   * every live lease is one of p_finished (so no webhook is saturated, and each has its
---     whole concurrency as room), and p_finished is short (the check compares each pair);
+--     whole concurrency as room), and p_finished is short (each lease is compared with
+--     each of its ids);
 --   * every webhook among the first p_max due deliveries has no rate limit and room for
 --     all of its candidates.
 -- Then the full statement would take the same first p_max due rows, all of them, defer
@@ -23,22 +24,20 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_fast boolean;
-    v_live uuid[];
     v_ids uuid[];
     v_webhooks uuid[];
     v_fits boolean := true;
     v_next_due timestamptz;
 BEGIN
     PERFORM pg_advisory_xact_lock(p_lock), set_config('synchronous_commit', 'off', true);
-    IF cardinality(p_finished) <= 64 THEN
-        SELECT coalesce(bool_and(l.delivery_id = ANY (p_finished)), true), coalesce(array_agg(l.delivery_id), '{}')
-        INTO v_fast, v_live FROM leases l WHERE l.locked_until > now();
-    END IF;
+    -- at saturation an attempt is in flight at nearly every claim: the first one found ends the check
+    v_fast := cardinality(p_finished) <= 64
+        AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.locked_until > now() AND l.delivery_id <> ALL (p_finished));
     IF v_fast THEN
         SELECT array_agg(c.id), array_agg(c.webhook_id) INTO v_ids, v_webhooks FROM (
             SELECT d.id, d.webhook_id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
             WHERE d.status = 'pending' AND NOT d.parked AND d.next_attempt_at <= now()
-            AND d.id <> ALL (v_live)
+            AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.delivery_id = d.id AND l.locked_until > now())
             AND (w.active OR d.test) AND w.deleted_at IS NULL
             AND (w.paused_until IS NULL OR w.paused_until <= now())
             AND d.webhook_id <> ALL (p_skip_webhooks)

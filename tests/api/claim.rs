@@ -245,7 +245,8 @@ async fn the_fast_path_leases_what_the_full_statement_would() {
     let paused = hook(&app, &token, "a.paused", json!({"maxConcurrency": 10, "rateLimitPerMinute": null})).await;
     let skipped = hook(&app, &token, "a.skipped", json!({"maxConcurrency": 10, "rateLimitPerMinute": null})).await;
     let theirs = hook(&app, &other_token, "b.theirs", json!({"maxConcurrency": 10, "rateLimitPerMinute": null})).await;
-    for (t, event, n) in [(&token, "a.free", 3), (&token, "a.paused", 2), (&token, "a.skipped", 2), (&other_token, "b.theirs", 3)]
+    for (t, event, n) in
+        [(&token, "a.free", 3), (&token, "a.paused", 2), (&token, "a.skipped", 2), (&other_token, "b.theirs", 3)]
     {
         for i in 0..n {
             app.publish(t, event, json!({"i": i})).await;
@@ -268,7 +269,8 @@ async fn the_fast_path_leases_what_the_full_statement_would() {
         )
     };
     db.query_one(&lease(free, "-1 second"), &[]).await.unwrap();
-    let ended: Uuid = db.query_one(&lease(theirs, "60 seconds"), &[]).await.unwrap().get::<_, String>(0).parse().unwrap();
+    let ended: Uuid =
+        db.query_one(&lease(theirs, "60 seconds"), &[]).await.unwrap().get::<_, String>(0).parse().unwrap();
 
     let fast = leased_by(&app, "hookrelay_claim", &[ended], &[skipped]).await;
     let full = leased_by(&app, "hookrelay_claim_full", &[ended], &[skipped]).await;
@@ -281,7 +283,9 @@ async fn the_fast_path_leases_what_the_full_statement_would() {
     assert!(fast.next_due.is_some(), "the pause's end is the next due time");
 
     // no room for all of a webhook's candidates, or another live lease: the full statement
-    db.execute("UPDATE webhooks SET max_concurrency = 2 WHERE id = $1::text::uuid", &[&free.to_string()]).await.unwrap();
+    db.execute("UPDATE webhooks SET max_concurrency = 2 WHERE id = $1::text::uuid", &[&free.to_string()])
+        .await
+        .unwrap();
     let narrow = leased_by(&app, "hookrelay_claim", &[ended], &[skipped]).await;
     assert_eq!(narrow.full_statements, 1);
     assert_eq!(narrow.ids.len(), 4, "free's 2 of 3 and theirs' 2");
