@@ -87,13 +87,15 @@ impl Service {
         ));
         let serves_api = matches!(config.role, Role::Api | Role::All);
 
-        let mut local_dispatcher = None;
+        let (mut local_dispatcher, mut intake) = (None, None);
         if matches!(config.role, Role::Dispatcher | Role::All) {
             let wake = Arc::new(tokio::sync::Notify::new());
             local_dispatcher = Some(wake.clone());
+            let (to_dispatcher, inbox) = dispatch::intake::intake(config.dispatch_concurrency, config.lease);
+            intake = Some(to_dispatcher);
             let queue = PgQueue::connect(&config.database_url, config.sealer.clone())?;
             let (pool, config, metrics, shutdown) = (pool.clone(), config.clone(), metrics.clone(), shutdown.clone());
-            tasks.push(tokio::spawn(dispatch::run(queue, pool, config, metrics, wake, shutdown)));
+            tasks.push(tokio::spawn(dispatch::run(queue, pool, config, metrics, wake, inbox, shutdown)));
         }
         let (recorded, attempts) = watch::channel(0u64);
         if serves_api {
@@ -114,7 +116,7 @@ impl Service {
             config: config.clone(),
             metrics,
             wakeup: Wakeup::spawn(pool.clone(), local_dispatcher, shutdown.clone()),
-            publisher: Publisher::spawn(&url)?,
+            publisher: Publisher::spawn(&url, intake, config.sealer.clone())?,
             shutdown: shutdown.clone(),
             auth_limiter: AuthLimiter::new(config.auth_rate_limit),
             tenant_limits: TenantLimits::new(pool.clone(), config.tenant_publish_rate, config.tenant_api_rate),

@@ -206,8 +206,9 @@ struct InsertedMany {
 /// One statement for many plain publishes, of any tenants: the events, and a pending
 /// delivery for every matching webhook of each. Returns each event's number of
 /// deliveries, in the order given. The filters travel as one flat array with the index
-/// of their event, since PostgreSQL arrays of arrays must be rectangular.
-pub async fn insert_many(conn: &mut AsyncPgConnection, batch: &[Plain]) -> QueryResult<Vec<i32>> {
+/// of their event, since PostgreSQL arrays of arrays must be rectangular. The connection
+/// is shared so that a claim can follow in the same round trip (`db::publisher`).
+pub async fn insert_many(mut conn: &AsyncPgConnection, batch: &[Plain]) -> QueryResult<Vec<i32>> {
     let mut ids = Vec::with_capacity(batch.len());
     let mut tenants = Vec::with_capacity(batch.len());
     let mut types = Vec::with_capacity(batch.len());
@@ -263,7 +264,7 @@ pub async fn insert_many(conn: &mut AsyncPgConnection, batch: &[Plain]) -> Query
         .bind::<Array<Text>, _>(keys)
         .bind::<Array<Nullable<SqlUuid>>, _>(not_to),
     )
-    .load(conn)
+    .load(&mut conn)
     .await?;
     if rows.len() != batch.len() || rows.iter().zip(1i64..).any(|(r, n)| r.n != n) {
         return Err(diesel::result::Error::DeserializationError(

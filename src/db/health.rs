@@ -69,7 +69,7 @@ pub async fn publish(conn: &mut AsyncPgConnection, events: Vec<Operational>) -> 
             .map_err(|err| diesel::result::Error::SerializationError(err.into()))?;
         batch.push(Plain { event, filters: event_type.matching_filters(), not_to: Some(e.about) });
     }
-    Ok(insert_many(conn, &batch).await?.into_iter().sum())
+    Ok(insert_many(&*conn, &batch).await?.into_iter().sum())
 }
 
 /// SPEC's auto-disable rule: `min_failed` deliveries ended failed, the first of them at

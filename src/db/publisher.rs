@@ -14,6 +14,11 @@
 //! [`LARGE_FANOUT`] deliveries go to a writer of their own, a few per statement; the
 //! others keep the two writers above. (A tenant's first large publish still goes with the
 //! small ones: its fan-out is learnt from the answer.)
+//!
+//! A small batch written while this process's dispatcher has room is followed, on the
+//! same connection and in the same round trip, by a claim for that dispatcher, whose
+//! deliveries are handed over in memory (`dispatch::intake`): a publish whose deliveries
+//! were all claimed so need not wake anyone.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,7 +28,10 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::events::{insert_many, Event, Plain};
 use super::PgPool;
-use crate::domain::ids::TenantId;
+use crate::dispatch::intake::{Intake, MOST_PUBLISHES};
+use crate::domain::ids::{EventId, TenantId};
+use crate::queue::{Claim, Leased};
+use crate::secrets::Sealer;
 
 /// Most publishes in one statement.
 const MAX_BATCH: usize = 256;
@@ -41,12 +49,21 @@ const QUEUE: usize = 4 * MAX_BATCH;
 /// planned it afresh on every run (a custom plan for each set of arrays: 0.48 ms, more
 /// than the 0.31 ms it took to execute). A generic plan, with sequential scans ruled out so
 /// that a plan made while `webhooks` was small still uses the index when it is not, is
-/// planned once per connection (and again after each ANALYZE).
-const WRITER_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off";
+/// planned once per connection (and again after each ANALYZE). The claims that follow
+/// small batches need READ COMMITTED (`queue::pg::CLAIM_SETTINGS`).
+const WRITER_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off; \
+                               SET default_transaction_isolation = 'read committed'";
 
 struct Job {
     plain: Plain,
-    done: oneshot::Sender<anyhow::Result<Event>>,
+    done: oneshot::Sender<anyhow::Result<Stored>>,
+}
+
+/// A stored publish: the event, with its number of deliveries, and how many of those were
+/// claimed for this process's dispatcher and handed to it (no wake-up needed for them).
+pub struct Stored {
+    pub event: Event,
+    pub handed: i32,
 }
 
 #[derive(Clone)]
@@ -78,23 +95,28 @@ impl Lanes {
 
 impl Publisher {
     /// Starts the writer tasks, with connections of their own; they end once every
-    /// `Publisher` clone is dropped and the queues are written.
-    pub fn spawn(database_url: &str) -> anyhow::Result<Publisher> {
+    /// `Publisher` clone is dropped and the queues are written. With `intake` (this
+    /// process runs a dispatcher), small batches claim for it; `sealer` opens the secrets
+    /// of what they claim.
+    pub fn spawn(database_url: &str, intake: Option<Intake>, sealer: Arc<Sealer>) -> anyhow::Result<Publisher> {
         let pool = super::build_pool_with(database_url, WRITERS + 1, WRITER_SETTINGS)?;
         let lanes = Arc::new(Lanes::default());
         let (small, rx) = mpsc::channel(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
+        let handing = intake.map(|intake| Handing { intake, sealer });
         for _ in 0..WRITERS {
-            tokio::spawn(write_batches(pool.clone(), rx.clone(), MAX_BATCH, lanes.clone()));
+            let writer =
+                Writer { pool: pool.clone(), max_batch: MAX_BATCH, lanes: lanes.clone(), handing: handing.clone() };
+            tokio::spawn(writer.run(rx.clone()));
         }
         let (large, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(pool, Arc::new(Mutex::new(rx)), MAX_LARGE_BATCH, lanes.clone()));
+        let writer = Writer { pool, max_batch: MAX_LARGE_BATCH, lanes: lanes.clone(), handing: None };
+        tokio::spawn(writer.run(Arc::new(Mutex::new(rx))));
         Ok(Publisher { small, large, lanes })
     }
 
-    /// Stores the event and its deliveries; answers the event, with its number of
-    /// deliveries, once they are committed.
-    pub async fn publish(&self, plain: Plain) -> anyhow::Result<Event> {
+    /// Stores the event and its deliveries; answers once they are committed.
+    pub async fn publish(&self, plain: Plain) -> anyhow::Result<Stored> {
         let (done, answer) = oneshot::channel();
         let lane = if self.lanes.is_large(TenantId(plain.event.tenant_id)) { &self.large } else { &self.small };
         lane.send(Job { plain, done }).await.map_err(|_| anyhow!("the publish writer has stopped"))?;
@@ -102,17 +124,54 @@ impl Publisher {
     }
 }
 
-async fn write_batches(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>, max_batch: usize, lanes: Arc<Lanes>) {
-    let mut jobs = Vec::with_capacity(max_batch);
-    // the queue is held only while taking a batch, not while writing it
-    while rx.lock().await.recv_many(&mut jobs, max_batch).await > 0 {
-        let (batch, answers): (Vec<Plain>, Vec<_>) = jobs.drain(..).map(|j| (j.plain, j.done)).unzip();
-        match insert(&pool, &batch).await {
-            Ok(counts) => {
+/// What a writer needs to claim for this process's dispatcher.
+#[derive(Clone)]
+struct Handing {
+    intake: Intake,
+    sealer: Arc<Sealer>,
+}
+
+struct Writer {
+    pool: PgPool,
+    max_batch: usize,
+    lanes: Arc<Lanes>,
+    handing: Option<Handing>,
+}
+
+impl Writer {
+    async fn run(self, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+        let mut jobs = Vec::with_capacity(self.max_batch);
+        // the queue is held only while taking a batch, not while writing it
+        while rx.lock().await.recv_many(&mut jobs, self.max_batch).await > 0 {
+            let (batch, answers): (Vec<Plain>, Vec<_>) = jobs.drain(..).map(|j| (j.plain, j.done)).unzip();
+            self.write(batch, answers).await;
+        }
+    }
+
+    async fn write(&self, batch: Vec<Plain>, answers: Vec<oneshot::Sender<anyhow::Result<Stored>>>) {
+        let offer = match &self.handing {
+            Some(h) if batch.len() <= MOST_PUBLISHES => h.intake.offer().map(|offer| (h, offer)),
+            _ => None,
+        };
+        let written = match offer {
+            None => insert(&self.pool, &batch).await.map(|counts| (counts, HashMap::new())),
+            Some((h, (offer, reserved))) => {
+                let (written, claimed) = insert_and_claim(&self.pool, &batch, &offer, &h.sealer).await;
+                let mut handed_of: HashMap<EventId, i32> = HashMap::new();
+                for d in &claimed {
+                    *handed_of.entry(d.event_id).or_default() += 1;
+                }
+                h.intake.hand(claimed, reserved);
+                written.map(|counts| (counts, handed_of))
+            }
+        };
+        match written {
+            Ok((counts, handed_of)) => {
                 for ((answer, plain), n) in answers.into_iter().zip(batch).zip(counts) {
-                    lanes.learn(TenantId(plain.event.tenant_id), n);
+                    self.lanes.learn(TenantId(plain.event.tenant_id), n);
+                    let handed = handed_of.get(&EventId(plain.event.id)).copied().unwrap_or(0);
                     // a caller that went away no longer needs its answer
-                    let _ = answer.send(Ok(Event { deliveries: n, ..plain.event }));
+                    let _ = answer.send(Ok(Stored { event: Event { deliveries: n, ..plain.event }, handed }));
                 }
             }
             // The database refused the statement (it answered): one publish it refuses
@@ -124,10 +183,10 @@ async fn write_batches(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>, max_ba
                     "a publish batch was refused; writing it one by one"
                 );
                 for (answer, plain) in answers.into_iter().zip(batch) {
-                    let result = insert(&pool, std::slice::from_ref(&plain)).await;
-                    let _ = answer.send(result.map(|counts| Event {
-                        deliveries: counts.first().copied().unwrap_or_default(),
-                        ..plain.event
+                    let result = insert(&self.pool, std::slice::from_ref(&plain)).await;
+                    let _ = answer.send(result.map(|counts| Stored {
+                        event: Event { deliveries: counts.first().copied().unwrap_or_default(), ..plain.event },
+                        handed: 0,
                     }));
                 }
             }
@@ -158,8 +217,36 @@ fn refused_by_database(err: &anyhow::Error) -> bool {
 }
 
 async fn insert(pool: &PgPool, batch: &[Plain]) -> anyhow::Result<Vec<i32>> {
-    let mut conn = pool.get().await.context("database pool")?;
-    Ok(insert_many(&mut conn, batch).await?)
+    let conn = pool.get().await.context("database pool")?;
+    Ok(insert_many(&conn, batch).await?)
+}
+
+/// The batch, and right behind it on the same connection (pipelined: one round trip) the
+/// dispatcher's claim under `offer`, which sees the batch committed. The claim's
+/// deliveries come back whatever became of the publish: they are leased. (Should the
+/// claim be sent first, as when one of the two statements is prepared on this connection
+/// for the first time, it just does not find the batch's deliveries, and the callers wake
+/// the dispatcher.)
+async fn insert_and_claim(
+    pool: &PgPool,
+    batch: &[Plain],
+    offer: &crate::queue::Offer,
+    sealer: &Sealer,
+) -> (anyhow::Result<Vec<i32>>, Vec<Leased>) {
+    let conn = match pool.get().await.context("database pool") {
+        Ok(conn) => conn,
+        Err(err) => return (Err(err), Vec::new()),
+    };
+    let request = offer.request();
+    let (written, claimed) = tokio::join!(insert_many(&conn, batch), crate::queue::pg::claim(&conn, &request, sealer));
+    let claimed = match claimed {
+        Ok(Claim { claimed, .. }) => claimed,
+        Err(err) => {
+            tracing::warn!(error = %err, "the claim after a publish failed; the dispatcher claims it");
+            Vec::new()
+        }
+    };
+    (written.map_err(anyhow::Error::from), claimed)
 }
 
 #[cfg(test)]

@@ -86,6 +86,37 @@ impl Lanes {
         let permit = self.fast.clone().acquire_owned().await.ok()?;
         Some(Ticket { lanes: self.clone(), webhook, fast: Some(permit) })
     }
+
+    /// Takes `n` free fast slots at once, without waiting, for attempts whose deliveries
+    /// are not leased yet (see `dispatch::intake`); `None` if fewer are free.
+    pub fn reserve(self: &Arc<Self>, n: usize) -> Option<Reserved> {
+        let permits = u32::try_from(n).ok().filter(|n| *n > 0)?;
+        let permit = self.fast.clone().try_acquire_many_owned(permits).ok()?;
+        Some(Reserved { lanes: self.clone(), permit })
+    }
+}
+
+/// Fast slots taken ahead of their attempts; those not made tickets are freed on drop.
+pub struct Reserved {
+    lanes: Arc<Lanes>,
+    permit: OwnedSemaphorePermit,
+}
+
+impl Reserved {
+    /// Slots still reserved.
+    pub fn len(&self) -> usize {
+        self.permit.num_permits()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// One reserved slot as an attempt's ticket; `None` once all are used.
+    pub fn ticket(&mut self, webhook: WebhookId) -> Option<Ticket> {
+        let fast = self.permit.split(1)?;
+        Some(Ticket { lanes: self.lanes.clone(), webhook, fast: Some(fast) })
+    }
 }
 
 /// An attempt's place in a lane; leaving it (drop) frees the place.
@@ -144,6 +175,27 @@ mod tests {
         assert_eq!(lanes.free(), 1);
         drop(a);
         assert_eq!(lanes.free(), 1, "a slow attempt's end frees no fast slot");
+    }
+
+    #[tokio::test]
+    async fn reserved_slots_become_tickets_and_the_rest_are_freed() {
+        let lanes = Lanes::new(4);
+        assert!(lanes.reserve(5).is_none(), "more than are free");
+        let mut reserved = lanes.reserve(3).unwrap();
+        assert_eq!((lanes.free(), reserved.len()), (1, 3));
+        let a = reserved.ticket(webhook()).unwrap();
+        let b = reserved.ticket(webhook()).unwrap();
+        let c = reserved.ticket(webhook()).unwrap();
+        assert!(reserved.ticket(webhook()).is_none(), "all three are used");
+        assert_eq!(lanes.free(), 1);
+        drop((a, b));
+        assert_eq!(lanes.free(), 3);
+        let mut again = lanes.reserve(2).unwrap();
+        let d = again.ticket(webhook()).unwrap();
+        drop(again);
+        assert_eq!(lanes.free(), 2, "the unused reserved slot is freed; c and d hold theirs");
+        drop((c, d));
+        assert_eq!(lanes.free(), 4);
     }
 
     #[tokio::test]

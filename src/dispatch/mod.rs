@@ -1,6 +1,7 @@
 //! The dispatcher: claims due deliveries, attempts them over HTTP, records outcomes.
 
 pub mod dns;
+pub mod intake;
 pub mod lanes;
 pub mod listener;
 pub mod recorder;
@@ -56,15 +57,19 @@ struct Dispatcher<Q> {
 /// finish, records their outcomes and returns.
 ///
 /// `wake` is notified when new work is committed (by this process's API directly, by
-/// others through the queue's own wake-ups).
+/// others through the queue's own wake-ups); `inbox` brings the deliveries that this
+/// process's publishes claimed for it (its lanes are the dispatcher's, see
+/// [`intake::intake`]).
 pub async fn run<Q: Queue>(
     queue: Q,
     pool: PgPool,
     config: Arc<Config>,
     metrics: Arc<Metrics>,
     wake: Arc<Notify>,
+    inbox: intake::Inbox,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let intake::Inbox { lanes, finished, mut handed } = inbox;
     let queue = Arc::new(queue);
     let watcher = tokio::spawn({
         let wake = wake.clone();
@@ -74,13 +79,12 @@ pub async fn run<Q: Queue>(
     let upkeep = tokio::spawn(upkeep::run(pool, config.clone(), wake.clone(), shutdown.clone()));
     let (outcomes, outcomes_rx) = mpsc::unbounded_channel();
     let freed = Arc::new(Notify::new());
-    let finished = Finished::default();
     let recorder =
         tokio::spawn(recorder::record(queue.clone(), outcomes_rx, freed.clone(), wake.clone(), finished.clone()));
     let dispatcher = Dispatcher {
         queue,
         sender: Arc::new(Sender::new(config.attempt_timeout, config.allow_private_targets, config.dns.clone())?),
-        lanes: Lanes::new(config.dispatch_concurrency),
+        lanes,
         config: config.clone(),
         metrics,
         outcomes,
@@ -89,7 +93,12 @@ pub async fn run<Q: Queue>(
     };
     tracing::info!(concurrency = config.dispatch_concurrency, "dispatcher started");
     let mut in_flight = JoinSet::new();
-    dispatcher.claim_loop(&mut in_flight, &wake, &shutdown).await;
+    dispatcher.claim_loop(&mut in_flight, &mut handed, &wake, &shutdown).await;
+    // what publishes claimed before the intake closed is attempted like the rest in flight
+    handed.close();
+    while let Some(batch) = handed.recv().await {
+        dispatcher.start_handed(&mut in_flight, batch);
+    }
 
     tracing::info!(in_flight = in_flight.len(), "dispatcher stopping: finishing in-flight attempts");
     while in_flight.join_next().await.is_some() {}
@@ -109,14 +118,21 @@ pub async fn run<Q: Queue>(
 
 impl<Q: Queue> Dispatcher<Q> {
     /// Claims as much as the free fast slots allow, starts the attempts, and sleeps
-    /// until work may be due again.
-    async fn claim_loop(&self, in_flight: &mut JoinSet<()>, wake: &Notify, shutdown: &CancellationToken) {
+    /// until work may be due again; attempts handed over by publishes start meanwhile.
+    async fn claim_loop(
+        &self,
+        in_flight: &mut JoinSet<()>,
+        handed: &mut mpsc::UnboundedReceiver<intake::Handed>,
+        wake: &Notify,
+        shutdown: &CancellationToken,
+    ) {
         while !shutdown.is_cancelled() {
             while in_flight.try_join_next().is_some() {}
             let free = self.lanes.free();
             if free == 0 {
                 tokio::select! {
                     _ = self.lanes.slot_freed() => {}
+                    Some(batch) = handed.recv() => self.start_handed(in_flight, batch),
                     _ = shutdown.cancelled() => break,
                 }
                 continue;
@@ -153,12 +169,26 @@ impl<Q: Queue> Dispatcher<Q> {
             let pause = next_due
                 .map_or(self.config.poll_interval, |at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
                 .min(self.config.poll_interval);
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = self.freed.notified(), if held_back => {}
-                _ = tokio::time::sleep(pause) => {}
-                _ = shutdown.cancelled() => break,
+            let sleep = tokio::time::sleep(pause);
+            tokio::pin!(sleep);
+            // handed attempts need no claim: keep waiting for a reason to claim after them
+            loop {
+                tokio::select! {
+                    _ = wake.notified() => break,
+                    _ = self.freed.notified(), if held_back => break,
+                    _ = &mut sleep => break,
+                    Some(batch) = handed.recv() => self.start_handed(in_flight, batch),
+                    _ = shutdown.cancelled() => return,
+                }
             }
+        }
+    }
+
+    /// Starts attempts that a publish claimed, in the slots it reserved for them.
+    fn start_handed(&self, in_flight: &mut JoinSet<()>, batch: intake::Handed) {
+        self.metrics.claimed(batch.len());
+        for (delivery, ticket) in batch {
+            in_flight.spawn(self.attempt(delivery, ticket));
         }
     }
 

@@ -4,6 +4,11 @@
 //! the queue applies per-webhook limits, pauses and the dispatcher's skips when it claims,
 //! and wakes the dispatcher when work may have become due. [`pg`] is the implementation
 //! on PostgreSQL; a broker backend implements [`Queue`] beside it.
+//!
+//! When this process's dispatcher has made an [`Offer`], the enqueue may also claim for
+//! it as it enqueues (on PostgreSQL: in the publish's round trip): the claimed deliveries
+//! reach the dispatcher in memory, without its own claim (`dispatch::intake`). A queue
+//! that does not is still complete: the dispatcher claims everything.
 
 pub mod pg;
 
@@ -54,6 +59,26 @@ pub struct ClaimRequest<'a> {
     pub finished: &'a [DeliveryId],
     /// Webhooks this dispatcher has no room for now: their work is left for a later claim.
     pub skip_webhooks: &'a [WebhookId],
+}
+
+/// What this process's dispatcher can take now, for a claim made on its behalf as work
+/// is enqueued: an owned [`ClaimRequest`].
+pub struct Offer {
+    pub room: usize,
+    pub lease: Duration,
+    pub finished: Vec<DeliveryId>,
+    pub skip_webhooks: Vec<WebhookId>,
+}
+
+impl Offer {
+    pub fn request(&self) -> ClaimRequest<'_> {
+        ClaimRequest {
+            limit: self.room,
+            lease: self.lease,
+            finished: &self.finished,
+            skip_webhooks: &self.skip_webhooks,
+        }
+    }
 }
 
 /// What a claim got; whether due work was held back by a per-webhook limit (then a

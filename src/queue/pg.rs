@@ -158,7 +158,10 @@ pub const CLAIM_SETTINGS: &str = "SET default_transaction_isolation = 'read comm
 /// The webhooks' secrets are opened with `sealer`. A delivery whose secret does not open
 /// (start-up checks that every stored key id is known, so only an altered row) is logged
 /// and left to its lease, which expires: it is never sent unsigned or signed wrongly.
-pub async fn claim(conn: &mut AsyncPgConnection, request: &ClaimRequest<'_>, sealer: &Sealer) -> QueryResult<Claim> {
+///
+/// The connection is shared so that a publish can claim for this process's dispatcher in
+/// its own round trip (`db::publisher`); it needs [`CLAIM_SETTINGS`]' isolation.
+pub async fn claim(mut conn: &AsyncPgConnection, request: &ClaimRequest<'_>, sealer: &Sealer) -> QueryResult<Claim> {
     let finished: Vec<Uuid> = request.finished.iter().map(|d| d.0).collect();
     let skip_webhooks: Vec<Uuid> = request.skip_webhooks.iter().map(|w| w.0).collect();
     let rows: Vec<ClaimRow> = prepared(
@@ -170,7 +173,7 @@ pub async fn claim(conn: &mut AsyncPgConnection, request: &ClaimRequest<'_>, sea
             .bind::<SqlUuid, _>(Uuid::now_v7())
             .bind::<diesel::sql_types::Double, _>(request.lease.as_secs_f64()),
     )
-    .load(conn)
+    .load(&mut conn)
     .await?;
     // through a slice: diesel's `first` (a query method) is in scope and would be taken
     let (held_back, next_due) = rows.as_slice().first().map(|r| (r.held_back, r.next_due)).unwrap_or_default();
@@ -642,8 +645,8 @@ fn queue_error(err: diesel::result::Error) -> QueueError {
 
 impl Queue for PgQueue {
     async fn claim(&self, request: ClaimRequest<'_>) -> Result<Claim, QueueError> {
-        let mut conn = self.claims.get().await.map_err(|e| QueueError::Unavailable(format!("database pool: {e}")))?;
-        claim(&mut conn, &request, &self.sealer).await.map_err(queue_error)
+        let conn = self.claims.get().await.map_err(|e| QueueError::Unavailable(format!("database pool: {e}")))?;
+        claim(&conn, &request, &self.sealer).await.map_err(queue_error)
     }
 
     async fn record(&self, outcomes: &[Outcome]) -> Result<(), QueueError> {

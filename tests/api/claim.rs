@@ -19,12 +19,12 @@ async fn claim(app: &TestApp, finished: &[Uuid]) -> Claim {
 
 async fn claim_skipping(app: &TestApp, finished: &[Uuid], webhooks: &[Uuid]) -> Claim {
     let pool = hookrelay::db::build_pool(&app.db.url(), 1).unwrap();
-    let mut conn = pool.get().await.unwrap();
+    let conn = pool.get().await.unwrap();
     let finished: Vec<DeliveryId> = finished.iter().copied().map(DeliveryId).collect();
     let webhooks: Vec<WebhookId> = webhooks.iter().copied().map(WebhookId).collect();
     let request = ClaimRequest { limit: 200, lease: LEASE, finished: &finished, skip_webhooks: &webhooks };
     let sealer = hookrelay::secrets::Sealer::from_base64(hookrelay::secrets::DEV_ENCRYPTION_KEY, &[]).unwrap();
-    pg::claim(&mut conn, &request, &sealer).await.unwrap()
+    pg::claim(&conn, &request, &sealer).await.unwrap()
 }
 
 /// Deliveries claimed per webhook id.

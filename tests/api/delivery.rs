@@ -463,3 +463,55 @@ async fn attempts_that_end_a_few_milliseconds_apart_share_a_recording_transactio
     // nearly every attempt is recorded alone (8 of 10 in a run with the wait set to 0)
     assert!(transactions <= 5, "10 attempts, one after another, took {transactions} recording transactions");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_publish_claims_for_this_processs_dispatcher_in_its_own_round_trip() {
+    let db = std::sync::Arc::new(crate::helpers::TestDb::create().await);
+    // an observer: which backend wrote each event and each lease. A lease written by the
+    // backend that wrote an event was claimed right behind a publish, on its connection;
+    // the dispatcher's own claims run on a connection of their own.
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE TABLE written_by (kind text, pid int); \
+             CREATE FUNCTION written_by() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+               INSERT INTO written_by VALUES (TG_ARGV[0], pg_backend_pid()); RETURN NULL; END $$; \
+             CREATE TRIGGER written_by AFTER INSERT ON leases FOR EACH ROW EXECUTE FUNCTION written_by('lease'); \
+             CREATE TRIGGER written_by AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION written_by('event')",
+        )
+        .await
+        .unwrap();
+    let app = TestApp::spawn_on(db.clone(), &[]).await;
+    let receiver = Receiver::ok().await;
+    let (token, _) = app.tenant("Acme").await;
+    let hook = app.webhook(&token, json!({"name": "r", "url": receiver.url, "events": ["order.*"]})).await;
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    for i in 0..5 {
+        app.publish(&token, "order.created", json!({"i": i})).await;
+        receiver.wait_for(i + 1, Duration::from_secs(10)).await;
+    }
+    for r in receiver.received() {
+        assert!(x_signature_ok(&r, &secret, "x-webhook-signature"), "a delivery claimed so is signed like any other");
+    }
+    let client = db.client().await;
+    crate::helpers::wait_count(
+        &client,
+        "SELECT count(*) FROM deliveries WHERE status = 'succeeded' AND attempt_count = 1",
+        5,
+        Duration::from_secs(10),
+    )
+    .await;
+    let seen = client
+        .query_one(
+            "SELECT count(*) FILTER (WHERE pid IN (SELECT pid FROM written_by WHERE kind = 'event')), count(*) \
+             FROM written_by WHERE kind = 'lease'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (behind_publish, all): (i64, i64) = (seen.get(0), seen.get(1));
+    // the first publish on a writer's connection prepares its statements, so its claim may
+    // run first and miss it; or the dispatcher's poll may claim one as it commits
+    assert!(behind_publish >= 4, "{behind_publish} of {all} leases were claimed behind their publish");
+    assert_eq!(all, 5, "each delivery was leased once");
+}

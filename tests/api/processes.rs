@@ -319,12 +319,23 @@ async fn publishes_notify_only_while_a_dispatcher_of_another_process_is_alive() 
     assert!(woken.try_recv().is_err(), "no NOTIFY while no other process dispatches");
 
     // a dispatcher process registers itself; once the API has looked again (every 2 s),
-    // each burst of publishes wakes it
+    // each burst of publishes wakes it, unless this process's dispatcher leased all of the
+    // burst's deliveries as they were published. A publish with an idempotency key never
+    // leases, so that it is work for whichever dispatcher claims first.
     let mut other = dispatcher(&app.db, "10s");
     let db = app.db.client().await;
     crate::helpers::wait_count(&db, "SELECT count(*) FROM dispatchers", 2, Duration::from_secs(20)).await;
     tokio::time::sleep(Duration::from_millis(2_100)).await;
-    app.publish(&token, "a.thing", json!({"i": "after"})).await;
+    let published = app
+        .http
+        .post(format!("{}/api/v1/events", app.base))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "after")
+        .json(&json!({"event": "a.thing", "data": {"i": "after"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(published.status().as_u16(), 202);
     let payload = tokio::time::timeout(Duration::from_secs(5), woken.recv())
         .await
         .expect("a NOTIFY for the other process's dispatcher")

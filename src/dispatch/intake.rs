@@ -1,0 +1,82 @@
+//! Deliveries claimed by a publish, for this process's dispatcher (issue 12, CPU per
+//! delivery). At moderate rates a delivery otherwise costs a second round trip to a
+//! second PostgreSQL backend: the claim of the dispatcher that the publish woke, whose
+//! backend sleeps between claims and, on a small VM, costs more to wake than the claim
+//! costs to run. When the dispatcher has room, the publisher reserves fast slots, makes
+//! an [`Offer`], and sends the dispatcher's claim right behind the publish statement on
+//! the same connection (one round trip, a backend that is awake): the claim sees the
+//! publish committed and leases its deliveries, exactly as the dispatcher's own claim
+//! would. The publisher hands them here with their reserved slots, and the dispatcher
+//! starts their attempts. A publish whose deliveries were not all claimed that way wakes
+//! the dispatcher as before, so this is only ever a shortcut.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::lanes::{Lanes, Reserved, Ticket};
+use super::{lock, Finished};
+use crate::queue::{Leased, Offer};
+
+/// The most fast slots one publish's claim reserves.
+const MOST: usize = 64;
+
+/// Publishes in one statement beyond which no claim follows it: batches grow when the
+/// load does, and then the dispatcher's own claims serve many deliveries each.
+pub const MOST_PUBLISHES: usize = 4;
+
+/// Attempts handed to the dispatcher, each with its fast slot.
+pub type Handed = Vec<(Leased, Ticket)>;
+
+/// The publisher's side: offers room and hands claimed deliveries over.
+#[derive(Clone)]
+pub struct Intake {
+    lanes: Arc<Lanes>,
+    finished: Finished,
+    lease: Duration,
+    handed: mpsc::UnboundedSender<Handed>,
+}
+
+/// The dispatcher's side.
+pub struct Inbox {
+    pub(super) lanes: Arc<Lanes>,
+    pub(super) finished: Finished,
+    pub(super) handed: mpsc::UnboundedReceiver<Handed>,
+}
+
+/// The two sides, for a dispatcher with `fast_slots` and leases of `lease`.
+pub fn intake(fast_slots: usize, lease: Duration) -> (Intake, Inbox) {
+    let lanes = Lanes::new(fast_slots);
+    let finished = Finished::default();
+    let (handed, rx) = mpsc::unbounded_channel();
+    (Intake { lanes: lanes.clone(), finished: finished.clone(), lease, handed }, Inbox { lanes, finished, handed: rx })
+}
+
+impl Intake {
+    /// Reserves up to half the free fast slots (the claims keep the other half, so that
+    /// due work of other tenants is not crowded out) and offers them; `None` while the
+    /// dispatcher is stopping or has fewer than two free.
+    pub fn offer(&self) -> Option<(Offer, Reserved)> {
+        if self.handed.is_closed() {
+            return None;
+        }
+        let reserved = self.lanes.reserve((self.lanes.free() / 2).min(MOST))?;
+        let finished = lock(&self.finished).iter().copied().collect();
+        let offer = Offer { room: reserved.len(), lease: self.lease, finished, skip_webhooks: self.lanes.skips() };
+        Some((offer, reserved))
+    }
+
+    /// Starts the attempts of deliveries claimed under an offer, in the slots it reserved;
+    /// the slots left over are freed. A dispatcher that has stopped meanwhile leaves them
+    /// to their leases, which expire, and to the claims after that.
+    pub fn hand(&self, leased: Vec<Leased>, mut reserved: Reserved) {
+        let handed: Handed =
+            leased.into_iter().filter_map(|d| reserved.ticket(d.webhook_id).map(|ticket| (d, ticket))).collect();
+        if !handed.is_empty() && self.handed.send(handed).is_err() {
+            tracing::warn!(
+                "the dispatcher stopped before deliveries claimed at publish reached it; their leases will expire"
+            );
+        }
+    }
+}
