@@ -10,6 +10,7 @@
 //! starts their attempts. A publish whose deliveries were not all claimed that way wakes
 //! the dispatcher as before, so this is only ever a shortcut.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +25,7 @@ const MOST: usize = 64;
 
 /// Publishes in one statement beyond which no claim follows it: batches grow when the
 /// load does, and then the dispatcher's own claims serve many deliveries each.
-pub const MOST_PUBLISHES: usize = 4;
+pub const MOST_PUBLISHES: usize = 1;
 
 /// Attempts handed to the dispatcher, each with its fast slot.
 pub type Handed = Vec<(Leased, Ticket)>;
@@ -34,6 +35,7 @@ pub type Handed = Vec<(Leased, Ticket)>;
 pub struct Intake {
     lanes: Arc<Lanes>,
     finished: Finished,
+    waiting: Arc<AtomicBool>,
     lease: Duration,
     handed: mpsc::UnboundedSender<Handed>,
 }
@@ -42,6 +44,11 @@ pub struct Intake {
 pub struct Inbox {
     pub(super) lanes: Arc<Lanes>,
     pub(super) finished: Finished,
+    /// Set while the claim loop waits for a reason to claim (its last claim found less
+    /// than it asked for): only then is a claim at publish worth making. Under load the
+    /// loop claims back to back, and claims at publish would queue on the claim lock
+    /// with it (single-endpoint throughput fell by a sixth).
+    pub(super) waiting: Arc<AtomicBool>,
     pub(super) handed: mpsc::UnboundedReceiver<Handed>,
 }
 
@@ -49,16 +56,18 @@ pub struct Inbox {
 pub fn intake(fast_slots: usize, lease: Duration) -> (Intake, Inbox) {
     let lanes = Lanes::new(fast_slots);
     let finished = Finished::default();
+    let waiting = Arc::new(AtomicBool::new(false));
     let (handed, rx) = mpsc::unbounded_channel();
-    (Intake { lanes: lanes.clone(), finished: finished.clone(), lease, handed }, Inbox { lanes, finished, handed: rx })
+    let intake = Intake { lanes: lanes.clone(), finished: finished.clone(), waiting: waiting.clone(), lease, handed };
+    (intake, Inbox { lanes, finished, waiting, handed: rx })
 }
 
 impl Intake {
     /// Reserves up to half the free fast slots (the claims keep the other half, so that
-    /// due work of other tenants is not crowded out) and offers them; `None` while the
-    /// dispatcher is stopping or has fewer than two free.
+    /// due work of other tenants is not crowded out) and offers them; `None` unless the
+    /// claim loop is waiting, or while it stops, or with fewer than two slots free.
     pub fn offer(&self) -> Option<(Offer, Reserved)> {
-        if self.handed.is_closed() {
+        if !self.waiting.load(Ordering::Relaxed) || self.handed.is_closed() {
             return None;
         }
         let reserved = self.lanes.reserve((self.lanes.free() / 2).min(MOST))?;
@@ -78,5 +87,27 @@ impl Intake {
                 "the dispatcher stopped before deliveries claimed at publish reached it; their leases will expire"
             );
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_offer_is_made_only_while_the_claim_loop_waits_and_reserves_half_the_free_slots() {
+        let (intake, inbox) = intake(10, Duration::from_secs(60));
+        assert!(intake.offer().is_none(), "the claim loop is claiming");
+        inbox.waiting.store(true, Ordering::Relaxed);
+        let (offer, reserved) = intake.offer().unwrap();
+        assert_eq!((offer.room, reserved.len(), inbox.lanes.free()), (5, 5, 5));
+        drop(reserved);
+        assert_eq!(inbox.lanes.free(), 10, "unused reserved slots are freed");
+        let held: Vec<_> = (0..9).map(|_| inbox.lanes.reserve(1).unwrap()).collect();
+        assert!(intake.offer().is_none(), "one free slot is left to the claim loop");
+        drop(held);
+        drop(inbox);
+        assert!(intake.offer().is_none(), "the dispatcher has stopped");
     }
 }

@@ -14,6 +14,7 @@ pub mod ssrf;
 pub mod upkeep;
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -69,7 +70,7 @@ pub async fn run<Q: Queue>(
     inbox: intake::Inbox,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let intake::Inbox { lanes, finished, mut handed } = inbox;
+    let intake::Inbox { lanes, finished, waiting, mut handed } = inbox;
     let queue = Arc::new(queue);
     let watcher = tokio::spawn({
         let wake = wake.clone();
@@ -93,7 +94,8 @@ pub async fn run<Q: Queue>(
     };
     tracing::info!(concurrency = config.dispatch_concurrency, "dispatcher started");
     let mut in_flight = JoinSet::new();
-    dispatcher.claim_loop(&mut in_flight, &mut handed, &wake, &shutdown).await;
+    dispatcher.claim_loop(&mut in_flight, &mut handed, &waiting, &wake, &shutdown).await;
+    waiting.store(false, Ordering::Relaxed);
     // what publishes claimed before the intake closed is attempted like the rest in flight
     handed.close();
     while let Some(batch) = handed.recv().await {
@@ -123,6 +125,7 @@ impl<Q: Queue> Dispatcher<Q> {
         &self,
         in_flight: &mut JoinSet<()>,
         handed: &mut mpsc::UnboundedReceiver<intake::Handed>,
+        waiting: &AtomicBool,
         wake: &Notify,
         shutdown: &CancellationToken,
     ) {
@@ -172,6 +175,7 @@ impl<Q: Queue> Dispatcher<Q> {
             let sleep = tokio::time::sleep(pause);
             tokio::pin!(sleep);
             // handed attempts need no claim: keep waiting for a reason to claim after them
+            waiting.store(true, Ordering::Relaxed);
             loop {
                 tokio::select! {
                     _ = wake.notified() => break,
@@ -181,6 +185,7 @@ impl<Q: Queue> Dispatcher<Q> {
                     _ = shutdown.cancelled() => return,
                 }
             }
+            waiting.store(false, Ordering::Relaxed);
         }
     }
 
