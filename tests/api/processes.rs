@@ -319,9 +319,9 @@ async fn publishes_notify_only_while_a_dispatcher_of_another_process_is_alive() 
     assert!(woken.try_recv().is_err(), "no NOTIFY while no other process dispatches");
 
     // a dispatcher process registers itself; once the API has looked again (every 2 s),
-    // each burst of publishes wakes it, unless this process's dispatcher leased all of the
-    // burst's deliveries as they were published. A publish with an idempotency key never
-    // leases, so that it is work for whichever dispatcher claims first.
+    // each burst of publishes wakes it, unless this process's dispatcher claimed all of the
+    // burst's deliveries behind their publish. A publish with an idempotency key is never
+    // followed by such a claim, so that it is work for whichever dispatcher claims first.
     let mut other = dispatcher(&app.db, "10s");
     let db = app.db.client().await;
     crate::helpers::wait_count(&db, "SELECT count(*) FROM dispatchers", 2, Duration::from_secs(20)).await;
