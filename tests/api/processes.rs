@@ -8,9 +8,34 @@ use serde_json::json;
 
 use crate::helpers::{Receiver, Reply, TestApp, TestDb};
 
+/// A child process that is killed when the test lets go of it, so that a test that fails
+/// midway leaves no `hookrelay serve` running against its dropped database.
+struct Spawned(Child);
+
+impl std::ops::Deref for Spawned {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Spawned {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        // a child that has exited already makes these no-ops
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `hookrelay serve --role dispatcher` on the test database.
-fn dispatcher(db: &TestDb, lease: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_hookrelay"))
+fn dispatcher(db: &TestDb, lease: &str) -> Spawned {
+    let child = Command::new(env!("CARGO_BIN_EXE_hookrelay"))
         .arg("serve")
         .env("DATABASE_URL", db.url())
         .env("HOOKRELAY_ROLE", "dispatcher")
@@ -24,7 +49,8 @@ fn dispatcher(db: &TestDb, lease: &str) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("spawning the hookrelay binary")
+        .expect("spawning the hookrelay binary");
+    Spawned(child)
 }
 
 fn unique_ids(receiver: &Receiver) -> HashSet<String> {
@@ -177,16 +203,18 @@ async fn a_debug_log_never_holds_a_signing_secret() {
     let db = std::sync::Arc::new(TestDb::create().await);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let log_path = std::env::temp_dir().join(format!("hookrelay-debug-{}.log", uuid::Uuid::new_v4().simple()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hookrelay"))
-        .arg("serve")
-        .env("DATABASE_URL", db.url())
-        .env("HOOKRELAY_BIND", format!("127.0.0.1:{port}"))
-        .env("HOOKRELAY_ALLOW_PRIVATE_TARGETS", "true")
-        .env("RUST_LOG", "debug,tokio_postgres=trace,tokio_postgres::query=trace")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .expect("spawning the hookrelay binary");
+    let mut child = Spawned(
+        Command::new(env!("CARGO_BIN_EXE_hookrelay"))
+            .arg("serve")
+            .env("DATABASE_URL", db.url())
+            .env("HOOKRELAY_BIND", format!("127.0.0.1:{port}"))
+            .env("HOOKRELAY_ALLOW_PRIVATE_TARGETS", "true")
+            .env("RUST_LOG", "debug,tokio_postgres=trace,tokio_postgres::query=trace")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .expect("spawning the hookrelay binary"),
+    );
     let app = TestApp { base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new(), service: None, db };
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while app.http.get(format!("{}/ready", app.base)).send().await.map(|r| r.status().as_u16()).ok() != Some(200) {
