@@ -15,8 +15,8 @@
 //! others keep the two writers above. (A tenant's first large publish still goes with the
 //! small ones: its fan-out is learnt from the answer.)
 //!
-//! A small batch written while this process's dispatcher has room is followed, on the
-//! same connection and in the same round trip, by a claim for that dispatcher, whose
+//! A publish written alone while this process's dispatcher waits for work is followed, on
+//! the same connection and in the same round trip, by a claim for that dispatcher, whose
 //! deliveries are handed over in memory (`dispatch::intake`): a publish whose deliveries
 //! were all claimed so need not wake anyone.
 
@@ -50,7 +50,7 @@ const QUEUE: usize = 4 * MAX_BATCH;
 /// than the 0.31 ms it took to execute). A generic plan, with sequential scans ruled out so
 /// that a plan made while `webhooks` was small still uses the index when it is not, is
 /// planned once per connection (and again after each ANALYZE). The claims that follow
-/// small batches need READ COMMITTED (`queue::pg::CLAIM_SETTINGS`).
+/// single publishes need READ COMMITTED (`queue::pg::CLAIM_SETTINGS`).
 const WRITER_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off; \
                                SET default_transaction_isolation = 'read committed'";
 
@@ -96,7 +96,7 @@ impl Lanes {
 impl Publisher {
     /// Starts the writer tasks, with connections of their own; they end once every
     /// `Publisher` clone is dropped and the queues are written. With `intake` (this
-    /// process runs a dispatcher), small batches claim for it; `sealer` opens the secrets
+    /// process runs a dispatcher), single publishes claim for it; `sealer` opens the secrets
     /// of what they claim.
     pub fn spawn(database_url: &str, intake: Option<Intake>, sealer: Arc<Sealer>) -> anyhow::Result<Publisher> {
         let pool = super::build_pool_with(database_url, WRITERS + 1, WRITER_SETTINGS)?;

@@ -2,8 +2,8 @@
 //! delivery). At moderate rates a delivery otherwise costs a second round trip to a
 //! second PostgreSQL backend: the claim of the dispatcher that the publish woke, whose
 //! backend sleeps between claims and, on a small VM, costs more to wake than the claim
-//! costs to run. When the dispatcher has room, the publisher reserves fast slots, makes
-//! an [`Offer`], and sends the dispatcher's claim right behind the publish statement on
+//! costs to run. When a publish is written alone while the dispatcher's claim loop waits
+//! for work, the publisher reserves fast slots, makes an [`Offer`], and sends the dispatcher's claim right behind the publish statement on
 //! the same connection (one round trip, a backend that is awake): the claim sees the
 //! publish committed and leases its deliveries, exactly as the dispatcher's own claim
 //! would. The publisher hands them here with their reserved slots, and the dispatcher
@@ -72,7 +72,7 @@ impl Intake {
         }
         let reserved = self.lanes.reserve((self.lanes.free() / 2).min(MOST))?;
         let finished = lock(&self.finished).iter().copied().collect();
-        let offer = Offer { room: reserved.len(), lease: self.lease, finished, skip_webhooks: self.lanes.skips() };
+        let offer = Offer { room: reserved.slots(), lease: self.lease, finished, skip_webhooks: self.lanes.skips() };
         Some((offer, reserved))
     }
 
@@ -101,7 +101,7 @@ mod tests {
         assert!(intake.offer().is_none(), "the claim loop is claiming");
         inbox.waiting.store(true, Ordering::Relaxed);
         let (offer, reserved) = intake.offer().unwrap();
-        assert_eq!((offer.room, reserved.len(), inbox.lanes.free()), (5, 5, 5));
+        assert_eq!((offer.room, reserved.slots(), inbox.lanes.free()), (5, 5, 5));
         drop(reserved);
         assert_eq!(inbox.lanes.free(), 10, "unused reserved slots are freed");
         let held: Vec<_> = (0..9).map(|_| inbox.lanes.reserve(1).unwrap()).collect();

@@ -104,12 +104,8 @@ pub struct Reserved {
 
 impl Reserved {
     /// Slots still reserved.
-    pub fn len(&self) -> usize {
+    pub fn slots(&self) -> usize {
         self.permit.num_permits()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// One reserved slot as an attempt's ticket; `None` once all are used.
@@ -182,7 +178,7 @@ mod tests {
         let lanes = Lanes::new(4);
         assert!(lanes.reserve(5).is_none(), "more than are free");
         let mut reserved = lanes.reserve(3).unwrap();
-        assert_eq!((lanes.free(), reserved.len()), (1, 3));
+        assert_eq!((lanes.free(), reserved.slots()), (1, 3));
         let a = reserved.ticket(webhook()).unwrap();
         let b = reserved.ticket(webhook()).unwrap();
         let c = reserved.ticket(webhook()).unwrap();
