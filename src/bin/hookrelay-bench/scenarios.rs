@@ -74,6 +74,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "throughput",
         "fanout",
         "latency",
+        "publish",
+        "floor",
         "faults",
         "backlog",
         "scale",
@@ -106,6 +108,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 let seconds = (60.0 * args.scale).max(5.0);
                 let events = (200.0 * seconds) as u64;
                 deliver(&args, Setup::plain("3 steady 200/s", 1, events, Load::Open { per_second: 200 })).await?
+            }
+            "publish" => {
+                // scenario 3 without its webhook: what the publish path alone costs
+                let seconds = (60.0 * args.scale).max(5.0);
+                let events = (200.0 * seconds) as u64;
+                deliver(&args, Setup::plain("3b publish only 200/s", 0, events, Load::Open { per_second: 200 })).await?
+            }
+            "floor" => {
+                let seconds = (60.0 * args.scale).max(5.0);
+                let api = floor_api(&args, seconds).await?;
+                print_row(&api);
+                rows.push(api);
+                floor_commit(&args, seconds).await?
             }
             "faults" => {
                 deliver(
@@ -284,6 +299,15 @@ async fn deliver(args: &Args, s: Setup) -> anyhow::Result<Row> {
     }
     let delivered = receiver.unique.load(Ordering::Relaxed);
     let mut notes = notes;
+    // without webhooks nothing is delivered: the CPU column is then per publish
+    let cpu_items = if s.webhooks == 0 {
+        notes.push_str(" no webhooks: CPU ms per publish;");
+        publish.len() as u64
+    } else {
+        delivered
+    };
+    let (own, pg) = (cpu_ms_per(own1 - own0, cpu_items), cpu_ms_per(pg1.saturating_sub(pg0), cpu_items));
+    notes.push_str(&format!(" hookrelay {own:.2} + PostgreSQL {pg:.2} ms"));
     if !complete {
         notes.push_str(&format!(" INCOMPLETE: {delivered} of {expected} delivered in {limit:?}"));
     }
@@ -304,7 +328,7 @@ async fn deliver(args: &Args, s: Setup) -> anyhow::Result<Row> {
         e2e_p99_ms: ms(&e2e, 0.99),
         peak_rss_mib: peak,
         postgres_cpu_share: share(pg1.saturating_sub(pg0), cpu1 - cpu0),
-        cpu_ms_per_delivery: cpu_ms_per(pg1.saturating_sub(pg0) + own1 - own0, delivered),
+        cpu_ms_per_delivery: cpu_ms_per(pg1.saturating_sub(pg0) + own1 - own0, cpu_items),
         notes: notes.trim().to_owned(),
     })
 }
@@ -516,6 +540,84 @@ impl Measured {
             notes,
             ..Row::default()
         }
+    }
+}
+
+/// Scenario 3c: what hookrelay spends on a request that does no work (`GET /health`, no
+/// database) at scenario 3's rate, one at a time: the floor under every publish. The CPU
+/// column is hookrelay's alone, per request.
+async fn floor_api(args: &Args, seconds: f64) -> anyhow::Result<Row> {
+    let (_db, hookrelay, _extra) = start_service(args, "floorapi", &[]).await?;
+    let api = Api::sign_up(&hookrelay.base).await?;
+    let requests = (200.0 * seconds) as u64;
+    let mut tick = tokio::time::interval(Duration::from_millis(5));
+    let mut took = Vec::with_capacity(requests as usize);
+    let (pg0, cpu0, own0) = (postgres_cpu_ticks(), total_cpu_ticks(), hookrelay.cpu_ticks());
+    let started = Instant::now();
+    for _ in 0..requests {
+        tick.tick().await;
+        let (status, t) = api.get("/health").await?;
+        anyhow::ensure!(status == 200, "GET /health answered {status}");
+        took.push(t.as_secs_f64() * 1000.0);
+    }
+    let elapsed = started.elapsed();
+    let (pg1, cpu1, own1) = (postgres_cpu_ticks(), total_cpu_ticks(), hookrelay.cpu_ticks());
+    let peak = hookrelay.peak_rss_mib();
+    hookrelay.stop();
+    let mut row = floor_row("3c floor: GET /health 200/s", took, elapsed, own1 - own0);
+    row.peak_rss_mib = peak;
+    row.postgres_cpu_share = share(pg1.saturating_sub(pg0), cpu1 - cpu0);
+    row.notes = "hookrelay's CPU ms per request; requests in the publish columns".into();
+    Ok(row)
+}
+
+/// Scenario 3d: what PostgreSQL spends on the least a durable publish needs, one
+/// single-row INSERT committed on its own, at scenario 3's rate over one connection (the
+/// benchmark's, without TLS). The CPU column is PostgreSQL's alone, per commit.
+async fn floor_commit(args: &Args, seconds: f64) -> anyhow::Result<Row> {
+    let db = fresh_database(&args.database_url, "hookrelay_bench_floorpg").await?;
+    let client = sql(&db).await?;
+    client
+        .batch_execute(
+            "CREATE TABLE floor (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), body text NOT NULL, \
+             at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await?;
+    let insert = client.prepare("INSERT INTO floor (body) VALUES ($1)").await?;
+    let body = json!({"event": "bench.event", "data": {"t": 0, "seq": 0}}).to_string();
+    let commits = (200.0 * seconds) as u64;
+    let mut tick = tokio::time::interval(Duration::from_millis(5));
+    let mut took = Vec::with_capacity(commits as usize);
+    let (pg0, cpu0) = (postgres_cpu_ticks(), total_cpu_ticks());
+    let started = Instant::now();
+    for _ in 0..commits {
+        tick.tick().await;
+        let t = Instant::now();
+        client.execute(&insert, &[&body]).await?;
+        took.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let elapsed = started.elapsed();
+    let (pg1, cpu1) = (postgres_cpu_ticks(), total_cpu_ticks());
+    let mut row = floor_row("3d floor: one-row INSERT 200/s", took, elapsed, pg1.saturating_sub(pg0));
+    row.postgres_cpu_share = share(pg1.saturating_sub(pg0), cpu1 - cpu0);
+    row.notes = "PostgreSQL's CPU ms per commit, no TLS; commits in the publish columns".into();
+    Ok(row)
+}
+
+/// A floor scenario's row: its operations (latencies in ms) in the publish columns, and
+/// `ticks` of CPU per operation in the CPU column.
+fn floor_row(scenario: &str, mut took: Vec<f64>, elapsed: Duration, ticks: u64) -> Row {
+    took.sort_by(f64::total_cmp);
+    let n = took.len() as u64;
+    Row {
+        scenario: scenario.into(),
+        events: n,
+        seconds: elapsed.as_secs_f64(),
+        publish_per_s: n as f64 / elapsed.as_secs_f64(),
+        publish_p50_ms: ms(&took, 0.5),
+        publish_p99_ms: ms(&took, 0.99),
+        cpu_ms_per_delivery: cpu_ms_per(ticks, n),
+        ..Row::default()
     }
 }
 
