@@ -110,13 +110,14 @@ impl Service {
         let listener = TcpListener::bind(config.bind).with_context(|| format!("binding {}", config.bind))?;
         let addr = listener.local_addr()?;
         let streams = StreamHub::spawn(pool.clone(), metrics.clone(), attempts, shutdown.clone());
+        let wakeup = Wakeup::spawn(pool.clone(), local_dispatcher, shutdown.clone());
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             jwt: JwtKeys::new(config.jwt_secret.expose_secret().as_bytes(), config.token_ttl),
             config: config.clone(),
             metrics,
-            wakeup: Wakeup::spawn(pool.clone(), local_dispatcher, shutdown.clone()),
-            publisher: Publisher::spawn(&url, intake, config.sealer.clone())?,
+            wakeup: wakeup.clone(),
+            publisher: Publisher::spawn(&url, intake, config.sealer.clone(), wakeup)?,
             shutdown: shutdown.clone(),
             auth_limiter: AuthLimiter::new(config.auth_rate_limit),
             tenant_limits: TenantLimits::new(pool.clone(), config.tenant_publish_rate, config.tenant_api_rate),

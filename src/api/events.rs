@@ -136,13 +136,19 @@ async fn publish(
     let filters = event_type.matching_filters();
     let Some(key) = key else {
         // without a key nothing needs reading first: the publish joins a group commit
+        // the publisher wakes the dispatchers itself, for what its claim did not take
         let stored = state.publisher.publish(Plain { event, filters, not_to: None }).await.map_err(ApiError::from)?;
-        return Ok(accepted(&state, &stored.event, stored.handed));
+        return Ok(accepted(&state, &stored));
     };
     let mut conn = state.pool.get().await?;
     let published = db::events::publish(&mut conn, NewEvent { event, target: Target::Fanout { filters } }).await;
     let first = match published {
-        Ok(Published::Created(e)) => return Ok(accepted(&state, &e, 0)),
+        Ok(Published::Created(e)) => {
+            if e.deliveries > 0 {
+                state.wakeup.soon();
+            }
+            return Ok(accepted(&state, &e));
+        }
         Ok(Published::Replayed(first)) => first,
         // a concurrent publish with the same key won the race: answer as a replay
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
@@ -159,13 +165,9 @@ async fn publish(
     }
 }
 
-/// The 202 of a stored publish; wakes the dispatchers when there is work that was not
-/// handed to this process's dispatcher already (`handed` of the deliveries).
-fn accepted(state: &AppState, e: &Event, handed: i32) -> HttpResponse {
+/// The 202 of a stored publish.
+fn accepted(state: &AppState, e: &Event) -> HttpResponse {
     state.metrics.published(e.deliveries);
-    if e.deliveries > handed {
-        state.wakeup.soon();
-    }
     HttpResponse::Accepted().json(Accepted::from(e))
 }
 

@@ -17,8 +17,10 @@
 //!
 //! A publish written alone while this process's dispatcher waits for work is followed, on
 //! the same connection and in the same round trip, by a claim for that dispatcher, whose
-//! deliveries are handed over in memory (`dispatch::intake`): a publish whose deliveries
-//! were all claimed so need not wake anyone.
+//! deliveries are handed over in memory (`dispatch::intake`). The publish is answered at
+//! its commit, without waiting for the claim. The writers, not the callers, wake the
+//! dispatchers, once the claim has answered, and only for publishes whose deliveries it
+//! did not all take.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,6 +32,7 @@ use super::events::{insert_many, Event, Plain};
 use super::PgPool;
 use crate::dispatch::intake::{Intake, MOST_PUBLISHES};
 use crate::domain::ids::{EventId, TenantId};
+use crate::queue::pg::Wakeup;
 use crate::queue::{Claim, Leased};
 use crate::secrets::Sealer;
 
@@ -56,14 +59,8 @@ const WRITER_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan; SET ena
 
 struct Job {
     plain: Plain,
-    done: oneshot::Sender<anyhow::Result<Stored>>,
-}
-
-/// A stored publish: the event, with its number of deliveries, and how many of those were
-/// claimed for this process's dispatcher and handed to it (no wake-up needed for them).
-pub struct Stored {
-    pub event: Event,
-    pub handed: i32,
+    /// answered with the stored event, its number of deliveries set
+    done: oneshot::Sender<anyhow::Result<Event>>,
 }
 
 #[derive(Clone)]
@@ -97,26 +94,37 @@ impl Publisher {
     /// Starts the writer tasks, with connections of their own; they end once every
     /// `Publisher` clone is dropped and the queues are written. With `intake` (this
     /// process runs a dispatcher), single publishes claim for it; `sealer` opens the secrets
-    /// of what they claim.
-    pub fn spawn(database_url: &str, intake: Option<Intake>, sealer: Arc<Sealer>) -> anyhow::Result<Publisher> {
+    /// of what they claim. `wakeup` is told of every stored delivery not claimed so.
+    pub fn spawn(
+        database_url: &str,
+        intake: Option<Intake>,
+        sealer: Arc<Sealer>,
+        wakeup: Wakeup,
+    ) -> anyhow::Result<Publisher> {
         let pool = super::build_pool_with(database_url, WRITERS + 1, WRITER_SETTINGS)?;
         let lanes = Arc::new(Lanes::default());
         let (small, rx) = mpsc::channel(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
         let handing = intake.map(|intake| Handing { intake, sealer });
         for _ in 0..WRITERS {
-            let writer =
-                Writer { pool: pool.clone(), max_batch: MAX_BATCH, lanes: lanes.clone(), handing: handing.clone() };
+            let writer = Writer {
+                pool: pool.clone(),
+                max_batch: MAX_BATCH,
+                lanes: lanes.clone(),
+                handing: handing.clone(),
+                wakeup: wakeup.clone(),
+            };
             tokio::spawn(writer.run(rx.clone()));
         }
         let (large, rx) = mpsc::channel(QUEUE);
-        let writer = Writer { pool, max_batch: MAX_LARGE_BATCH, lanes: lanes.clone(), handing: None };
+        let writer = Writer { pool, max_batch: MAX_LARGE_BATCH, lanes: lanes.clone(), handing: None, wakeup };
         tokio::spawn(writer.run(Arc::new(Mutex::new(rx))));
         Ok(Publisher { small, large, lanes })
     }
 
-    /// Stores the event and its deliveries; answers once they are committed.
-    pub async fn publish(&self, plain: Plain) -> anyhow::Result<Stored> {
+    /// Stores the event and its deliveries; answers once they are committed, with the
+    /// event's number of deliveries. The dispatchers are woken for them.
+    pub async fn publish(&self, plain: Plain) -> anyhow::Result<Event> {
         let (done, answer) = oneshot::channel();
         let lane = if self.lanes.is_large(TenantId(plain.event.tenant_id)) { &self.large } else { &self.small };
         lane.send(Job { plain, done }).await.map_err(|_| anyhow!("the publish writer has stopped"))?;
@@ -136,6 +144,7 @@ struct Writer {
     max_batch: usize,
     lanes: Arc<Lanes>,
     handing: Option<Handing>,
+    wakeup: Wakeup,
 }
 
 impl Writer {
@@ -148,31 +157,70 @@ impl Writer {
         }
     }
 
-    async fn write(&self, batch: Vec<Plain>, answers: Vec<oneshot::Sender<anyhow::Result<Stored>>>) {
+    /// Writes the batch, claiming behind it when the dispatcher takes an offer, answers
+    /// the callers at the batch's commit, and wakes the dispatchers for what the claim did
+    /// not take.
+    async fn write(&self, batch: Vec<Plain>, answers: Vec<oneshot::Sender<anyhow::Result<Event>>>) {
         let offer = match &self.handing {
             Some(h) if batch.len() <= MOST_PUBLISHES => h.intake.offer().map(|offer| (h, offer)),
             _ => None,
         };
-        let written = match offer {
-            None => insert(&self.pool, &batch).await.map(|counts| (counts, HashMap::new())),
-            Some((h, (offer, reserved))) => {
-                let (written, claimed) = insert_and_claim(&self.pool, &batch, &offer, &h.sealer).await;
-                let mut handed_of: HashMap<EventId, i32> = HashMap::new();
-                for d in &claimed {
-                    *handed_of.entry(d.event_id).or_default() += 1;
+        let conn = match self.pool.get().await.context("database pool") {
+            Ok(conn) => conn,
+            Err(err) => return fail(&err, answers),
+        };
+        let ids: Vec<EventId> = batch.iter().map(|p| EventId(p.event.id)).collect();
+        // Both statements go out in one round trip, the claim right behind the publish, and
+        // see it committed. (Should the claim be sent first, as when one of the two is
+        // prepared on this connection for the first time, it just does not find the
+        // batch's deliveries, and they are woken for.) The callers are answered as soon as
+        // the publish's answer arrives.
+        let stored = async {
+            let written = insert_many(&conn, &batch).await.map_err(anyhow::Error::from);
+            self.answer(batch, answers, written).await
+        };
+        let claimed = async {
+            let (h, (offer, _)) = offer.as_ref()?;
+            match crate::queue::pg::claim(&conn, &offer.request(), &h.sealer).await {
+                Ok(Claim { claimed, .. }) => Some(claimed),
+                Err(err) => {
+                    tracing::warn!(error = %err, "the claim after a publish failed; the dispatcher claims it");
+                    None
                 }
-                h.intake.hand(claimed, reserved);
-                written.map(|counts| (counts, handed_of))
             }
         };
+        let (counts, claimed) = tokio::join!(stored, claimed);
+        drop(conn);
+        let mut handed_of: HashMap<EventId, i32> = HashMap::new();
+        if let Some((h, (_, reserved))) = offer {
+            let claimed: Vec<Leased> = claimed.unwrap_or_default();
+            for d in &claimed {
+                *handed_of.entry(d.event_id).or_default() += 1;
+            }
+            h.intake.hand(claimed, reserved);
+        }
+        let unclaimed = ids.iter().zip(counts).any(|(id, n)| n > handed_of.get(id).copied().unwrap_or(0));
+        if unclaimed {
+            self.wakeup.soon();
+        }
+    }
+
+    /// Answers the callers of a written batch; returns each publish's number of stored
+    /// deliveries (0 for one that failed).
+    async fn answer(
+        &self,
+        batch: Vec<Plain>,
+        answers: Vec<oneshot::Sender<anyhow::Result<Event>>>,
+        written: anyhow::Result<Vec<i32>>,
+    ) -> Vec<i32> {
         match written {
-            Ok((counts, handed_of)) => {
-                for ((answer, plain), n) in answers.into_iter().zip(batch).zip(counts) {
+            Ok(counts) => {
+                for ((answer, plain), &n) in answers.into_iter().zip(batch).zip(&counts) {
                     self.lanes.learn(TenantId(plain.event.tenant_id), n);
-                    let handed = handed_of.get(&EventId(plain.event.id)).copied().unwrap_or(0);
                     // a caller that went away no longer needs its answer
-                    let _ = answer.send(Ok(Stored { event: Event { deliveries: n, ..plain.event }, handed }));
+                    let _ = answer.send(Ok(Event { deliveries: n, ..plain.event }));
                 }
+                counts
             }
             // The database refused the statement (it answered): one publish it refuses
             // must not fail the others, so each is tried alone and gets its own answer.
@@ -182,28 +230,36 @@ impl Writer {
                     publishes = batch.len(),
                     "a publish batch was refused; writing it one by one"
                 );
+                let mut counts = Vec::with_capacity(batch.len());
                 for (answer, plain) in answers.into_iter().zip(batch) {
                     let result = insert(&self.pool, std::slice::from_ref(&plain)).await;
-                    let _ = answer.send(result.map(|counts| Stored {
-                        event: Event { deliveries: counts.first().copied().unwrap_or_default(), ..plain.event },
-                        handed: 0,
-                    }));
+                    let n = result.as_ref().ok().and_then(|c| c.first().copied()).unwrap_or_default();
+                    counts.push(n);
+                    let _ = answer.send(result.map(|_| Event { deliveries: n, ..plain.event }));
                 }
+                counts
             }
-            // unreachable database, pool exhausted: retrying one by one would only keep
-            // every caller waiting longer for the same error
             Err(err) => {
-                tracing::warn!(error = format!("{err:#}"), publishes = batch.len(), "a publish batch failed");
-                let unreachable = super::unreachable_in(&err);
-                for answer in answers {
-                    let _ = answer.send(Err(if unreachable {
-                        anyhow::Error::new(super::Unreachable(format!("{err:#}")))
-                    } else {
-                        anyhow!("{err:#}")
-                    }));
-                }
+                let n = answers.len();
+                fail(&err, answers);
+                vec![0; n]
             }
         }
+    }
+}
+
+/// Answers every caller of a batch that could not be written. Unreachable database, pool
+/// exhausted: retrying one by one would only keep every caller waiting longer for the
+/// same error.
+fn fail(err: &anyhow::Error, answers: Vec<oneshot::Sender<anyhow::Result<Event>>>) {
+    tracing::warn!(error = format!("{err:#}"), publishes = answers.len(), "a publish batch failed");
+    let unreachable = super::unreachable_in(err);
+    for answer in answers {
+        let _ = answer.send(Err(if unreachable {
+            anyhow::Error::new(super::Unreachable(format!("{err:#}")))
+        } else {
+            anyhow!("{err:#}")
+        }));
     }
 }
 
@@ -219,34 +275,6 @@ fn refused_by_database(err: &anyhow::Error) -> bool {
 async fn insert(pool: &PgPool, batch: &[Plain]) -> anyhow::Result<Vec<i32>> {
     let conn = pool.get().await.context("database pool")?;
     Ok(insert_many(&conn, batch).await?)
-}
-
-/// The batch, and right behind it on the same connection (pipelined: one round trip) the
-/// dispatcher's claim under `offer`, which sees the batch committed. The claim's
-/// deliveries come back whatever became of the publish: they are leased. (Should the
-/// claim be sent first, as when one of the two statements is prepared on this connection
-/// for the first time, it just does not find the batch's deliveries, and the callers wake
-/// the dispatcher.)
-async fn insert_and_claim(
-    pool: &PgPool,
-    batch: &[Plain],
-    offer: &crate::queue::Offer,
-    sealer: &Sealer,
-) -> (anyhow::Result<Vec<i32>>, Vec<Leased>) {
-    let conn = match pool.get().await.context("database pool") {
-        Ok(conn) => conn,
-        Err(err) => return (Err(err), Vec::new()),
-    };
-    let request = offer.request();
-    let (written, claimed) = tokio::join!(insert_many(&conn, batch), crate::queue::pg::claim(&conn, &request, sealer));
-    let claimed = match claimed {
-        Ok(Claim { claimed, .. }) => claimed,
-        Err(err) => {
-            tracing::warn!(error = %err, "the claim after a publish failed; the dispatcher claims it");
-            Vec::new()
-        }
-    };
-    (written.map_err(anyhow::Error::from), claimed)
 }
 
 #[cfg(test)]
