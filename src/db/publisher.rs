@@ -26,6 +26,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
+use diesel_async::AsyncPgConnection;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::events::{insert_many, Event, Plain};
@@ -177,7 +178,7 @@ impl Writer {
         // the publish's answer arrives.
         let stored = async {
             let written = insert_many(&conn, &batch).await.map_err(anyhow::Error::from);
-            self.answer(batch, answers, written).await
+            self.answer(&conn, batch, answers, written).await
         };
         let claimed = async {
             let (h, (offer, _)) = offer.as_ref()?;
@@ -206,9 +207,12 @@ impl Writer {
     }
 
     /// Answers the callers of a written batch; returns each publish's number of stored
-    /// deliveries (0 for one that failed).
+    /// deliveries (0 for one that failed). A refused batch is written again one by one on
+    /// `conn`, the batch's own connection: taking another could wait on writers that each
+    /// hold one.
     async fn answer(
         &self,
+        conn: &AsyncPgConnection,
         batch: Vec<Plain>,
         answers: Vec<oneshot::Sender<anyhow::Result<Event>>>,
         written: anyhow::Result<Vec<i32>>,
@@ -232,7 +236,7 @@ impl Writer {
                 );
                 let mut counts = Vec::with_capacity(batch.len());
                 for (answer, plain) in answers.into_iter().zip(batch) {
-                    let result = insert(&self.pool, std::slice::from_ref(&plain)).await;
+                    let result = insert_many(conn, std::slice::from_ref(&plain)).await.map_err(anyhow::Error::from);
                     let n = result.as_ref().ok().and_then(|c| c.first().copied()).unwrap_or_default();
                     counts.push(n);
                     let _ = answer.send(result.map(|_| Event { deliveries: n, ..plain.event }));
@@ -270,11 +274,6 @@ fn refused_by_database(err: &anyhow::Error) -> bool {
         err.downcast_ref::<diesel::result::Error>(),
         Some(e @ diesel::result::Error::DatabaseError(..)) if !super::is_unreachable(e)
     )
-}
-
-async fn insert(pool: &PgPool, batch: &[Plain]) -> anyhow::Result<Vec<i32>> {
-    let conn = pool.get().await.context("database pool")?;
-    Ok(insert_many(&conn, batch).await?)
 }
 
 #[cfg(test)]
