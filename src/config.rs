@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use crate::cli::{Mode, Role, Settings};
 use crate::db::health::AutoDisable;
-use crate::dispatch::dns::Dns;
+use crate::net::dns::Dns;
 use crate::secrets::{Sealer, DEV_ENCRYPTION_KEY};
 
 /// Used when no JWT secret is configured in development mode. Documented in the README;

@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod domain;
 pub mod error;
 pub mod metrics;
+pub mod net;
 pub mod queue;
 pub mod secrets;
 pub mod startup;

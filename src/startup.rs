@@ -1,4 +1,5 @@
-//! Wiring: the shared state, the HTTP server, the dispatcher and graceful shutdown.
+//! Wiring: the API's state, the HTTP server, the dispatcher and graceful shutdown. Nothing
+//! imports this module but `lib.rs`: it wires every other one.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -14,39 +15,19 @@ use tokio_util::sync::CancellationToken;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
 
 use crate::api::limiter::AuthLimiter;
+use crate::api::state::AppState;
 use crate::api::stream_hub::StreamHub;
 use crate::api::tenant_limits::{Drawn, TenantLimits};
 use crate::auth::jwt::JwtKeys;
 use crate::cli::Role;
 use crate::config::Config;
-use crate::db::publisher::Publisher;
-use crate::db::{self, PgPool};
-use crate::dispatch::{self, listener};
+use crate::db;
+use crate::db::listener;
+use crate::dispatch;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::queue::pg::publisher::Publisher;
 use crate::queue::pg::{PgQueue, Wakeup, ATTEMPTS_CHANNEL};
-
-/// What every request handler can reach.
-pub struct AppState {
-    pub pool: PgPool,
-    pub config: Arc<Config>,
-    pub jwt: JwtKeys,
-    pub metrics: Arc<Metrics>,
-    /// Tells the dispatchers that new work was committed.
-    pub wakeup: Wakeup,
-    /// Group-commits plain publishes.
-    pub publisher: Publisher,
-    /// Cancelled at shutdown: ends the live streams.
-    pub shutdown: CancellationToken,
-    pub auth_limiter: AuthLimiter,
-    /// Per-tenant request rates, shared across API processes.
-    pub tenant_limits: TenantLimits,
-    /// Feeds the live streams (woken whenever any dispatcher records attempts) and counts
-    /// them per tenant.
-    pub streams: Arc<crate::api::stream_hub::StreamHub>,
-    /// The base of portal links: `HOOKRELAY_PUBLIC_URL`, or the address listened on.
-    pub public_url: String,
-}
 
 /// A started service: the HTTP server listening on `addr` (the API, or for a
 /// dispatcher-only process just health, readiness and metrics), the dispatcher (if its
@@ -92,7 +73,7 @@ impl Service {
             let wake = Arc::new(tokio::sync::Notify::new());
             local_dispatcher = Some(wake.clone());
             let (to_dispatcher, inbox) = dispatch::intake::intake(config.dispatch_concurrency, config.lease);
-            intake = Some(to_dispatcher);
+            intake = Some(Arc::new(to_dispatcher) as Arc<dyn crate::queue::Intake>);
             let queue = PgQueue::connect(&config.database_url, config.sealer.clone())?;
             let (pool, config, metrics, shutdown) = (pool.clone(), config.clone(), metrics.clone(), shutdown.clone());
             tasks.push(tokio::spawn(dispatch::run(queue, pool, config, metrics, wake, inbox, shutdown)));
@@ -142,7 +123,7 @@ impl Service {
                 })
                 .wrap(TracingLogger::<RedactedSpan>::new())
                 .configure(if serves_api { crate::api::configure } else { crate::api::configure_operations })
-                .default_service(web::to(crate::api::not_found))
+                .default_service(web::to(crate::api::route::not_found))
         })
         .disable_signals()
         .shutdown_timeout(35)

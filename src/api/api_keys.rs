@@ -5,11 +5,16 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{path_id, resource, ts, ts_opt, Errors, JsonBody, Page, Params};
-use crate::auth::{api_key, Caller, Scope};
+use crate::api::body::{Errors, JsonBody};
+use crate::api::caller::Caller;
+use crate::api::page::Page;
+use crate::api::params::{path_id, Params};
+use crate::api::route::resource;
+use crate::api::state::AppState;
+use crate::auth::{api_key, Scope};
 use crate::db::{self, api_keys::ApiKey, new_id};
+use crate::domain::{ts, ts_opt};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/api/v1/api-keys").route(web::post().to(create)).route(web::get().to(list)))

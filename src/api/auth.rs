@@ -4,11 +4,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{resource, Errors, JsonBody};
+use crate::api::body::{Errors, JsonBody};
+use crate::api::route::resource;
+use crate::api::state::AppState;
 use crate::auth::password;
 use crate::db::{self, tenants::Registered};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/api/v1/auth/register").route(web::post().to(register)))

@@ -6,9 +6,9 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use super::resource;
+use crate::api::route::resource;
+use crate::api::state::AppState;
 use crate::error::ApiError;
-use crate::startup::AppState;
 
 const INDEX_HTML: &[u8] = include_bytes!("../../assets/dashboard/index.html");
 

@@ -4,13 +4,16 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{path_id, resource, ts, ts_opt, Page, Params};
-use crate::auth::Caller;
+use crate::api::attempt_view::AttemptView;
+use crate::api::caller::Caller;
+use crate::api::page::Page;
+use crate::api::params::{path_id, Params};
+use crate::api::route::resource;
+use crate::api::state::AppState;
 use crate::db::deliveries::{Delivery, DeliveryFilter, Retried, FAILED, PENDING, SUCCEEDED};
-use crate::db::logs::AttemptLog;
 use crate::db::{self};
+use crate::domain::{ts, ts_opt};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/api/v1/deliveries").route(web::get().to(list)))
@@ -49,49 +52,6 @@ impl From<Delivery> for DeliveryView {
             test: d.test,
             created_at: ts(d.created_at),
             updated_at: ts(d.updated_at),
-        }
-    }
-}
-
-/// One attempt, as logs, delivery details and the stream show it.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AttemptView {
-    id: Uuid,
-    delivery_id: Uuid,
-    event_id: Uuid,
-    webhook_id: Uuid,
-    event_type: String,
-    attempt: i32,
-    success: bool,
-    request_url: String,
-    response_status: Option<i32>,
-    response_body: Option<String>,
-    duration_ms: i32,
-    error_kind: Option<String>,
-    error_message: Option<String>,
-    test: bool,
-    created_at: String,
-}
-
-impl From<AttemptLog> for AttemptView {
-    fn from(l: AttemptLog) -> AttemptView {
-        AttemptView {
-            id: l.id,
-            delivery_id: l.delivery_id,
-            event_id: l.event_id,
-            webhook_id: l.webhook_id,
-            event_type: l.event_type,
-            attempt: l.attempt,
-            success: l.success,
-            request_url: l.request_url,
-            response_status: l.response_status,
-            response_body: l.response_body,
-            duration_ms: l.duration_ms,
-            error_kind: l.error_kind,
-            error_message: l.error_message,
-            test: l.test,
-            created_at: ts(l.created_at),
         }
     }
 }

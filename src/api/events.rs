@@ -5,15 +5,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use super::{path_id, resource, ts, Errors, JsonBody, Page, Params};
-use crate::auth::Caller;
+use crate::api::body::{Errors, JsonBody};
+use crate::api::caller::Caller;
+use crate::api::page::Page;
+use crate::api::params::{path_id, Params};
+use crate::api::route::resource;
+use crate::api::state::AppState;
 use crate::db;
 use crate::db::events::{Event, NewEvent, Plain, Published, Target};
 use crate::domain::consumer::validate_consumer_id;
 use crate::domain::event::EventType;
 use crate::domain::json;
+use crate::domain::ts;
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
 
 /// The event type of a test event sent without one.
 pub const DEFAULT_TEST_EVENT_TYPE: &str = "webhook.test";

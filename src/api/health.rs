@@ -5,11 +5,11 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use super::resource;
+use crate::api::route::resource;
+use crate::api::state::AppState;
 use crate::db;
 use crate::error::ApiError;
 use crate::metrics::Gauges;
-use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/health").route(web::get().to(health)))
@@ -39,7 +39,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
 /// and the pool's. Behind `Authorization: Bearer <HOOKRELAY_METRICS_TOKEN>` when set.
 async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if let Some(token) = &state.config.metrics_token {
-        let sent = crate::auth::extractor::bearer_token(&req).unwrap_or_default();
+        let sent = crate::api::caller::bearer_token(&req).unwrap_or_default();
         if !bool::from(sent.as_bytes().ct_eq(token.expose_secret().as_bytes())) {
             return Err(ApiError::Unauthorized);
         }

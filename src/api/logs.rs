@@ -2,12 +2,14 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::deliveries::AttemptView;
-use super::{path_id, resource, Page, Params};
-use crate::auth::Caller;
+use crate::api::attempt_view::AttemptView;
+use crate::api::caller::Caller;
+use crate::api::page::Page;
+use crate::api::params::{path_id, Params};
+use crate::api::route::resource;
+use crate::api::state::AppState;
 use crate::db::{self, logs::LogFilter};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/api/v1/webhooks/{id}/logs").route(web::get().to(list)));

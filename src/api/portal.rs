@@ -7,12 +7,14 @@ use actix_web::{web, HttpResponse};
 use chrono::{TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{resource, ts, Errors, JsonBody};
-use crate::auth::Caller;
+use crate::api::body::{Errors, JsonBody};
+use crate::api::caller::Caller;
+use crate::api::route::resource;
+use crate::api::state::AppState;
 use crate::domain::consumer::validate_consumer_id;
 use crate::domain::json::Integer;
+use crate::domain::ts;
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
 
 const DEFAULT_EXPIRES_IN: i64 = 3_600;
 const MAX_EXPIRES_IN: i64 = 86_400;

@@ -6,12 +6,15 @@ use chrono::{TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{parse_time, path_id, resource, ts, ts_opt, Errors, JsonBody};
-use crate::auth::Caller;
+use crate::api::body::{Errors, JsonBody};
+use crate::api::caller::Caller;
+use crate::api::params::{parse_time, path_id};
+use crate::api::route::resource;
+use crate::api::state::AppState;
 use crate::db::recoveries::{Recovery, RUNNING};
 use crate::db::{self, new_id};
+use crate::domain::{ts, ts_opt};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
 
 /// How far back a recovery may reach (SPEC).
 const MAX_AGE_DAYS: i64 = 90;

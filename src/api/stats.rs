@@ -5,13 +5,15 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{path_id, resource, ts, Params};
-use crate::auth::Caller;
+use crate::api::caller::Caller;
+use crate::api::params::{path_id, Params};
+use crate::api::route::resource;
+use crate::api::state::AppState;
 use crate::db;
 use crate::db::stats::{StatsRow, TENANT_WIDE};
 use crate::domain::latency::{add_counts, percentile, ERROR_KINDS};
+use crate::domain::ts;
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
 
 /// The longest window a stats request may ask for.
 pub const MAX_WINDOW_DAYS: i64 = 90;

@@ -6,12 +6,13 @@ use std::time::Duration;
 use actix_web::{web, HttpRequest, HttpResponse};
 use tokio::sync::{broadcast, mpsc};
 
-use super::stream_hub::{Recorded, Subscription};
-use super::{resource, Params};
-use crate::auth::{Caller, Credential};
+use crate::api::caller::{Caller, Credential};
+use crate::api::params::Params;
+use crate::api::route::resource;
+use crate::api::state::AppState;
+use crate::api::stream_hub::{Recorded, Subscription};
 use crate::db::{self, TenantId};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
 
 const HEARTBEAT: Duration = Duration::from_secs(15);
 const PAGE: i64 = 200;

@@ -20,7 +20,7 @@ use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::deliveries::AttemptView;
+use crate::api::attempt_view::AttemptView;
 use crate::db::{self, PgPool, TenantId};
 use crate::metrics::Metrics;
 

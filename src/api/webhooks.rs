@@ -5,8 +5,12 @@ use chrono::{Duration, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
-use super::{path_id, resource, ts, ts_opt, Errors, JsonBody, Page, Params};
-use crate::auth::Caller;
+use crate::api::body::{Errors, JsonBody};
+use crate::api::caller::Caller;
+use crate::api::page::Page;
+use crate::api::params::{path_id, Params};
+use crate::api::route::resource;
+use crate::api::state::AppState;
 use crate::db::webhooks::{Inserted, Webhook, WebhookChanges, DISABLED_MANUALLY};
 use crate::db::{self, new_id};
 use crate::domain::consumer::validate_consumer_id;
@@ -15,9 +19,9 @@ use crate::domain::headers::validate_custom_headers;
 use crate::domain::json::Integer;
 use crate::domain::secret::SigningSecret;
 use crate::domain::url::{check_resolved_host, parse_webhook_url};
+use crate::domain::{ts, ts_opt};
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::Sealer;
-use crate::startup::AppState;
 
 /// How long a replaced secret keeps signing after a rotation.
 pub const ROTATION_OVERLAP_HOURS: i64 = 24;

@@ -207,7 +207,7 @@ struct InsertedMany {
 /// delivery for every matching webhook of each. Returns each event's number of
 /// deliveries, in the order given. The filters travel as one flat array with the index
 /// of their event, since PostgreSQL arrays of arrays must be rectangular. The connection
-/// is shared so that a claim can follow in the same round trip (`db::publisher`).
+/// is shared so that a claim can follow in the same round trip (`queue::pg::publisher`).
 pub async fn insert_many(mut conn: &AsyncPgConnection, batch: &[Plain]) -> QueryResult<Vec<i32>> {
     let mut ids = Vec::with_capacity(batch.len());
     let mut tenants = Vec::with_capacity(batch.len());

@@ -212,7 +212,7 @@ pub async fn evaluate(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Query
     conn.transaction(async move |conn| {
         // the recorder updates webhook rows too, several per statement: taking its lock
         // first keeps the two (and two evaluations) from locking rows in opposite orders
-        crate::queue::pg::lock_recording(conn).await?;
+        crate::db::locks::lock_recording(conn).await?;
         let changed: Vec<Changed> = prepared(
             diesel::sql_query(
                 "UPDATE webhooks w SET degraded = u.degraded FROM unnest($1::uuid[], $2::bool[]) AS u(id, degraded) \

@@ -257,7 +257,7 @@ pub async fn purge_deleted(
         }
         purged += conn
             .transaction::<_, diesel::result::Error, _>(async move |conn| {
-                crate::queue::pg::lock_recording(conn).await?;
+                crate::db::locks::lock_recording(conn).await?;
                 // deliveries a batch skipped, or a publish added as the webhook was deleted
                 let gone: Vec<Gone> = diesel::sql_query(
                     "DELETE FROM deliveries d WHERE d.webhook_id = $1 \

@@ -16,16 +16,12 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::finished::{lock, Finished};
 use super::lanes::{Lanes, Reserved, Ticket};
-use super::{lock, Finished};
-use crate::queue::{Leased, Offer};
+use crate::queue::{self, Leased, Offer};
 
 /// The most fast slots one publish's claim reserves.
 const MOST: usize = 64;
-
-/// Publishes in one statement beyond which no claim follows it: batches grow when the
-/// load does, and then the dispatcher's own claims serve many deliveries each.
-pub const MOST_PUBLISHES: usize = 1;
 
 /// Attempts handed to the dispatcher, each with its fast slot.
 pub type Handed = Vec<(Leased, Ticket)>;
@@ -87,6 +83,31 @@ impl Intake {
                 "the dispatcher stopped before deliveries claimed at publish reached it; their leases will expire"
             );
         }
+    }
+}
+
+/// Room reserved for a claim at publish, with the intake to hand its deliveries to.
+struct Reservation {
+    intake: Intake,
+    offer: Offer,
+    reserved: Reserved,
+}
+
+impl queue::Reservation for Reservation {
+    fn offer(&self) -> &Offer {
+        &self.offer
+    }
+
+    fn hand(self: Box<Self>, leased: Vec<Leased>) {
+        let Reservation { intake, reserved, .. } = *self;
+        intake.hand(leased, reserved);
+    }
+}
+
+impl queue::Intake for Intake {
+    fn offer(&self) -> Option<Box<dyn queue::Reservation>> {
+        let (offer, reserved) = Intake::offer(self)?;
+        Some(Box::new(Reservation { intake: self.clone(), offer, reserved }))
     }
 }
 

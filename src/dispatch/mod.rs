@@ -1,9 +1,8 @@
 //! The dispatcher: claims due deliveries, attempts them over HTTP, records outcomes.
 
-pub mod dns;
+pub mod finished;
 pub mod intake;
 pub mod lanes;
-pub mod listener;
 pub mod recorder;
 pub mod retention;
 pub mod retry_after;
@@ -13,9 +12,8 @@ pub mod signing;
 pub mod ssrf;
 pub mod upkeep;
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -29,12 +27,10 @@ use crate::db::PgPool;
 use crate::domain::ids::{DeliveryId, ErrorKind};
 use crate::metrics::Metrics;
 use crate::queue::{Claim, ClaimRequest, Leased, Next, Outcome, Queue, Strain};
+use finished::lock;
+pub use finished::Finished;
 use lanes::{Lanes, Ticket};
 use sender::{AttemptResult, Sender};
-
-/// Deliveries of this process whose attempt has ended but whose outcome is not recorded
-/// yet: their leases still exist, but they are no longer attempts in flight.
-pub type Finished = Arc<Mutex<HashSet<DeliveryId>>>;
 
 /// Most deliveries claimed in one statement. Claims are serialised, so under load the
 /// claim rate bounds throughput (see the performance log in the README).
@@ -221,11 +217,6 @@ impl<Q: Queue> Dispatcher<Q> {
             let _ = outcomes.send(outcome(&delivery, result, max_retry_after));
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // a set of ids stays usable whatever a panicking holder did
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A UUID v7 from the attempt's start, so that logs ordered by id are ordered by time.

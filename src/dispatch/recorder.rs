@@ -37,7 +37,7 @@ pub async fn record<Q: Queue>(
     mut rx: mpsc::UnboundedReceiver<Outcome>,
     freed: Arc<Notify>,
     wake: Arc<Notify>,
-    finished: super::Finished,
+    finished: super::finished::Finished,
 ) -> anyhow::Result<()> {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -52,7 +52,7 @@ pub async fn record<Q: Queue>(
         }
         write(queue.as_ref(), &batch).await;
         {
-            let mut f = super::lock(&finished);
+            let mut f = super::finished::lock(&finished);
             for o in &batch {
                 f.remove(&o.delivery_id);
             }

@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
-use super::dns::Dns;
 use super::signing::{standard_signature, x_webhook_signature};
 use super::ssrf::{check_literal_host, is_blocked_target, GuardedResolver};
 use crate::domain::ids::ErrorKind;
 use crate::domain::secret::SigningSecret;
+use crate::net::dns::Dns;
 use crate::queue::Leased;
 
 /// How much of a response body is kept.

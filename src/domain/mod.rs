@@ -14,3 +14,8 @@ pub mod url;
 pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// [`ts`] of a time that may be absent.
+pub fn ts_opt(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
+    t.map(ts)
+}

@@ -1,13 +1,13 @@
 //! Webhook target URLs (SPEC: Security, "Target URLs").
 //!
 //! Checked when a webhook is saved; the dispatcher checks again at every attempt
-//! (`crate::dispatch::ssrf`), because what a name resolves to can change.
+//! (`crate::dispatch::ssrf`, with the ranges of `crate::net::ip`), because what a name resolves to can change.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::dispatch::dns::Dns;
-use crate::dispatch::ssrf::is_forbidden_ip;
+use crate::net::dns::Dns;
+use crate::net::ip::is_forbidden_ip;
 
 pub const MAX_URL_LEN: usize = 2048;
 /// How long a save-time lookup may take before the name is accepted unchecked.

@@ -81,6 +81,22 @@ impl Offer {
     }
 }
 
+/// This process's dispatcher as the enqueue side sees it (`dispatch::intake`): room for a
+/// claim made right behind a publish, on the publish's own connection, and where the
+/// deliveries so claimed go.
+pub trait Intake: Send + Sync {
+    /// Room reserved for one such claim; `None` when one is not worth making now.
+    fn offer(&self) -> Option<Box<dyn Reservation>>;
+}
+
+/// Room reserved by [`Intake::offer`]: the claim to make with it, and the hand-over.
+pub trait Reservation: Send + Sync {
+    fn offer(&self) -> &Offer;
+    /// Starts the attempts of what the claim leased, in the reserved room; the room left
+    /// over is freed.
+    fn hand(self: Box<Self>, leased: Vec<Leased>);
+}
+
 /// What a claim got; whether due work was held back by a per-webhook limit (then a
 /// recorded outcome, which frees a slot, is worth another claim); and when the earliest
 /// pending delivery that is not due yet (or the earliest pause) ends.

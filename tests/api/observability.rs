@@ -489,7 +489,7 @@ async fn the_openapi_description_matches_the_registered_routes() {
     assert_eq!(res.status(), 200);
     let doc: Value = res.json().await.unwrap();
     let documented: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
-    let mut registered = hookrelay::api::registered_paths();
+    let mut registered = hookrelay::api::route::registered_paths();
     registered.sort();
     let mut documented_sorted = documented.clone();
     documented_sorted.sort();

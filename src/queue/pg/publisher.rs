@@ -17,7 +17,7 @@
 //!
 //! A publish written alone while this process's dispatcher waits for work is followed, on
 //! the same connection and in the same round trip, by a claim for that dispatcher, whose
-//! deliveries are handed over in memory (`dispatch::intake`). The publish is answered at
+//! deliveries are handed over in memory (the [`Intake`] of `dispatch::intake`). The publish is answered at
 //! its commit, without waiting for the claim. The writers, not the callers, wake the
 //! dispatchers, once the claim has answered, and only for publishes whose deliveries it
 //! did not all take.
@@ -29,13 +29,16 @@ use anyhow::{anyhow, Context};
 use diesel_async::AsyncPgConnection;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::events::{insert_many, Event, Plain};
-use super::PgPool;
-use crate::dispatch::intake::{Intake, MOST_PUBLISHES};
+use super::wake::Wakeup;
+use crate::db::events::{insert_many, Event, Plain};
+use crate::db::PgPool;
 use crate::domain::ids::{EventId, TenantId};
-use crate::queue::pg::Wakeup;
-use crate::queue::{Claim, Leased};
+use crate::queue::{Claim, Intake, Leased};
 use crate::secrets::Sealer;
+
+/// Publishes in one statement beyond which no claim follows it: batches grow when the
+/// load does, and then the dispatcher's own claims serve many deliveries each.
+const MOST_PUBLISHES: usize = 1;
 
 /// Most publishes in one statement.
 const MAX_BATCH: usize = 256;
@@ -98,11 +101,11 @@ impl Publisher {
     /// of what they claim. `wakeup` is told of every stored delivery not claimed so.
     pub fn spawn(
         database_url: &str,
-        intake: Option<Intake>,
+        intake: Option<Arc<dyn Intake>>,
         sealer: Arc<Sealer>,
         wakeup: Wakeup,
     ) -> anyhow::Result<Publisher> {
-        let pool = super::build_pool_with(database_url, WRITERS + 1, WRITER_SETTINGS)?;
+        let pool = crate::db::build_pool_with(database_url, WRITERS + 1, WRITER_SETTINGS)?;
         let lanes = Arc::new(Lanes::default());
         let (small, rx) = mpsc::channel(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
@@ -136,7 +139,7 @@ impl Publisher {
 /// What a writer needs to claim for this process's dispatcher.
 #[derive(Clone)]
 struct Handing {
-    intake: Intake,
+    intake: Arc<dyn Intake>,
     sealer: Arc<Sealer>,
 }
 
@@ -181,8 +184,8 @@ impl Writer {
             self.answer(&conn, batch, answers, written).await
         };
         let claimed = async {
-            let (h, (offer, _)) = offer.as_ref()?;
-            match crate::queue::pg::claim(&conn, &offer.request(), &h.sealer).await {
+            let (h, reservation) = offer.as_ref()?;
+            match super::claim(&conn, &reservation.offer().request(), &h.sealer).await {
                 Ok(Claim { claimed, .. }) => Some(claimed),
                 Err(err) => {
                     tracing::warn!(error = %err, "the claim after a publish failed; the dispatcher claims it");
@@ -193,12 +196,12 @@ impl Writer {
         let (counts, claimed) = tokio::join!(stored, claimed);
         drop(conn);
         let mut handed_of: HashMap<EventId, i32> = HashMap::new();
-        if let Some((h, (_, reserved))) = offer {
+        if let Some((_, reservation)) = offer {
             let claimed: Vec<Leased> = claimed.unwrap_or_default();
             for d in &claimed {
                 *handed_of.entry(d.event_id).or_default() += 1;
             }
-            h.intake.hand(claimed, reserved);
+            reservation.hand(claimed);
         }
         let unclaimed = ids.iter().zip(counts).any(|(id, n)| n > handed_of.get(id).copied().unwrap_or(0));
         if unclaimed {
@@ -257,10 +260,10 @@ impl Writer {
 /// same error.
 fn fail(err: &anyhow::Error, answers: Vec<oneshot::Sender<anyhow::Result<Event>>>) {
     tracing::warn!(error = format!("{err:#}"), publishes = answers.len(), "a publish batch failed");
-    let unreachable = super::unreachable_in(err);
+    let unreachable = crate::db::unreachable_in(err);
     for answer in answers {
         let _ = answer.send(Err(if unreachable {
-            anyhow::Error::new(super::Unreachable(format!("{err:#}")))
+            anyhow::Error::new(crate::db::Unreachable(format!("{err:#}")))
         } else {
             anyhow!("{err:#}")
         }));
@@ -272,7 +275,7 @@ fn fail(err: &anyhow::Error, answers: Vec<oneshot::Sender<anyhow::Result<Event>>
 fn refused_by_database(err: &anyhow::Error) -> bool {
     matches!(
         err.downcast_ref::<diesel::result::Error>(),
-        Some(e @ diesel::result::Error::DatabaseError(..)) if !super::is_unreachable(e)
+        Some(e @ diesel::result::Error::DatabaseError(..)) if !crate::db::is_unreachable(e)
     )
 }
 

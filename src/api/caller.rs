@@ -6,11 +6,11 @@ use std::pin::Pin;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use uuid::Uuid;
 
-use super::Scope;
+use crate::api::state::AppState;
 use crate::api::tenant_limits::Class;
+use crate::auth::Scope;
 use crate::db::{self, TenantId};
 use crate::error::ApiError;
-use crate::startup::AppState;
 
 #[derive(Debug, Clone)]
 pub struct Caller {
