@@ -63,36 +63,9 @@ impl Config {
             .bind
             .parse()
             .with_context(|| format!("HOOKRELAY_BIND {:?} is not an address like 127.0.0.1:8080", s.bind))?;
-        let jwt_secret = match (&s.jwt_secret, s.mode) {
-            (Some(secret), _) if secret.len() >= 32 => secret.clone(),
-            (Some(_), _) => bail!("HOOKRELAY_JWT_SECRET must be at least 32 bytes"),
-            (None, Mode::Production) => {
-                bail!("production mode needs HOOKRELAY_JWT_SECRET (at least 32 random bytes)")
-            }
-            (None, Mode::Development) => {
-                tracing::warn!("HOOKRELAY_JWT_SECRET is not set: using the fixed development key");
-                DEV_JWT_SECRET.to_owned()
-            }
-        };
-        let sealer = match (&s.encryption_key, s.mode) {
-            (Some(key), _) => key.clone(),
-            (None, Mode::Production) => {
-                bail!("production mode needs HOOKRELAY_ENCRYPTION_KEY (32 random bytes, base64: `openssl rand -base64 32`)")
-            }
-            (None, Mode::Development) => {
-                tracing::warn!("HOOKRELAY_ENCRYPTION_KEY is not set: sealing secrets with the fixed development key");
-                DEV_ENCRYPTION_KEY.to_owned()
-            }
-        };
-        let old_keys: Vec<&str> = s.encryption_old_keys.as_deref().map(|k| k.split(',').collect()).unwrap_or_default();
-        let sealer = std::sync::Arc::new(Sealer::from_base64(&sealer, &old_keys)?);
-        let dns_server = s
-            .dns_server
-            .as_deref()
-            .map(|a| {
-                a.parse().with_context(|| format!("HOOKRELAY_DNS_SERVER {a:?} is not an address like 127.0.0.1:53"))
-            })
-            .transpose()?;
+        let jwt_secret = jwt_secret(s)?;
+        let sealer = sealer(s)?;
+        let dns_server = dns_server(s)?;
         if s.mode == Mode::Production && s.allow_private_targets {
             tracing::warn!("private targets are allowed in production mode");
         }
@@ -129,33 +102,88 @@ impl Config {
             dispatch_concurrency: s.dispatch_concurrency,
             poll_interval: parse_duration("HOOKRELAY_POLL_INTERVAL", &s.poll_interval)?,
             max_retry_after: parse_duration("HOOKRELAY_MAX_RETRY_AFTER", &s.max_retry_after)?,
-            metrics_token: match &s.metrics_token {
-                Some(t) if t.len() < 16 => bail!("HOOKRELAY_METRICS_TOKEN must be at least 16 characters"),
-                Some(t) => Some(t.clone().into()),
-                None => None,
-            },
+            metrics_token: metrics_token(s)?,
             metrics_refresh: parse_duration("HOOKRELAY_METRICS_REFRESH", &s.metrics_refresh)?,
             max_streams: s.max_streams,
             auto_disable: auto_disable(s)?,
             public_url: s.public_url.as_deref().map(public_url).transpose()?,
-            portal_frame_ancestors: match s.portal_frame_ancestors.trim() {
-                a if a.is_empty() || a.contains([';', ',', '\r', '\n']) => {
-                    bail!("HOOKRELAY_PORTAL_FRAME_ANCESTORS must be CSP sources separated by spaces, such as 'self' https://app.example.com")
-                }
-                a => a.to_owned(),
-            },
-            health_interval: match parse_duration("HOOKRELAY_HEALTH_INTERVAL", &s.health_interval)? {
-                d if d > Duration::from_secs(60) => {
-                    bail!("HOOKRELAY_HEALTH_INTERVAL must be at most 1m: the degraded rule is evaluated at least once a minute")
-                }
-                d => d,
-            },
+            portal_frame_ancestors: portal_frame_ancestors(s)?,
+            health_interval: health_interval(s)?,
         })
     }
 
     pub fn require_https(&self) -> bool {
         self.mode == Mode::Production
     }
+}
+
+/// `HOOKRELAY_JWT_SECRET`: at least 32 bytes; production mode refuses to start without it.
+fn jwt_secret(s: &Settings) -> anyhow::Result<String> {
+    Ok(match (&s.jwt_secret, s.mode) {
+        (Some(secret), _) if secret.len() >= 32 => secret.clone(),
+        (Some(_), _) => bail!("HOOKRELAY_JWT_SECRET must be at least 32 bytes"),
+        (None, Mode::Production) => {
+            bail!("production mode needs HOOKRELAY_JWT_SECRET (at least 32 random bytes)")
+        }
+        (None, Mode::Development) => {
+            tracing::warn!("HOOKRELAY_JWT_SECRET is not set: using the fixed development key");
+            DEV_JWT_SECRET.to_owned()
+        }
+    })
+}
+
+/// `HOOKRELAY_ENCRYPTION_KEY` with `HOOKRELAY_ENCRYPTION_OLD_KEYS`; production mode refuses
+/// to start without a key.
+fn sealer(s: &Settings) -> anyhow::Result<std::sync::Arc<Sealer>> {
+    let sealer = match (&s.encryption_key, s.mode) {
+        (Some(key), _) => key.clone(),
+        (None, Mode::Production) => {
+            bail!("production mode needs HOOKRELAY_ENCRYPTION_KEY (32 random bytes, base64: `openssl rand -base64 32`)")
+        }
+        (None, Mode::Development) => {
+            tracing::warn!("HOOKRELAY_ENCRYPTION_KEY is not set: sealing secrets with the fixed development key");
+            DEV_ENCRYPTION_KEY.to_owned()
+        }
+    };
+    let old_keys: Vec<&str> = s.encryption_old_keys.as_deref().map(|k| k.split(',').collect()).unwrap_or_default();
+    Ok(std::sync::Arc::new(Sealer::from_base64(&sealer, &old_keys)?))
+}
+
+/// `HOOKRELAY_DNS_SERVER`, when set: the address webhook hosts are resolved at.
+fn dns_server(s: &Settings) -> anyhow::Result<Option<SocketAddr>> {
+    s.dns_server
+        .as_deref()
+        .map(|a| a.parse().with_context(|| format!("HOOKRELAY_DNS_SERVER {a:?} is not an address like 127.0.0.1:53")))
+        .transpose()
+}
+
+/// `HOOKRELAY_METRICS_TOKEN`, when set: at least 16 characters.
+fn metrics_token(s: &Settings) -> anyhow::Result<Option<SecretString>> {
+    Ok(match &s.metrics_token {
+        Some(t) if t.len() < 16 => bail!("HOOKRELAY_METRICS_TOKEN must be at least 16 characters"),
+        Some(t) => Some(t.clone().into()),
+        None => None,
+    })
+}
+
+/// `HOOKRELAY_PORTAL_FRAME_ANCESTORS`: CSP sources separated by spaces.
+fn portal_frame_ancestors(s: &Settings) -> anyhow::Result<String> {
+    Ok(match s.portal_frame_ancestors.trim() {
+        a if a.is_empty() || a.contains([';', ',', '\r', '\n']) => {
+            bail!("HOOKRELAY_PORTAL_FRAME_ANCESTORS must be CSP sources separated by spaces, such as 'self' https://app.example.com")
+        }
+        a => a.to_owned(),
+    })
+}
+
+/// `HOOKRELAY_HEALTH_INTERVAL`: at most a minute.
+fn health_interval(s: &Settings) -> anyhow::Result<Duration> {
+    Ok(match parse_duration("HOOKRELAY_HEALTH_INTERVAL", &s.health_interval)? {
+        d if d > Duration::from_secs(60) => {
+            bail!("HOOKRELAY_HEALTH_INTERVAL must be at most 1m: the degraded rule is evaluated at least once a minute")
+        }
+        d => d,
+    })
 }
 
 /// `HOOKRELAY_PUBLIC_URL`: an http(s) URL without query or fragment.

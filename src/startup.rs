@@ -21,8 +21,8 @@ use crate::api::tenant_limits::{Drawn, TenantLimits};
 use crate::auth::jwt::JwtKeys;
 use crate::cli::Role;
 use crate::config::Config;
-use crate::db;
 use crate::db::listener;
+use crate::db::{self, PgPool};
 use crate::dispatch;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -44,19 +44,9 @@ impl Service {
     pub async fn start(config: Config) -> anyhow::Result<Service> {
         let config = Arc::new(config);
         let url = config.database_url.expose_secret().to_owned();
-        (|| db::migrate(&url))
-            .retry(ExponentialBuilder::default().with_max_times(8).with_max_delay(Duration::from_secs(5)))
-            .notify(|err, after| tracing::warn!(error = format!("{err:#}"), ?after, "database not ready; retrying"))
-            .await?;
+        migrate_when_up(&url).await?;
         let pool = db::build_pool(&url, config.pool_size)?;
-        {
-            let mut conn = pool.get().await.context("connecting to PostgreSQL")?;
-            db::webhook_secrets::check_keys(&mut conn, &config.sealer).await?;
-            let sealed = db::webhook_secrets::reseal(&mut conn, &config.sealer, false).await?;
-            if sealed > 0 {
-                tracing::info!(sealed, "signing secrets stored in clear are now sealed");
-            }
-        }
+        seal_secrets_in_clear(&pool, &config).await?;
         let shutdown = CancellationToken::new();
         let metrics = Arc::new(Metrics::default());
         let mut tasks = Vec::new();
@@ -105,30 +95,7 @@ impl Service {
             streams,
             public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
         });
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
-                .wrap_fn(|req, srv| {
-                    // the RateLimit-* headers of the bucket the request drew from (Caller)
-                    let answer = srv.call(req);
-                    async move {
-                        let mut res = answer.await?;
-                        let drawn = res.request().extensions().get::<Drawn>().copied();
-                        if let Some(drawn) = drawn {
-                            drawn.apply(res.headers_mut());
-                        }
-                        Ok(res)
-                    }
-                })
-                .wrap(TracingLogger::<RedactedSpan>::new())
-                .configure(if serves_api { crate::api::configure } else { crate::api::configure_operations })
-                .default_service(web::to(crate::api::route::not_found))
-        })
-        .disable_signals()
-        .shutdown_timeout(35)
-        .listen(listener)?
-        .run();
+        let server = serve(state, listener, serves_api)?;
         let handle = server.handle();
         let stop = shutdown.clone();
         tokio::spawn(async move {
@@ -147,6 +114,58 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// Migrates the database, retrying while it is not up yet.
+async fn migrate_when_up(url: &str) -> anyhow::Result<()> {
+    (|| db::migrate(url))
+        .retry(ExponentialBuilder::default().with_max_times(8).with_max_delay(Duration::from_secs(5)))
+        .notify(|err, after| tracing::warn!(error = format!("{err:#}"), ?after, "database not ready; retrying"))
+        .await
+}
+
+/// Checks that the configured keys open the stored secrets, and seals those stored in clear.
+async fn seal_secrets_in_clear(pool: &PgPool, config: &Config) -> anyhow::Result<()> {
+    let mut conn = pool.get().await.context("connecting to PostgreSQL")?;
+    db::webhook_secrets::check_keys(&mut conn, &config.sealer).await?;
+    let sealed = db::webhook_secrets::reseal(&mut conn, &config.sealer, false).await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "signing secrets stored in clear are now sealed");
+    }
+    Ok(())
+}
+
+/// The HTTP server on `listener`: the API's routes (or, for a dispatcher-only process,
+/// the operations routes), each response with the RateLimit-* headers of its bucket.
+fn serve(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    serves_api: bool,
+) -> std::io::Result<actix_web::dev::Server> {
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+            .wrap_fn(|req, srv| {
+                // the RateLimit-* headers of the bucket the request drew from (Caller)
+                let answer = srv.call(req);
+                async move {
+                    let mut res = answer.await?;
+                    let drawn = res.request().extensions().get::<Drawn>().copied();
+                    if let Some(drawn) = drawn {
+                        drawn.apply(res.headers_mut());
+                    }
+                    Ok(res)
+                }
+            })
+            .wrap(TracingLogger::<RedactedSpan>::new())
+            .configure(if serves_api { crate::api::configure } else { crate::api::configure_operations })
+            .default_service(web::to(crate::api::route::not_found))
+    })
+    .disable_signals()
+    .shutdown_timeout(35)
+    .listen(listener)?
+    .run())
 }
 
 /// Cancels `token` at the first SIGTERM or SIGINT.

@@ -111,26 +111,7 @@ async fn publish(
     if let Some(path) = json::duplicate_key(&data, "data") {
         errors.add(path, "is a duplicate key: receivers would each read it differently");
     }
-    let header_key = match req.headers().get("Idempotency-Key") {
-        Some(v) => match v.to_str() {
-            Ok(s) => Some(s.to_owned()),
-            Err(_) => {
-                errors.add("Idempotency-Key", "must be visible ASCII");
-                None
-            }
-        },
-        None => None,
-    };
-    let key = match (header_key, input.idempotency_key) {
-        (Some(h), Some(b)) if h != b => {
-            errors.add("idempotencyKey", "differs from the Idempotency-Key header; send one or the same value");
-            None
-        }
-        (h, b) => h.or(b),
-    };
-    if let Some(k) = &key {
-        errors.check("idempotencyKey", valid_idempotency_key(k));
-    }
+    let key = idempotency_key(&req, input.idempotency_key, &mut errors);
     errors.into_result()?;
     let Some(event_type) = event_type else {
         return Err(ApiError::field("event", "is required"));
@@ -145,27 +126,67 @@ async fn publish(
         return Ok(accepted(&state, &stored));
     };
     let mut conn = state.pool.get().await?;
-    let published = db::events::publish(&mut conn, NewEvent { event, target: Target::Fanout { filters } }).await;
-    let first = match published {
-        Ok(Published::Created(e)) => {
+    let new = NewEvent { event, target: Target::Fanout { filters } };
+    let first = match publish_keyed(&mut conn, caller.tenant, new, &key).await? {
+        Published::Created(e) => {
             if e.deliveries > 0 {
                 state.wakeup.soon();
             }
             return Ok(accepted(&state, &e));
         }
-        Ok(Published::Replayed(first)) => first,
-        // a concurrent publish with the same key won the race: answer as a replay
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-            db::events::find_by_idempotency_key(&mut conn, caller.tenant, &key)
-                .await?
-                .ok_or(ApiError::Conflict("a publish with this idempotency key is in progress; retry".into()))?
-        }
-        Err(other) => return Err(other.into()),
+        Published::Replayed(first) => first,
     };
     if first.event_type == event_type.as_str() && json::same_value(&first.data(), &data) {
         Ok(HttpResponse::Ok().json(Accepted::from(&first)))
     } else {
         Err(ApiError::Conflict("this idempotency key was used in the last 24 h with a different event or data".into()))
+    }
+}
+
+/// The idempotency key, from the `Idempotency-Key` header or the body (the same, if both).
+fn idempotency_key(req: &HttpRequest, in_body: Option<String>, errors: &mut Errors) -> Option<String> {
+    let header_key = match req.headers().get("Idempotency-Key") {
+        Some(v) => match v.to_str() {
+            Ok(s) => Some(s.to_owned()),
+            Err(_) => {
+                errors.add("Idempotency-Key", "must be visible ASCII");
+                None
+            }
+        },
+        None => None,
+    };
+    let key = match (header_key, in_body) {
+        (Some(h), Some(b)) if h != b => {
+            errors.add("idempotencyKey", "differs from the Idempotency-Key header; send one or the same value");
+            None
+        }
+        (h, b) => h.or(b),
+    };
+    if let Some(k) = &key {
+        errors.check("idempotencyKey", valid_idempotency_key(k));
+    }
+    key
+}
+
+/// A publish with an idempotency key: the event created, or the first one published with
+/// the key.
+async fn publish_keyed(
+    conn: &mut db::PgConn,
+    tenant: db::TenantId,
+    event: NewEvent,
+    key: &str,
+) -> ApiResult<Published> {
+    match db::events::publish(conn, event).await {
+        Ok(published) => Ok(published),
+        // a concurrent publish with the same key won the race: answer as a replay
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            Ok(Published::Replayed(
+                db::events::find_by_idempotency_key(conn, tenant, key)
+                    .await?
+                    .ok_or(ApiError::Conflict("a publish with this idempotency key is in progress; retry".into()))?,
+            ))
+        }
+        Err(other) => Err(other.into()),
     }
 }
 

@@ -92,11 +92,7 @@ fn rate(part: i64, whole: i64) -> Option<f64> {
 /// Folds the rollup rows of [since, until) into the answer. `unattempted` counts the
 /// deliveries created in the window that no attempt has finished yet.
 pub fn summarize(rows: &[StatsRow], unattempted: i64, since: DateTime<Utc>, until: DateTime<Utc>) -> Stats {
-    let step = if until - since <= TimeDelta::hours(MINUTE_SERIES_UP_TO_HOURS) {
-        TimeDelta::minutes(1)
-    } else {
-        TimeDelta::hours(1)
-    };
+    let step = series_step(since, until);
     let first = since.duration_trunc(step).unwrap_or(since);
     let mut series: Vec<(DateTime<Utc>, i64, i64, Vec<i64>)> = Vec::new();
     let mut start = first;
@@ -129,12 +125,7 @@ pub fn summarize(rows: &[StatsRow], unattempted: i64, since: DateTime<Utc>, unti
         }
     }
     let total = started + unattempted;
-    let mut errors_by_kind = serde_json::Map::new();
-    for (kind, n) in ERROR_KINDS.iter().zip(&errors) {
-        if *n > 0 {
-            errors_by_kind.insert((*kind).to_owned(), (*n).into());
-        }
-    }
+    let errors_by_kind = errors_by_kind(&errors);
     Stats {
         since: ts(since),
         until: ts(until),
@@ -161,6 +152,27 @@ pub fn summarize(rows: &[StatsRow], unattempted: i64, since: DateTime<Utc>, unti
             })
             .collect(),
     }
+}
+
+/// The length of a series bucket: a minute for windows up to
+/// [`MINUTE_SERIES_UP_TO_HOURS`], an hour for longer ones.
+fn series_step(since: DateTime<Utc>, until: DateTime<Utc>) -> TimeDelta {
+    if until - since <= TimeDelta::hours(MINUTE_SERIES_UP_TO_HOURS) {
+        TimeDelta::minutes(1)
+    } else {
+        TimeDelta::hours(1)
+    }
+}
+
+/// The error counts by kind name, leaving out the kinds that did not occur.
+fn errors_by_kind(errors: &[i64]) -> serde_json::Map<String, serde_json::Value> {
+    let mut errors_by_kind = serde_json::Map::new();
+    for (kind, n) in ERROR_KINDS.iter().zip(errors) {
+        if *n > 0 {
+            errors_by_kind.insert((*kind).to_owned(), (*n).into());
+        }
+    }
+    errors_by_kind
 }
 
 async fn load(state: &AppState, caller: &Caller, webhook: Option<Uuid>, req: &HttpRequest) -> ApiResult<Stats> {

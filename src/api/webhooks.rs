@@ -148,14 +148,41 @@ async fn validate(
     errors: &mut Errors,
 ) -> (WebhookChanges, Option<SigningSecret>) {
     let mut changes = WebhookChanges::default();
-    match input.name {
+    validate_name(input.name, &mut changes, errors);
+    validate_url(state, input.url, &mut changes, errors).await;
+    validate_events(input.events, &mut changes, errors);
+    validate_consumer(input.consumer_id, &mut changes, errors);
+    validate_description(input.description, &mut changes, errors);
+    validate_headers(input.headers, &mut changes, errors);
+    validate_active(input.active, &mut changes, errors);
+    validate_rate_limit(input.rate_limit_per_minute, &mut changes, errors);
+    validate_max_concurrency(input.max_concurrency, &mut changes, errors);
+    validate_retry_schedule(input.retry_schedule, &mut changes, errors);
+    let secret = match input.secret {
+        Some(Some(s)) => errors.check("secret", SigningSecret::parse(&s)),
+        Some(None) | None => None,
+    };
+    (changes, secret)
+}
+
+fn validate_name(name: Option<Option<String>>, changes: &mut WebhookChanges, errors: &mut Errors) {
+    match name {
         Some(Some(name)) if (1..=100).contains(&name.trim().chars().count()) => {
             changes.name = Some(name.trim().to_owned())
         }
         Some(_) => errors.add("name", "must be 1-100 characters"),
         None => {}
     }
-    match input.url {
+}
+
+/// The URL's form, then where its host resolves to.
+async fn validate_url(
+    state: &AppState,
+    url: Option<Option<String>>,
+    changes: &mut WebhookChanges,
+    errors: &mut Errors,
+) {
+    match url {
         Some(Some(url)) => {
             let parsed = parse_webhook_url(&url, state.config.require_https(), state.config.allow_private_targets);
             if let Some(parsed) = errors.check("url", parsed) {
@@ -173,7 +200,10 @@ async fn validate(
         Some(None) => errors.add("url", "must be a URL"),
         None => {}
     }
-    match input.events {
+}
+
+fn validate_events(events: Option<Option<Vec<String>>>, changes: &mut WebhookChanges, errors: &mut Errors) {
+    match events {
         Some(Some(events)) if (1..=50).contains(&events.len()) => {
             let before = errors.len();
             for (i, filter) in events.iter().enumerate() {
@@ -186,7 +216,10 @@ async fn validate(
         Some(_) => errors.add("events", "must list 1-50 event filters"),
         None => {}
     }
-    match input.consumer_id {
+}
+
+fn validate_consumer(consumer_id: Option<Option<String>>, changes: &mut WebhookChanges, errors: &mut Errors) {
+    match consumer_id {
         Some(Some(id)) if errors.check("consumerId", validate_consumer_id(&id)).is_some() => {
             changes.consumer_id = Some(Some(id));
         }
@@ -194,12 +227,22 @@ async fn validate(
         Some(None) => changes.consumer_id = Some(None),
         None => {}
     }
-    match input.description {
+}
+
+fn validate_description(description: Option<Option<String>>, changes: &mut WebhookChanges, errors: &mut Errors) {
+    match description {
         Some(Some(d)) if d.chars().count() > 1_000 => errors.add("description", "must be at most 1,000 characters"),
         Some(d) => changes.description = Some(d),
         None => {}
     }
-    match input.headers {
+}
+
+fn validate_headers(
+    headers: Option<Option<serde_json::Map<String, serde_json::Value>>>,
+    changes: &mut WebhookChanges,
+    errors: &mut Errors,
+) {
+    match headers {
         Some(Some(headers)) => {
             let failures = validate_custom_headers(&headers);
             if failures.is_empty() {
@@ -212,12 +255,18 @@ async fn validate(
         Some(None) => errors.add("headers", "must be an object of header names to values"),
         None => {}
     }
-    match input.active {
+}
+
+fn validate_active(active: Option<Option<bool>>, changes: &mut WebhookChanges, errors: &mut Errors) {
+    match active {
         Some(Some(active)) => changes.active = Some(active),
         Some(None) => errors.add("active", "must be true or false"),
         None => {}
     }
-    match input.rate_limit_per_minute {
+}
+
+fn validate_rate_limit(rate_limit: Option<Option<Integer>>, changes: &mut WebhookChanges, errors: &mut Errors) {
+    match rate_limit {
         Some(Some(Integer(n))) if (1..=100_000).contains(&n) => {
             changes.rate_limit_per_minute = Some(i32::try_from(n).ok())
         }
@@ -225,12 +274,26 @@ async fn validate(
         Some(None) => changes.rate_limit_per_minute = Some(None),
         None => {}
     }
-    match input.max_concurrency {
+}
+
+fn validate_max_concurrency(
+    max_concurrency: Option<Option<Integer>>,
+    changes: &mut WebhookChanges,
+    errors: &mut Errors,
+) {
+    match max_concurrency {
         Some(Some(Integer(n))) if (1..=100).contains(&n) => changes.max_concurrency = i32::try_from(n).ok(),
         Some(_) => errors.add("maxConcurrency", "must be 1-100"),
         None => {}
     }
-    match input.retry_schedule {
+}
+
+fn validate_retry_schedule(
+    retry_schedule: Option<Option<Vec<Integer>>>,
+    changes: &mut WebhookChanges,
+    errors: &mut Errors,
+) {
+    match retry_schedule {
         Some(Some(delays)) if delays.len() <= 20 => {
             let before = errors.len();
             for (i, Integer(d)) in delays.iter().enumerate() {
@@ -246,11 +309,6 @@ async fn validate(
         Some(None) => changes.retry_schedule = Some(None),
         None => {}
     }
-    let secret = match input.secret {
-        Some(Some(s)) => errors.check("secret", SigningSecret::parse(&s)),
-        Some(None) | None => None,
-    };
-    (changes, secret)
 }
 
 /// A portal session's webhooks are its consumer's: a create takes the session's

@@ -170,41 +170,8 @@ struct Changed {
 /// a recovery. Returns how many changed.
 pub async fn evaluate(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<usize> {
     let since = span_start(now, MINUTE) - TimeDelta::minutes(WINDOW_MINUTES - 1);
-    let rows: Vec<MinuteRow> = prepared(
-        diesel::sql_query(
-            "WITH busy AS (SELECT webhook_id FROM stats_rollups WHERE span = 1 AND start >= $1 AND webhook_id <> $2 \
-               GROUP BY webhook_id HAVING sum(attempts) >= $3) \
-             SELECT r.webhook_id, r.attempts, r.attempt_successes, r.latency_hist FROM stats_rollups r \
-             JOIN busy USING (webhook_id) WHERE r.span = 1 AND r.start >= $1",
-        )
-        .bind::<Timestamptz, _>(since)
-        .bind::<SqlUuid, _>(TENANT_WIDE)
-        .bind::<Int4, _>(i32::try_from(MIN_ATTEMPTS).unwrap_or(i32::MAX)),
-    )
-    .load(conn)
-    .await?;
-    let mut windows: HashMap<Uuid, WindowCounts> = HashMap::new();
-    for r in rows {
-        let w = windows.entry(r.webhook_id).or_default();
-        w.attempts += i64::from(r.attempts);
-        w.successes += i64::from(r.attempt_successes);
-        add_counts(&mut w.hist, &r.latency_hist);
-    }
-    let mut verdicts: BTreeMap<Uuid, (bool, WebhookHealth)> = BTreeMap::new();
-    for (id, w) in windows {
-        let rate = w.successes as f64 / w.attempts.max(1) as f64;
-        let p95 = percentile(&w.hist, 0.95);
-        if let Some(degraded) = is_degraded(w.attempts, rate, quantile_exceeds(&w.hist, 0.95, SLOW_MS)) {
-            let health = WebhookHealth {
-                webhook_id: id,
-                window: Window { since, until: now },
-                attempts: w.attempts,
-                attempt_success_rate: rate,
-                p95_ms: p95,
-            };
-            verdicts.insert(id, (degraded, health));
-        }
-    }
+    let rows = busy_minute_rows(conn, since).await?;
+    let mut verdicts = verdicts(window_counts(rows), since, now);
     if verdicts.is_empty() {
         return Ok(0);
     }
@@ -237,4 +204,59 @@ pub async fn evaluate(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Query
         Ok(n)
     })
     .await
+}
+
+/// The minute rollups since `since` of every webhook with at least [`MIN_ATTEMPTS`]
+/// attempts in them.
+async fn busy_minute_rows(conn: &mut AsyncPgConnection, since: DateTime<Utc>) -> QueryResult<Vec<MinuteRow>> {
+    prepared(
+        diesel::sql_query(
+            "WITH busy AS (SELECT webhook_id FROM stats_rollups WHERE span = 1 AND start >= $1 AND webhook_id <> $2 \
+               GROUP BY webhook_id HAVING sum(attempts) >= $3) \
+             SELECT r.webhook_id, r.attempts, r.attempt_successes, r.latency_hist FROM stats_rollups r \
+             JOIN busy USING (webhook_id) WHERE r.span = 1 AND r.start >= $1",
+        )
+        .bind::<Timestamptz, _>(since)
+        .bind::<SqlUuid, _>(TENANT_WIDE)
+        .bind::<Int4, _>(i32::try_from(MIN_ATTEMPTS).unwrap_or(i32::MAX)),
+    )
+    .load(conn)
+    .await
+}
+
+/// Each webhook's rows summed over the window.
+fn window_counts(rows: Vec<MinuteRow>) -> HashMap<Uuid, WindowCounts> {
+    let mut windows: HashMap<Uuid, WindowCounts> = HashMap::new();
+    for r in rows {
+        let w = windows.entry(r.webhook_id).or_default();
+        w.attempts += i64::from(r.attempts);
+        w.successes += i64::from(r.attempt_successes);
+        add_counts(&mut w.hist, &r.latency_hist);
+    }
+    windows
+}
+
+/// The webhooks the rule has a verdict for (degraded or not), with the health their event
+/// reports.
+fn verdicts(
+    windows: HashMap<Uuid, WindowCounts>,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> BTreeMap<Uuid, (bool, WebhookHealth)> {
+    let mut verdicts: BTreeMap<Uuid, (bool, WebhookHealth)> = BTreeMap::new();
+    for (id, w) in windows {
+        let rate = w.successes as f64 / w.attempts.max(1) as f64;
+        let p95 = percentile(&w.hist, 0.95);
+        if let Some(degraded) = is_degraded(w.attempts, rate, quantile_exceeds(&w.hist, 0.95, SLOW_MS)) {
+            let health = WebhookHealth {
+                webhook_id: id,
+                window: Window { since, until: now },
+                attempts: w.attempts,
+                attempt_success_rate: rate,
+                p95_ms: p95,
+            };
+            verdicts.insert(id, (degraded, health));
+        }
+    }
+    verdicts
 }

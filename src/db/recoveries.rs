@@ -104,86 +104,133 @@ pub async fn run(
 /// README, other tenants' deliveries 38 s late).
 async fn step(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult<Option<usize>> {
     conn.transaction(async move |conn| {
-        let Some((id, webhook, cursor, since, until, so_far, created_at)) = recoveries::table
-            .filter(recoveries::status.eq(RUNNING))
-            .order(recoveries::created_at)
-            .select((
-                recoveries::id,
-                recoveries::webhook_id,
-                recoveries::cursor,
-                recoveries::since,
-                recoveries::until,
-                recoveries::deliveries,
-                recoveries::created_at,
-            ))
-            .for_update()
-            .skip_locked()
-            .first::<(Uuid, Uuid, Option<Uuid>, DateTime<Utc>, DateTime<Utc>, i32, DateTime<Utc>)>(conn)
-            .await
-            .optional()?
-        else {
+        let Some(running) = oldest_running(conn).await? else {
             return Ok(None);
         };
         // a webhook deleted meanwhile has nothing left to recover
-        let limits = webhooks::table
-            .find(webhook)
-            .filter(webhooks::deleted_at.is_null())
-            .select((webhooks::rate_limit_per_minute, webhooks::max_concurrency))
-            .first::<(Option<i32>, i32)>(conn)
-            .await
-            .optional()?;
-        let requeued: Vec<Requeued> = match limits {
+        let requeued: Vec<Requeued> = match webhook_limits(conn, running.webhook).await? {
             None => Vec::new(),
-            Some((rate, concurrency)) => {
-                // Ids are made by the database's clock, creation times by the API's: an
-                // hour of slack either side bounds the walk without trusting the two to
-                // agree. The bounds are parameters, so that the walk is one ordered range
-                // of the failed-deliveries index.
-                let from = cursor.unwrap_or_else(|| v7_floor(since - TimeDelta::hours(1)));
-                let to = v7_floor(until + TimeDelta::hours(1));
-                let pace = f64::from(rate.unwrap_or(concurrency.saturating_mul(UNLIMITED_PACE_PER_SLOT)).max(1));
-                prepared(
-                    diesel::sql_query(
-                        "WITH picked AS (SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status = 'failed' \
-                           AND d.id > $2 AND d.id < $3 AND d.created_at >= $4 AND d.created_at < $5 \
-                           ORDER BY d.id LIMIT $6 FOR UPDATE OF d), \
-                         numbered AS (SELECT id, row_number() OVER (ORDER BY id) - 1 + $7 AS k FROM picked) \
-                         UPDATE deliveries d SET status = 'pending', series_attempts = 0, updated_at = now(), \
-                           next_attempt_at = greatest(now(), $8 + make_interval(secs => n.k * 60.0 / $9)) \
-                         FROM numbered n WHERE d.id = n.id AND d.status = 'failed' \
-                         RETURNING d.id, d.tenant_id, d.webhook_id, d.created_at",
-                    )
-                    .bind::<SqlUuid, _>(webhook)
-                    .bind::<SqlUuid, _>(from)
-                    .bind::<SqlUuid, _>(to)
-                    .bind::<Timestamptz, _>(since)
-                    .bind::<Timestamptz, _>(until)
-                    .bind::<BigInt, _>(batch)
-                    .bind::<BigInt, _>(i64::from(so_far))
-                    .bind::<Timestamptz, _>(created_at)
-                    .bind::<Double, _>(pace),
-                )
-                .load(conn)
-                .await?
-            }
+            Some(limits) => requeue_batch(conn, &running, limits, batch).await?,
         };
         let n = requeued.len();
-        let mut stats = Increments::default();
-        for d in &requeued {
-            stats.delivery(d.tenant_id, d.webhook_id, d.created_at, 0, 0, -1);
-        }
-        super::stats::apply(conn, stats).await?;
-        let last = requeued.iter().map(|d| d.id).max();
-        let finished = i64::try_from(n).unwrap_or(i64::MAX) < batch;
-        diesel::update(recoveries::table.find(id))
-            .set((
-                recoveries::deliveries.eq(recoveries::deliveries + i32::try_from(n).unwrap_or(i32::MAX)),
-                recoveries::cursor.eq(last.or(cursor)),
-                finished.then_some((recoveries::status.eq(DONE), recoveries::completed_at.eq(Some(Utc::now())))),
-            ))
-            .execute(conn)
-            .await?;
+        count_pending_again(conn, &requeued).await?;
+        advance(conn, &running, &requeued, batch).await?;
         Ok(Some(n))
     })
     .await
+}
+
+/// A running recovery, as [`step`] reads it.
+#[derive(Queryable)]
+struct Running {
+    id: Uuid,
+    webhook: Uuid,
+    cursor: Option<Uuid>,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    /// The deliveries re-queued so far.
+    so_far: i32,
+    created_at: DateTime<Utc>,
+}
+
+/// The oldest running recovery that no other process has locked, locked.
+async fn oldest_running(conn: &mut AsyncPgConnection) -> QueryResult<Option<Running>> {
+    recoveries::table
+        .filter(recoveries::status.eq(RUNNING))
+        .order(recoveries::created_at)
+        .select((
+            recoveries::id,
+            recoveries::webhook_id,
+            recoveries::cursor,
+            recoveries::since,
+            recoveries::until,
+            recoveries::deliveries,
+            recoveries::created_at,
+        ))
+        .for_update()
+        .skip_locked()
+        .first::<Running>(conn)
+        .await
+        .optional()
+}
+
+/// The webhook's `rateLimitPerMinute` and `maxConcurrency`; `None` once it is deleted.
+async fn webhook_limits(conn: &mut AsyncPgConnection, webhook: Uuid) -> QueryResult<Option<(Option<i32>, i32)>> {
+    webhooks::table
+        .find(webhook)
+        .filter(webhooks::deleted_at.is_null())
+        .select((webhooks::rate_limit_per_minute, webhooks::max_concurrency))
+        .first::<(Option<i32>, i32)>(conn)
+        .await
+        .optional()
+}
+
+/// Makes the next `batch` failed deliveries of the recovery's window pending again, due at
+/// the webhook's pace (see [`step`]).
+async fn requeue_batch(
+    conn: &mut AsyncPgConnection,
+    running: &Running,
+    (rate, concurrency): (Option<i32>, i32),
+    batch: i64,
+) -> QueryResult<Vec<Requeued>> {
+    // Ids are made by the database's clock, creation times by the API's: an
+    // hour of slack either side bounds the walk without trusting the two to
+    // agree. The bounds are parameters, so that the walk is one ordered range
+    // of the failed-deliveries index.
+    let from = running.cursor.unwrap_or_else(|| v7_floor(running.since - TimeDelta::hours(1)));
+    let to = v7_floor(running.until + TimeDelta::hours(1));
+    let pace = f64::from(rate.unwrap_or(concurrency.saturating_mul(UNLIMITED_PACE_PER_SLOT)).max(1));
+    prepared(
+        diesel::sql_query(
+            "WITH picked AS (SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status = 'failed' \
+               AND d.id > $2 AND d.id < $3 AND d.created_at >= $4 AND d.created_at < $5 \
+               ORDER BY d.id LIMIT $6 FOR UPDATE OF d), \
+             numbered AS (SELECT id, row_number() OVER (ORDER BY id) - 1 + $7 AS k FROM picked) \
+             UPDATE deliveries d SET status = 'pending', series_attempts = 0, updated_at = now(), \
+               next_attempt_at = greatest(now(), $8 + make_interval(secs => n.k * 60.0 / $9)) \
+             FROM numbered n WHERE d.id = n.id AND d.status = 'failed' \
+             RETURNING d.id, d.tenant_id, d.webhook_id, d.created_at",
+        )
+        .bind::<SqlUuid, _>(running.webhook)
+        .bind::<SqlUuid, _>(from)
+        .bind::<SqlUuid, _>(to)
+        .bind::<Timestamptz, _>(running.since)
+        .bind::<Timestamptz, _>(running.until)
+        .bind::<BigInt, _>(batch)
+        .bind::<BigInt, _>(i64::from(running.so_far))
+        .bind::<Timestamptz, _>(running.created_at)
+        .bind::<Double, _>(pace),
+    )
+    .load(conn)
+    .await
+}
+
+/// The re-queued deliveries count as pending again in their stats, as after a retry.
+async fn count_pending_again(conn: &mut AsyncPgConnection, requeued: &[Requeued]) -> QueryResult<()> {
+    let mut stats = Increments::default();
+    for d in requeued {
+        stats.delivery(d.tenant_id, d.webhook_id, d.created_at, 0, 0, -1);
+    }
+    super::stats::apply(conn, stats).await
+}
+
+/// Moves the recovery's cursor and count past the batch; a short batch was the last.
+async fn advance(
+    conn: &mut AsyncPgConnection,
+    running: &Running,
+    requeued: &[Requeued],
+    batch: i64,
+) -> QueryResult<()> {
+    let n = requeued.len();
+    let last = requeued.iter().map(|d| d.id).max();
+    let finished = i64::try_from(n).unwrap_or(i64::MAX) < batch;
+    diesel::update(recoveries::table.find(running.id))
+        .set((
+            recoveries::deliveries.eq(recoveries::deliveries + i32::try_from(n).unwrap_or(i32::MAX)),
+            recoveries::cursor.eq(last.or(running.cursor)),
+            finished.then_some((recoveries::status.eq(DONE), recoveries::completed_at.eq(Some(Utc::now())))),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
 }

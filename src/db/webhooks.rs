@@ -210,27 +210,7 @@ pub async fn purge_deleted(
                 // the rest at the next round: other upkeep waits on this one
                 return Ok(purged);
             }
-            let n = conn
-                .transaction::<_, diesel::result::Error, _>(async move |conn| {
-                    let gone: Vec<Gone> = diesel::sql_query(
-                        "DELETE FROM deliveries d WHERE d.id IN (SELECT id FROM deliveries \
-                           WHERE webhook_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED) AND d.webhook_id = $1 \
-                         RETURNING d.created_at, d.status = 'pending' AND d.attempt_count > 0 AS unfinished",
-                    )
-                    .bind::<diesel::sql_types::Uuid, _>(w.id)
-                    .bind::<diesel::sql_types::BigInt, _>(batch)
-                    .load(conn)
-                    .await?;
-                    super::stats::forget_unfinished(
-                        conn,
-                        tenant,
-                        w.id,
-                        gone.iter().filter(|g| g.unfinished).map(|g| g.created_at),
-                    )
-                    .await?;
-                    Ok(gone.len())
-                })
-                .await?;
+            let n = purge_deliveries_batch(conn, tenant, w.id, batch).await?;
             purged += n;
             if n < usize::try_from(batch).unwrap_or(usize::MAX) {
                 break;
@@ -242,42 +222,12 @@ pub async fn purge_deleted(
             if started.elapsed() >= budget {
                 return Ok(purged);
             }
-            let n = diesel::sql_query(
-                "DELETE FROM webhook_logs WHERE id IN \
-                 (SELECT id FROM webhook_logs WHERE webhook_id = $1 AND tenant_id = $2 LIMIT $3)",
-            )
-            .bind::<diesel::sql_types::Uuid, _>(w.id)
-            .bind::<diesel::sql_types::Uuid, _>(w.tenant_id)
-            .bind::<diesel::sql_types::BigInt, _>(batch)
-            .execute(conn)
-            .await?;
+            let n = purge_logs_batch(conn, tenant, w.id, batch).await?;
             if n < usize::try_from(batch).unwrap_or(usize::MAX) {
                 break;
             }
         }
-        purged += conn
-            .transaction::<_, diesel::result::Error, _>(async move |conn| {
-                crate::db::locks::lock_recording(conn).await?;
-                // deliveries a batch skipped, or a publish added as the webhook was deleted
-                let gone: Vec<Gone> = diesel::sql_query(
-                    "DELETE FROM deliveries d WHERE d.webhook_id = $1 \
-                     RETURNING d.created_at, d.status = 'pending' AND d.attempt_count > 0 AS unfinished",
-                )
-                .bind::<diesel::sql_types::Uuid, _>(w.id)
-                .load(conn)
-                .await?;
-                super::stats::forget_unfinished(
-                    conn,
-                    tenant,
-                    w.id,
-                    gone.iter().filter(|g| g.unfinished).map(|g| g.created_at),
-                )
-                .await?;
-                diesel::delete(webhooks::table).filter(webhooks::id.eq(w.id)).execute(conn).await?;
-                super::stats::delete_webhook(conn, tenant, w.id).await?;
-                Ok(gone.len())
-            })
-            .await?;
+        purged += purge_webhook_row(conn, tenant, w.id).await?;
         // The logs of attempts recorded meanwhile (of deliveries a batch skipped); no log can
         // be added any more (recording locks the deliveries, which are gone). Logs left
         // behind by a failure or a crash are unreachable and purged by retention.
@@ -288,6 +238,81 @@ pub async fn purge_deleted(
             .await?;
     }
     Ok(purged)
+}
+
+/// One transaction of [`purge_deleted`]: up to `batch` of the deleted webhook's deliveries
+/// that no one has locked, out of the deliveries and of the tenant's stats. Returns how many.
+async fn purge_deliveries_batch(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    webhook: Uuid,
+    batch: i64,
+) -> QueryResult<usize> {
+    conn.transaction::<_, diesel::result::Error, _>(async move |conn| {
+        let gone: Vec<Gone> = diesel::sql_query(
+            "DELETE FROM deliveries d WHERE d.id IN (SELECT id FROM deliveries \
+               WHERE webhook_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED) AND d.webhook_id = $1 \
+             RETURNING d.created_at, d.status = 'pending' AND d.attempt_count > 0 AS unfinished",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(webhook)
+        .bind::<diesel::sql_types::BigInt, _>(batch)
+        .load(conn)
+        .await?;
+        super::stats::forget_unfinished(
+            conn,
+            tenant,
+            webhook,
+            gone.iter().filter(|g| g.unfinished).map(|g| g.created_at),
+        )
+        .await?;
+        Ok(gone.len())
+    })
+    .await
+}
+
+/// Up to `batch` of the deleted webhook's logs. Returns how many.
+async fn purge_logs_batch(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    webhook: Uuid,
+    batch: i64,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM webhook_logs WHERE id IN \
+         (SELECT id FROM webhook_logs WHERE webhook_id = $1 AND tenant_id = $2 LIMIT $3)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(webhook)
+    .bind::<diesel::sql_types::Uuid, _>(tenant.0)
+    .bind::<diesel::sql_types::BigInt, _>(batch)
+    .execute(conn)
+    .await
+}
+
+/// The last step of [`purge_deleted`], under the record lock: the deliveries left, then
+/// the webhook's row and its stats. Returns the deliveries deleted.
+async fn purge_webhook_row(conn: &mut AsyncPgConnection, tenant: TenantId, webhook: Uuid) -> QueryResult<usize> {
+    conn.transaction::<_, diesel::result::Error, _>(async move |conn| {
+        crate::db::locks::lock_recording(conn).await?;
+        // deliveries a batch skipped, or a publish added as the webhook was deleted
+        let gone: Vec<Gone> = diesel::sql_query(
+            "DELETE FROM deliveries d WHERE d.webhook_id = $1 \
+             RETURNING d.created_at, d.status = 'pending' AND d.attempt_count > 0 AS unfinished",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(webhook)
+        .load(conn)
+        .await?;
+        super::stats::forget_unfinished(
+            conn,
+            tenant,
+            webhook,
+            gone.iter().filter(|g| g.unfinished).map(|g| g.created_at),
+        )
+        .await?;
+        diesel::delete(webhooks::table).filter(webhooks::id.eq(webhook)).execute(conn).await?;
+        super::stats::delete_webhook(conn, tenant, webhook).await?;
+        Ok(gone.len())
+    })
+    .await
 }
 
 /// Makes `new_secret` (sealed) current; the secret it replaces keeps signing until
