@@ -73,6 +73,12 @@ fn parse_body<T: DeserializeOwned + Serialize>(body: &[u8]) -> Result<T, ApiErro
     if body.iter().all(u8::is_ascii_whitespace) {
         return serde_path_to_error::deserialize(serde_json::Value::Null).map_err(misshapen);
     }
+    // Every route's body is an object. serde would read a struct of optional fields from
+    // an array too (`[]` as a PATCH changing nothing): refuse any other JSON value whole.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(malformed)?;
+        return Err(ApiError::field("", "the request body must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize(&mut de) {
         Ok(parsed) => {

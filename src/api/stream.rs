@@ -49,7 +49,8 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
         .ok_or(ApiError::RateLimited { retry_after_secs: HEARTBEAT.as_secs() })?;
     let (tx, mut rx) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(32);
     let visible = Visible { consumer: caller.consumer, known: HashMap::new() };
-    let source = Source { state: state.clone(), credential: caller.credential, subscription, visible };
+    let credential = Held { credential: caller.credential, checked: tokio::time::Instant::now() };
+    let source = Source { state: state.clone(), credential, subscription, visible };
     tokio::spawn(feed(source, caller.tenant, webhook, start, tx));
     let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     Ok(HttpResponse::Ok()
@@ -62,11 +63,42 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
 /// Where a stream's rows come from, and what keeps it open.
 struct Source {
     state: web::Data<AppState>,
-    /// checked at every heartbeat: the stream ends once it no longer holds
-    credential: Credential,
+    /// checked before rows are sent and at every heartbeat: the stream ends once it no
+    /// longer holds
+    credential: Held,
     /// the hub's rows, and the stream's place under its tenant's cap
     subscription: Subscription,
     visible: Visible,
+}
+
+/// How long a look at the credential is trusted. SPEC: no row recorded more than 1 s
+/// after a revocation is sent; a row recorded later than that is sent after this long
+/// since the last look, so it waits for a fresh one.
+const TRUST: Duration = Duration::from_millis(900);
+
+/// The stream's credential, and when it was last seen to hold. Looked at again before a
+/// row is sent once [`TRUST`] has passed: while nothing is recorded, that costs nothing;
+/// while rows flow, at most one lookup a second.
+struct Held {
+    credential: Credential,
+    checked: tokio::time::Instant,
+}
+
+impl Held {
+    /// Whether the credential still holds: from the last look if it is recent enough, or
+    /// always from a new one when `force`d (the heartbeat).
+    async fn holds(&mut self, state: &AppState, tenant: TenantId, force: bool) -> bool {
+        if !force && self.checked.elapsed() < TRUST {
+            return true;
+        }
+        // the look counts from when it started: a revocation may commit while it runs
+        let started = tokio::time::Instant::now();
+        let valid = matches!(self.credential.still_valid(state, tenant).await, Ok(true));
+        if valid {
+            self.checked = started;
+        }
+        valid
+    }
 }
 
 /// Which webhooks' attempts a stream shows: all of its tenant's, or those of a portal
@@ -103,7 +135,7 @@ impl Visible {
 /// to catch up (at the start, and after falling behind the hub); then the hub's reads
 /// feed it (see `stream_hub`). Nothing is read while nothing is recorded: no polling.
 async fn feed(
-    Source { state, credential, mut subscription, mut visible }: Source,
+    Source { state, mut credential, mut subscription, mut visible }: Source,
     tenant: TenantId,
     webhook: Option<uuid::Uuid>,
     mut last: i64,
@@ -116,7 +148,7 @@ async fn feed(
     if !send(": connected\n\n".into()).await {
         return;
     }
-    let expires = match credential {
+    let expires = match credential.credential {
         Credential::Token { expires_at } => {
             let left = expires_at.saturating_sub(chrono::Utc::now().timestamp());
             tokio::time::Instant::now() + Duration::from_secs(u64::try_from(left).unwrap_or(0))
@@ -143,7 +175,10 @@ async fn feed(
             };
             behind = rows.len() as i64 == PAGE;
             for (seq, row) in rows {
-                if visible.shows(&state, tenant, row.webhook_id).await && !send(Recorded::new(seq, row).event).await {
+                let shown = visible.shows(&state, tenant, row.webhook_id).await;
+                if shown
+                    && (!credential.holds(&state, tenant, false).await || !send(Recorded::new(seq, row).event).await)
+                {
                     return;
                 }
                 last = seq;
@@ -155,7 +190,7 @@ async fn feed(
                 Ok(r) => {
                     let mine = r.tenant == tenant && webhook.is_none_or(|w| w == r.webhook);
                     if mine && r.seq > last && visible.shows(&state, tenant, r.webhook).await {
-                        if !send(r.event.clone()).await {
+                        if !credential.holds(&state, tenant, false).await || !send(r.event.clone()).await {
                             return;
                         }
                         last = r.seq;
@@ -166,8 +201,7 @@ async fn feed(
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             _ = tokio::time::sleep_until(next_heartbeat) => {
-                let valid = matches!(credential.still_valid(&state, tenant).await, Ok(true));
-                if !valid || !send(": heartbeat\n\n".into()).await {
+                if !credential.holds(&state, tenant, true).await || !send(": heartbeat\n\n".into()).await {
                     return;
                 }
                 visible.known.clear();

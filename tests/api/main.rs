@@ -4,6 +4,7 @@
 
 mod auth;
 mod claim;
+mod contract;
 mod dashboard;
 mod deliveries;
 mod delivery;

@@ -200,6 +200,19 @@ impl Sse {
         Sse { res, buf: String::new() }
     }
 
+    /// Everything the stream sends until it ends; panics if it is still open after `within`.
+    pub(crate) async fn rest(mut self, within: Duration) -> String {
+        let read = async {
+            while let Ok(Some(chunk)) = self.res.chunk().await {
+                self.buf.push_str(&String::from_utf8_lossy(&chunk));
+            }
+            self.buf
+        };
+        tokio::time::timeout(within, read)
+            .await
+            .unwrap_or_else(|_| panic!("the stream was still open after {within:?}"))
+    }
+
     /// The next `attempt` event: (id, data).
     pub(crate) async fn next(&mut self, within: Duration) -> (String, Value) {
         let deadline = Instant::now() + within;
