@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use secrecy::SecretString;
 
 use crate::cli::{Mode, Role, Settings};
-use crate::db::health::AutoDisable;
+use crate::domain::operational::AutoDisable;
 use crate::net::dns::Dns;
 use crate::secrets::{Sealer, DEV_ENCRYPTION_KEY};
 

@@ -6,7 +6,6 @@
 //! publish one event per change, and a kill -9 loses neither the change nor its event.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
@@ -24,8 +23,8 @@ use super::TenantId;
 use crate::domain::event::EventType;
 use crate::domain::latency::{add_counts, percentile, quantile_exceeds};
 use crate::domain::operational::{
-    is_degraded, WebhookDisabled, WebhookHealth, Window, DISABLED_FAILING, MIN_ATTEMPTS, SLOW_MS, WEBHOOK_DEGRADED,
-    WEBHOOK_DISABLED, WEBHOOK_RECOVERED, WINDOW_MINUTES,
+    is_degraded, AutoDisable, WebhookDisabled, WebhookHealth, Window, DISABLED_FAILING, MIN_ATTEMPTS, SLOW_MS,
+    WEBHOOK_DEGRADED, WEBHOOK_DISABLED, WEBHOOK_RECOVERED, WINDOW_MINUTES,
 };
 
 /// An operational event about one webhook, ready to publish.
@@ -70,14 +69,6 @@ pub async fn publish(conn: &mut AsyncPgConnection, events: Vec<Operational>) -> 
         batch.push(Plain { event, filters: event_type.matching_filters(), not_to: Some(e.about) });
     }
     Ok(insert_many(&*conn, &batch).await?.into_iter().sum())
-}
-
-/// SPEC's auto-disable rule: `min_failed` deliveries ended failed, the first of them at
-/// least `after` ago, with no successful attempt since.
-#[derive(Debug, Clone, Copy)]
-pub struct AutoDisable {
-    pub after: Duration,
-    pub min_failed: i32,
 }
 
 #[derive(QueryableByName)]

@@ -100,8 +100,8 @@ pub async fn run(
 /// minutes / `rateLimitPerMinute` after the recovery began (without a rate limit, at
 /// [`UNLIMITED_PACE_PER_SLOT`] × `maxConcurrency` a minute): the limits would hold them
 /// to that pace anyway, and a million deliveries due at once would sit in front of every
-/// other tenant's work in the due queue (every claim walked them: scenario 12 in the
-/// README, other tenants' deliveries 38 s late).
+/// other tenant's work in the due queue (every claim walked them: scenario 12 in
+/// docs/performance.md, other tenants' deliveries 38 s late).
 async fn step(conn: &mut AsyncPgConnection, batch: i64) -> QueryResult<Option<usize>> {
     conn.transaction(async move |conn| {
         let Some(running) = oldest_running(conn).await? else {

@@ -33,7 +33,7 @@ use lanes::{Lanes, Ticket};
 use sender::{AttemptResult, Sender};
 
 /// Most deliveries claimed in one statement. Claims are serialised, so under load the
-/// claim rate bounds throughput (see the performance log in the README).
+/// claim rate bounds throughput (see docs/performance.md).
 const CLAIM_BATCH: usize = 200;
 
 /// What the claim loop and its attempts share.

@@ -15,7 +15,7 @@ const MAX_BATCH: usize = 500;
 /// How long a batch waits for more outcomes, from its first. At moderate rates attempts
 /// end a few milliseconds apart, and without the wait each would be a recording
 /// transaction of its own: its commit, its WAL flush and a dozen statements, most of the
-/// CPU a delivery costs (README, "Where the CPU goes"). Nothing waits on the recording:
+/// CPU a delivery costs (docs/performance.md, "Where the CPU goes"). Nothing waits on the recording:
 /// an attempt's concurrency slot is free when the attempt ends (claims are told which
 /// leases are finished), and a retry is seconds away. What it costs is that a log appears
 /// this much later, and that a process killed meanwhile leaves these attempts to be made

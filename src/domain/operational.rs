@@ -85,6 +85,14 @@ pub fn is_degraded(attempts: i64, success_rate: f64, p95_slow: bool) -> Option<b
     (attempts >= MIN_ATTEMPTS).then_some(success_rate < 0.5 || p95_slow)
 }
 
+/// SPEC's auto-disable rule: `min_failed` deliveries ended failed, the first of them at
+/// least `after` ago, with no successful attempt since.
+#[derive(Debug, Clone, Copy)]
+pub struct AutoDisable {
+    pub after: std::time::Duration,
+    pub min_failed: i32,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -18,7 +18,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser, Clone)]
 #[command(about = "hookrelay benchmark")]
 pub struct Args {
-    /// Scenarios to run: throughput, fanout, latency, faults, backlog, scale, or all.
+    /// Scenarios to run: throughput, fanout, latency, publish, floor, faults, backlog, scale,
+    /// neighbour, flood, parked, delete, streams, recover, saturated, or all.
     #[arg(default_value = "all")]
     pub scenarios: Vec<String>,
     /// The hookrelay binary to benchmark.
