@@ -129,4 +129,10 @@ pub struct Settings {
     /// How often the queue gauges of /metrics are read from the database.
     #[arg(long, env = "HOOKRELAY_METRICS_REFRESH", default_value = "10s", global = true)]
     pub metrics_refresh: String,
+    /// Largest request body, in bytes, that a source's ingest URL accepts.
+    #[arg(long, env = "HOOKRELAY_INGEST_BODY_LIMIT", default_value_t = 1_048_576, global = true)]
+    pub ingest_body_limit: usize,
+    /// How long a source secret replaced by a PATCH keeps verifying.
+    #[arg(long, env = "HOOKRELAY_SOURCE_SECRET_OVERLAP", default_value = "24h", global = true)]
+    pub source_secret_overlap: String,
 }

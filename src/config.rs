@@ -51,6 +51,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The portal's CSP `frame-ancestors` sources.
     pub portal_frame_ancestors: String,
+    pub ingest_body_limit: usize,
+    /// How long a source secret replaced by a PATCH keeps verifying.
+    pub source_secret_overlap: Duration,
 }
 
 impl Config {
@@ -109,6 +112,8 @@ impl Config {
             public_url: s.public_url.as_deref().map(public_url).transpose()?,
             portal_frame_ancestors: portal_frame_ancestors(s)?,
             health_interval: health_interval(s)?,
+            ingest_body_limit: s.ingest_body_limit,
+            source_secret_overlap: parse_duration("HOOKRELAY_SOURCE_SECRET_OVERLAP", &s.source_secret_overlap)?,
         })
     }
 

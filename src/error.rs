@@ -27,6 +27,13 @@ pub enum ApiError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    /// An inactive source's ingest URL.
+    #[error("this source is inactive; activate it to receive requests again")]
+    Gone,
+    /// An ingest request that failed its source's verification: the check that failed
+    /// (`missing_signature`, `signature_mismatch`, …), never the expected value.
+    #[error("{0}")]
+    Unverified(&'static str),
     #[error("{0}")]
     Conflict(String),
     #[error("request body is larger than the limit of {0} bytes")]
@@ -61,6 +68,8 @@ impl ApiError {
             ApiError::Unauthorized => ("unauthorized", "Unauthorized"),
             ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
             ApiError::NotFound => ("not_found", "Not found"),
+            ApiError::Gone => ("gone", "Gone"),
+            ApiError::Unverified(_) => ("unauthorized", "Unauthorized"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::PayloadTooLarge(_) => ("payload_too_large", "Payload too large"),
             ApiError::Validation(_) => ("validation_failed", "Validation failed"),
@@ -104,6 +113,8 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Gone => StatusCode::GONE,
+            ApiError::Unverified(_) => StatusCode::UNAUTHORIZED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -58,6 +58,8 @@ pub struct Metrics {
     events_published: AtomicU64,
     deliveries_created: AtomicU64,
     stream_reads: AtomicU64,
+    /// Rejected ingest requests beyond the request log's cap, counted only.
+    inbound_unlogged: AtomicU64,
     /// (pending deliveries, age of the oldest due one in seconds), refreshed in the
     /// background (see [`refresh_queue_gauges`]); None until the first refresh.
     queue: Mutex<Option<(i64, f64)>>,
@@ -81,6 +83,7 @@ impl Default for Metrics {
             events_published: AtomicU64::new(0),
             deliveries_created: AtomicU64::new(0),
             stream_reads: AtomicU64::new(0),
+            inbound_unlogged: AtomicU64::new(0),
             queue: Mutex::new(None),
         }
     }
@@ -144,6 +147,11 @@ impl Metrics {
         self.stream_reads.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A rejected ingest request that the request log's per-minute cap left out.
+    pub fn inbound_rejected_unlogged(&self) {
+        self.inbound_unlogged.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn render(&self, g: &Gauges) -> String {
         let mut out = String::new();
         out.push_str(
@@ -168,6 +176,11 @@ impl Metrics {
                 "hookrelay_stream_reads_total",
                 "Reads of the attempt log for this process's live streams.",
                 &self.stream_reads,
+            ),
+            (
+                "hookrelay_inbound_rejected_unlogged_total",
+                "Rejected ingest requests not stored in the request log (over 60 per source per minute).",
+                &self.inbound_unlogged,
             ),
         ];
         for (name, help, value) in counters {

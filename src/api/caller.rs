@@ -151,7 +151,7 @@ impl FromRequest for Caller {
 
 /// Spends a token of the tenant's bucket for this request (see `api::tenant_limits`) and
 /// leaves what it drew on the request, for the answer's `RateLimit-*` headers.
-async fn draw(state: &AppState, req: &HttpRequest, tenant: TenantId, class: Class) -> Result<(), ApiError> {
+pub(crate) async fn draw(state: &AppState, req: &HttpRequest, tenant: TenantId, class: Class) -> Result<(), ApiError> {
     let (drawn, result) = match state.tenant_limits.draw(tenant, class).await {
         Ok(drawn) => (drawn, Ok(())),
         Err((drawn, limited)) => (drawn, Err(limited)),

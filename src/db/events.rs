@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 
 use super::prepared::prepared;
 use super::schema::events;
@@ -30,6 +30,11 @@ pub struct Event {
     pub test: bool,
     pub deliveries: i32,
     pub created_at: DateTime<Utc>,
+    /// The source that published it, and the request it came from (None for the API's).
+    pub source_id: Option<Uuid>,
+    pub inbound_request_id: Option<Uuid>,
+    /// The provider's headers that its deliveries carry, `Content-Type` included.
+    pub source_headers: Option<serde_json::Value>,
 }
 
 /// The body every subscriber receives, serialised once and stored, so that the bytes are
@@ -65,11 +70,20 @@ impl Event {
             test,
             deliveries: 0,
             created_at,
+            source_id: None,
+            inbound_request_id: None,
+            source_headers: None,
         })
     }
 
-    /// The event's `data`, exactly as it was sent.
+    /// The event's `data`, exactly as it was sent: for an event a source published, the
+    /// request's body when it is JSON, else the body as a JSON string.
     pub fn data(&self) -> Box<RawValue> {
+        if self.source_id.is_some() {
+            return RawValue::from_string(self.body.clone())
+                .or_else(|_| serde_json::value::to_raw_value(&self.body))
+                .unwrap_or_else(|_| RawValue::NULL.to_owned());
+        }
         serde_json::from_str::<Envelope>(&self.body).map(|env| env.data).unwrap_or_else(|_| RawValue::NULL.to_owned())
     }
 }
@@ -161,8 +175,9 @@ async fn insert_with_deliveries(conn: &mut AsyncPgConnection, e: &Event, target:
     };
     let sql = format!(
         "WITH w AS (SELECT id FROM webhooks WHERE tenant_id = $1 AND {targets} FOR KEY SHARE), \
-         e AS (INSERT INTO events (id, tenant_id, event_type, consumer_id, body, idempotency_key, test, deliveries, created_at) \
-               VALUES ($2, $1, $3, $4, $5, $6, $7, (SELECT count(*) FROM w), $8) RETURNING deliveries), \
+         e AS (INSERT INTO events (id, tenant_id, event_type, consumer_id, body, idempotency_key, test, deliveries, created_at, \
+               source_id, inbound_request_id, source_headers) \
+               VALUES ($2, $1, $3, $4, $5, $6, $7, (SELECT count(*) FROM w), $8, $10, $11, $12) RETURNING deliveries), \
          d AS (INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, next_attempt_at, test, created_at, updated_at) \
                SELECT hookrelay_uuid_v7(), $1, $2, w.id, $3, 'pending', $8, $7, $8, $8 FROM w) \
          SELECT deliveries FROM e"
@@ -178,10 +193,24 @@ async fn insert_with_deliveries(conn: &mut AsyncPgConnection, e: &Event, target:
         .bind::<Timestamptz, _>(e.created_at);
     // the SQL is one of two fixed texts
     let inserted: Inserted = match target {
-        Target::Fanout { filters } => {
-            prepared(query.bind::<Array<Text>, _>(match_keys(e.tenant_id, filters))).get_result(conn).await?
-        }
-        Target::Webhook(id) => prepared(query.bind::<SqlUuid, _>(id)).get_result(conn).await?,
+        Target::Fanout { filters } => prepared(
+            query
+                .bind::<Array<Text>, _>(match_keys(e.tenant_id, filters))
+                .bind::<Nullable<SqlUuid>, _>(e.source_id)
+                .bind::<Nullable<SqlUuid>, _>(e.inbound_request_id)
+                .bind::<Nullable<Jsonb>, _>(&e.source_headers),
+        )
+        .get_result(conn)
+        .await?,
+        Target::Webhook(id) => prepared(
+            query
+                .bind::<SqlUuid, _>(id)
+                .bind::<Nullable<SqlUuid>, _>(e.source_id)
+                .bind::<Nullable<SqlUuid>, _>(e.inbound_request_id)
+                .bind::<Nullable<Jsonb>, _>(&e.source_headers),
+        )
+        .get_result(conn)
+        .await?,
     };
     Ok(inserted.deliveries)
 }

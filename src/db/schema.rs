@@ -78,6 +78,9 @@ diesel::table! {
         test -> Bool,
         deliveries -> Int4,
         created_at -> Timestamptz,
+        source_id -> Nullable<Uuid>,
+        inbound_request_id -> Nullable<Uuid>,
+        source_headers -> Nullable<Jsonb>,
     }
 }
 
@@ -166,6 +169,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sources (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        name -> Text,
+        provider -> Text,
+        config -> Jsonb,
+        secrets -> Text,
+        previous_secrets -> Nullable<Text>,
+        previous_secrets_expire_at -> Nullable<Timestamptz>,
+        event_type -> Nullable<Text>,
+        consumer_id -> Nullable<Text>,
+        active -> Bool,
+        token_hash -> Bytea,
+        token -> Text,
+        previous_token_hash -> Nullable<Bytea>,
+        previous_token_expires_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+diesel::table! {
+    inbound_requests (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        source_id -> Uuid,
+        received_at -> Timestamptz,
+        method -> Text,
+        query -> Text,
+        headers -> Jsonb,
+        body -> Text,
+        body_truncated -> Bool,
+        status -> Text,
+        failed_check -> Nullable<Text>,
+        matched -> Nullable<Text>,
+        dedupe_key -> Nullable<Text>,
+        event_id -> Nullable<Uuid>,
+    }
+}
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(webhooks -> tenants (tenant_id));
@@ -185,4 +227,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_logs,
     stats_rollups,
     recoveries,
+    sources,
+    inbound_requests,
 );
