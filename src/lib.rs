@@ -8,6 +8,7 @@ pub mod db;
 pub mod dispatch;
 pub mod domain;
 pub mod error;
+pub mod inbound;
 pub mod metrics;
 pub mod net;
 pub mod queue;
