@@ -54,6 +54,9 @@ struct EventView {
     idempotency_key: Option<String>,
     test: bool,
     deliveries: i32,
+    /// The source that published it, and its inbound request (null for the API's).
+    source_id: Option<Uuid>,
+    inbound_request_id: Option<Uuid>,
 }
 
 impl From<Event> for EventView {
@@ -67,6 +70,8 @@ impl From<Event> for EventView {
             idempotency_key: e.idempotency_key,
             test: e.test,
             deliveries: e.deliveries,
+            source_id: e.source_id,
+            inbound_request_id: e.inbound_request_id,
         }
     }
 }

@@ -12,6 +12,8 @@ pub mod deliveries;
 pub mod docs;
 pub mod events;
 pub mod health;
+pub mod inbound_requests;
+pub mod ingest;
 pub mod limiter;
 pub mod logs;
 pub mod openapi;
@@ -20,6 +22,7 @@ pub mod params;
 pub mod portal;
 pub mod recoveries;
 pub mod route;
+pub mod sources;
 pub mod state;
 pub mod stats;
 pub mod stream;
@@ -40,6 +43,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(logs::routes)
         .configure(stats::routes)
         .configure(stream::routes)
+        .configure(sources::routes)
+        .configure(inbound_requests::routes)
+        .configure(ingest::routes)
         .configure(configure_operations)
         .configure(docs::routes)
         .configure(dashboard::routes);

@@ -193,24 +193,28 @@ async fn insert_with_deliveries(conn: &mut AsyncPgConnection, e: &Event, target:
         .bind::<Timestamptz, _>(e.created_at);
     // the SQL is one of two fixed texts
     let inserted: Inserted = match target {
-        Target::Fanout { filters } => prepared(
-            query
-                .bind::<Array<Text>, _>(match_keys(e.tenant_id, filters))
-                .bind::<Nullable<SqlUuid>, _>(e.source_id)
-                .bind::<Nullable<SqlUuid>, _>(e.inbound_request_id)
-                .bind::<Nullable<Jsonb>, _>(&e.source_headers),
-        )
-        .get_result(conn)
-        .await?,
-        Target::Webhook(id) => prepared(
-            query
-                .bind::<SqlUuid, _>(id)
-                .bind::<Nullable<SqlUuid>, _>(e.source_id)
-                .bind::<Nullable<SqlUuid>, _>(e.inbound_request_id)
-                .bind::<Nullable<Jsonb>, _>(&e.source_headers),
-        )
-        .get_result(conn)
-        .await?,
+        Target::Fanout { filters } => {
+            prepared(
+                query
+                    .bind::<Array<Text>, _>(match_keys(e.tenant_id, filters))
+                    .bind::<Nullable<SqlUuid>, _>(e.source_id)
+                    .bind::<Nullable<SqlUuid>, _>(e.inbound_request_id)
+                    .bind::<Nullable<Jsonb>, _>(&e.source_headers),
+            )
+            .get_result(conn)
+            .await?
+        }
+        Target::Webhook(id) => {
+            prepared(
+                query
+                    .bind::<SqlUuid, _>(id)
+                    .bind::<Nullable<SqlUuid>, _>(e.source_id)
+                    .bind::<Nullable<SqlUuid>, _>(e.inbound_request_id)
+                    .bind::<Nullable<Jsonb>, _>(&e.source_headers),
+            )
+            .get_result(conn)
+            .await?
+        }
     };
     Ok(inserted.deliveries)
 }

@@ -1,0 +1,184 @@
+//! The requests that reached a source's ingest URL, and the transaction that accepts one:
+//! its dedupe key, its row and its event, all or nothing.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::events::{publish, Event, NewEvent, Published, Target};
+use super::schema::inbound_requests;
+use super::TenantId;
+
+/// How long a dedupe key answers `duplicate` (SPEC: 72 h).
+pub const DEDUPE_WINDOW_HOURS: i64 = 72;
+
+/// Rejected requests stored per source per minute; the rest are only counted (SPEC).
+pub const REJECTED_PER_MINUTE: i64 = 60;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = inbound_requests)]
+pub struct InboundRequest {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub source_id: Uuid,
+    pub received_at: DateTime<Utc>,
+    pub method: String,
+    /// The raw query string, credential values replaced by `****`.
+    pub query: String,
+    /// Signature and credential values replaced by `****`.
+    pub headers: serde_json::Value,
+    /// The first 64 KiB of the body as text.
+    pub body: String,
+    pub body_truncated: bool,
+    /// `accepted`, `duplicate`, `rejected` or `handshake`.
+    pub status: String,
+    pub failed_check: Option<String>,
+    pub matched: Option<String>,
+    pub dedupe_key: Option<String>,
+    pub event_id: Option<Uuid>,
+}
+
+/// How an accepted request ended.
+pub enum Accepted {
+    /// Stored and published: the event.
+    New(Event),
+    /// Its dedupe key was accepted within the window: the first request's id.
+    Duplicate(Uuid),
+}
+
+#[derive(QueryableByName)]
+struct First {
+    #[diesel(sql_type = SqlUuid)]
+    request_id: Uuid,
+}
+
+/// Stores a verified request and publishes its event, in one transaction; a request whose
+/// dedupe key the source accepted within [`DEDUPE_WINDOW_HOURS`] is stored as a
+/// `duplicate` of the first and publishes nothing. The dedupe row is claimed with one
+/// `INSERT … ON CONFLICT`: of two copies arriving at once, the second waits for the
+/// first's commit and then finds its row, so exactly one is published.
+pub async fn accept(
+    conn: &mut AsyncPgConnection,
+    mut request: InboundRequest,
+    dedupe_key: String,
+    event: Event,
+    filters: Vec<String>,
+) -> QueryResult<Accepted> {
+    conn.transaction(async move |conn| {
+        let first: Option<First> = diesel::sql_query(
+            "INSERT INTO inbound_dedupe (source_id, dedupe_key, request_id, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (source_id, dedupe_key) DO UPDATE SET request_id = EXCLUDED.request_id, \
+             created_at = EXCLUDED.created_at WHERE inbound_dedupe.created_at < $5 \
+             RETURNING request_id",
+        )
+        .bind::<SqlUuid, _>(request.source_id)
+        .bind::<Text, _>(&dedupe_key)
+        .bind::<SqlUuid, _>(request.id)
+        .bind::<Timestamptz, _>(request.received_at)
+        .bind::<Timestamptz, _>(request.received_at - Duration::hours(DEDUPE_WINDOW_HOURS))
+        .get_result(conn)
+        .await
+        .optional()?;
+        request.dedupe_key = Some(dedupe_key.clone());
+        if first.is_none() {
+            let first: First =
+                diesel::sql_query("SELECT request_id FROM inbound_dedupe WHERE source_id = $1 AND dedupe_key = $2")
+                    .bind::<SqlUuid, _>(request.source_id)
+                    .bind::<Text, _>(&dedupe_key)
+                    .get_result(conn)
+                    .await?;
+            request.status = "duplicate".into();
+            request.event_id = inbound_requests::table
+                .find(first.request_id)
+                .select(inbound_requests::event_id)
+                .first::<Option<Uuid>>(conn)
+                .await
+                .optional()?
+                .flatten();
+            diesel::insert_into(inbound_requests::table).values(&request).execute(conn).await?;
+            return Ok(Accepted::Duplicate(first.request_id));
+        }
+        request.status = "accepted".into();
+        request.event_id = Some(event.id);
+        diesel::insert_into(inbound_requests::table).values(&request).execute(conn).await?;
+        match publish(conn, NewEvent { event, target: Target::Fanout { filters } }).await? {
+            Published::Created(e) | Published::Replayed(e) => Ok(Accepted::New(e)),
+        }
+    })
+    .await
+}
+
+/// Stores a request that published nothing (a handshake, or a rejection while the
+/// source's rejections of the last minute are fewer than [`REJECTED_PER_MINUTE`]).
+/// Returns whether it was stored.
+pub async fn record(conn: &mut AsyncPgConnection, request: &InboundRequest) -> QueryResult<bool> {
+    if request.status == "rejected" {
+        let minute_ago = super::v7_floor(request.received_at - Duration::minutes(1));
+        let recent: i64 = inbound_requests::table
+            .filter(inbound_requests::source_id.eq(request.source_id))
+            .filter(inbound_requests::id.ge(minute_ago))
+            .filter(inbound_requests::status.eq("rejected"))
+            .count()
+            .get_result(conn)
+            .await?;
+        if recent >= REJECTED_PER_MINUTE {
+            return Ok(false);
+        }
+    }
+    diesel::insert_into(inbound_requests::table).values(request).execute(conn).await?;
+    Ok(true)
+}
+
+pub struct RequestFilter<'a> {
+    pub status: Option<&'a str>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// A source's requests, newest first, after the cursor's id.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    source: Uuid,
+    filter: RequestFilter<'_>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<InboundRequest>> {
+    let mut query = inbound_requests::table
+        .filter(inbound_requests::tenant_id.eq(tenant.0))
+        .filter(inbound_requests::source_id.eq(source))
+        .select(InboundRequest::as_select())
+        .order(inbound_requests::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(inbound_requests::status.eq(status.to_owned()));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(inbound_requests::received_at.ge(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(inbound_requests::received_at.lt(until));
+    }
+    if let Some(after) = after {
+        query = query.filter(inbound_requests::id.lt(after));
+    }
+    query.load(conn).await
+}
+
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    source: Uuid,
+    id: Uuid,
+) -> QueryResult<InboundRequest> {
+    inbound_requests::table
+        .filter(inbound_requests::id.eq(id))
+        .filter(inbound_requests::tenant_id.eq(tenant.0))
+        .filter(inbound_requests::source_id.eq(source))
+        .select(InboundRequest::as_select())
+        .first(conn)
+        .await
+}
