@@ -171,7 +171,58 @@ fn response_headers(headers: &HeaderMap) -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
-/// Every header a subscriber receives; see WEBHOOKS.md.
+/// Headers of a provider's request that a source's deliveries never carry, whatever the
+/// stored object holds (the inbound side leaves them out; this is defence in depth): the
+/// hop-by-hop ones (RFC 9110 §7.6.1, with the obsolete `Keep-Alive` and
+/// `Proxy-Connection`), and `Host` and `Content-Length`, which describe this request, not
+/// the provider's.
+const NOT_FORWARDED: [&str; 11] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+/// The provider's headers that a source's delivery forwards (SPEC "What a source's
+/// subscribers receive"): each name → string value of the stored object, but those in
+/// [`NOT_FORWARDED`] or named by its `Connection` header. A name or value that is not
+/// valid HTTP is left out rather than failing the attempt: it could not be sent as it is.
+fn provider_headers(source: &serde_json::Value) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    let Some(object) = source.as_object() else {
+        return h;
+    };
+    let connection_options: Vec<String> = object
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("connection"))
+        .filter_map(|(_, value)| value.as_str())
+        .flat_map(|value| value.split(',').map(|option| option.trim().to_ascii_lowercase()))
+        .collect();
+    for (name, value) in object {
+        // a `HeaderName` is lower case, as the lists are
+        let (Ok(name), Some(value)) = (HeaderName::from_bytes(name.as_bytes()), value.as_str()) else {
+            continue;
+        };
+        if NOT_FORWARDED.contains(&name.as_str()) || connection_options.iter().any(|o| o == name.as_str()) {
+            continue;
+        }
+        if let Ok(value) = HeaderValue::from_str(value) {
+            h.insert(name, value);
+        }
+    }
+    h
+}
+
+/// Every header a subscriber receives; see WEBHOOKS.md. A source's event carries the
+/// provider's headers first, then hookrelay's own, each replacing a provider header of
+/// the same name, and `X-Webhook-Source`; its `Content-Type` is the provider's.
 fn request_headers(d: &Leased, timestamp: i64) -> Result<HeaderMap, String> {
     let current = SigningSecret::parse(&d.secret).map_err(|e| format!("stored secret is unusable: {e}"))?;
     let previous = d.previous_secret.as_deref().and_then(|s| SigningSecret::parse(s).ok());
@@ -180,13 +231,18 @@ fn request_headers(d: &Leased, timestamp: i64) -> Result<HeaderMap, String> {
     let mut secrets = vec![&current];
     secrets.extend(previous.as_ref());
 
-    let mut h = HeaderMap::new();
+    let mut h = d.source_headers.as_ref().map(provider_headers).unwrap_or_default();
+    // set last, as for every event
+    let content_type = h.remove(CONTENT_TYPE).unwrap_or_else(|| HeaderValue::from_static("application/json"));
     let mut put = |name: &'static str, value: String| -> Result<(), String> {
         let value = HeaderValue::from_str(&value).map_err(|e| format!("header {name}: {e}"))?;
         h.insert(HeaderName::from_static(name), value);
         Ok(())
     };
     put("x-webhook-event", d.event_type.clone())?;
+    if let Some(source) = d.source_id {
+        put("x-webhook-source", source.to_string())?;
+    }
     put("x-webhook-id", event_id.clone())?;
     put("x-webhook-delivery", d.delivery_id.to_string())?;
     put("x-webhook-attempt", (d.attempt_count + 1).to_string())?;
@@ -201,6 +257,10 @@ fn request_headers(d: &Leased, timestamp: i64) -> Result<HeaderMap, String> {
     if d.test {
         put("x-webhook-test", "true".into())?;
     }
+    if d.source_headers.is_some() {
+        // the client's default User-Agent gives way to one already in the request
+        put("user-agent", USER_AGENT.to_owned())?;
+    }
     if let Some(custom) = d.headers.as_object() {
         for (name, value) in custom {
             let (Ok(name), Some(value)) = (HeaderName::from_bytes(name.as_bytes()), value.as_str()) else {
@@ -211,7 +271,7 @@ fn request_headers(d: &Leased, timestamp: i64) -> Result<HeaderMap, String> {
             }
         }
     }
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(CONTENT_TYPE, content_type);
     Ok(h)
 }
 
@@ -252,6 +312,139 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::{DeliveryId, EventId, LeaseId, TenantId, WebhookId};
+    use serde_json::json;
+
+    const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+    fn leased(source_id: Option<uuid::Uuid>, source_headers: Option<serde_json::Value>) -> Leased {
+        Leased {
+            delivery_id: DeliveryId(uuid::Uuid::now_v7()),
+            tenant_id: TenantId(uuid::Uuid::now_v7()),
+            event_id: EventId(uuid::Uuid::now_v7()),
+            webhook_id: WebhookId(uuid::Uuid::now_v7()),
+            event_type: "twilio.event".into(),
+            attempt_count: 0,
+            series_attempts: 0,
+            test: false,
+            lease_id: LeaseId(uuid::Uuid::now_v7()),
+            url: "http://127.0.0.1:9/hook".into(),
+            headers: json!({"X-Custom": "mine"}),
+            secret: SECRET.into(),
+            previous_secret: None,
+            retry_schedule: None,
+            body: "a=1&b=%F0%9F%98%80".into(),
+            delivery_created_at: Utc::now(),
+            throttled: false,
+            source_id,
+            source_headers,
+        }
+    }
+
+    fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+        h.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    #[test]
+    fn an_api_event_carries_only_hookrelays_headers() {
+        let d = leased(None, None);
+        let h = request_headers(&d, 1_700_000_000).unwrap();
+        let names: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "x-webhook-event",
+                "x-webhook-id",
+                "x-webhook-delivery",
+                "x-webhook-attempt",
+                "x-webhook-timestamp",
+                "x-webhook-signature",
+                "webhook-id",
+                "webhook-timestamp",
+                "webhook-signature",
+                "x-custom",
+                "content-type",
+            ],
+            "the client adds User-Agent; nothing of a source's"
+        );
+        assert_eq!(header(&h, "content-type"), Some("application/json"));
+    }
+
+    #[test]
+    fn a_sources_event_forwards_the_providers_headers_under_hookrelays_own() {
+        let source = uuid::Uuid::now_v7();
+        let d = leased(
+            Some(source),
+            Some(json!({
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": "abc=",
+                "User-Agent": "TwilioProxy/1.1",
+                "webhook-signature": "v1,theirs",
+                "X-Webhook-Id": "theirs",
+                "I-Twilio-Idempotency-Token": "tok",
+            })),
+        );
+        let h = request_headers(&d, 1_700_000_000).unwrap();
+        assert_eq!(header(&h, "x-twilio-signature"), Some("abc="));
+        assert_eq!(header(&h, "i-twilio-idempotency-token"), Some("tok"));
+        assert_eq!(header(&h, "content-type"), Some("application/x-www-form-urlencoded"));
+        assert_eq!(header(&h, "user-agent"), Some(USER_AGENT));
+        assert_eq!(header(&h, "x-webhook-source"), Some(source.to_string().as_str()));
+        assert_eq!(header(&h, "x-webhook-id"), Some(d.event_id.to_string().as_str()));
+        assert_eq!(header(&h, "x-custom"), Some("mine"));
+        let secret = SigningSecret::parse(SECRET).unwrap();
+        let body = d.body.as_bytes();
+        assert_eq!(header(&h, "x-webhook-signature"), Some(x_webhook_signature(&secret, body).as_str()));
+        let standard = standard_signature(&[&secret], &d.event_id.to_string(), 1_700_000_000, body);
+        assert_eq!(header(&h, "webhook-signature"), Some(standard.as_str()));
+        for name in ["content-type", "user-agent", "webhook-signature", "x-webhook-id"] {
+            assert_eq!(h.get_all(name).iter().count(), 1, "{name} is replaced, not repeated");
+        }
+    }
+
+    #[test]
+    fn hop_by_hop_headers_host_length_and_invalid_ones_are_not_forwarded() {
+        let d = leased(
+            Some(uuid::Uuid::now_v7()),
+            Some(json!({
+                "Connection": "keep-alive, X-Hop",
+                "Keep-Alive": "timeout=5",
+                "Proxy-Connection": "keep-alive",
+                "Proxy-Authorization": "Basic c2VjcmV0",
+                "TE": "trailers",
+                "Trailer": "X-Checksum",
+                "Transfer-Encoding": "chunked",
+                "Upgrade": "websocket",
+                "Host": "hooks.example.com",
+                "Content-Length": "18",
+                "X-Hop": "named by Connection",
+                "bad name": "v",
+                "X-Bad-Value": "line\nbreak",
+                "X-Not-A-String": 7,
+                "X-Kept": "yes",
+            })),
+        );
+        let h = request_headers(&d, 1_700_000_000).unwrap();
+        for name in [
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "proxy-authorization",
+            "te",
+            "trailer",
+            "transfer-encoding",
+            "upgrade",
+            "host",
+            "content-length",
+            "x-hop",
+            "x-bad-value",
+            "x-not-a-string",
+        ] {
+            assert!(h.get(name).is_none(), "{name} is not forwarded");
+        }
+        assert_eq!(header(&h, "x-kept"), Some("yes"));
+        assert_eq!(header(&h, "content-type"), Some("application/json"), "no provider Content-Type: JSON");
+    }
 
     #[test]
     fn stored_text_has_no_nul_and_stays_within_its_limit() {

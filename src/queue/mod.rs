@@ -47,6 +47,12 @@ pub struct Leased {
     pub delivery_created_at: DateTime<Utc>,
     /// The webhook's adaptive concurrency is below its `maxConcurrency` right now.
     pub throttled: bool,
+    /// The inbound source the event came from; `None` for an event published through the API.
+    pub source_id: Option<uuid::Uuid>,
+    /// The provider's headers to forward (a JSON object, name → value, Content-Type
+    /// included); `None` for an event published through the API. `body` is then the
+    /// provider's request body as it arrived.
+    pub source_headers: Option<serde_json::Value>,
 }
 
 /// What a dispatcher asks of one claim.

@@ -18,6 +18,7 @@ mod pressure;
 mod processes;
 mod rebinding;
 mod secrets;
+mod source_delivery;
 mod sources;
 mod tls;
 mod upkeep;

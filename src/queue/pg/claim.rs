@@ -53,6 +53,10 @@ struct ClaimedRow {
     delivery_created_at: DateTime<Utc>,
     #[diesel(sql_type = Bool)]
     throttled: bool,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    source_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    source_headers: Option<serde_json::Value>,
 }
 
 impl ClaimedRow {
@@ -79,6 +83,8 @@ impl ClaimedRow {
             body: r.body,
             delivery_created_at: r.delivery_created_at,
             throttled: r.throttled,
+            source_id: r.source_id,
+            source_headers: r.source_headers,
         })
     }
 }

@@ -6,8 +6,8 @@
 //!
 //! | function | current definition | called by |
 //! |---|---|---|
-//! | `hookrelay_claim` | `migrations/2026-12-03-000016_claim_fast_path/up.sql` | [`claim`] |
-//! | `hookrelay_claim_full` | `migrations/2026-12-02-000010_parking_and_soft_delete/up.sql` (as `hookrelay_claim`; renamed by migration 16) | `hookrelay_claim`, when its fast path does not apply |
+//! | `hookrelay_claim` | `migrations/2026-12-07-000018_claim_source_headers/up.sql` (migration 16's fast path, rows with the event's source) | [`claim`] |
+//! | `hookrelay_claim_full` | `migrations/2026-12-07-000018_claim_source_headers/up.sql` (migration 10's `hookrelay_claim`, renamed by migration 16; rows with the event's source) | `hookrelay_claim`, when its fast path does not apply |
 //! | `hookrelay_add_counts` | `migrations/2026-12-01-000005_add_counts_plpgsql/up.sql` | `db::stats::apply` |
 //! | `hookrelay_match_keys` | `migrations/2026-12-01-000006_webhook_match_keys/up.sql` | the generated column `webhooks.match_keys` |
 //! | `hookrelay_uuid_v7` | `migrations/2026-11-23-000003_uuid_v7/up.sql` | the publish statements (`db::events`) |
