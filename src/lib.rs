@@ -37,6 +37,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 let mut conn = pool.get().await.context("connecting to PostgreSQL")?;
                 let n = db::webhook_secrets::reseal(&mut conn, &config.sealer, true).await?;
                 println!("re-sealed {n} webhook secrets under key id {}", config.sealer.key_id());
+                let n = db::source_secrets::reseal(&mut conn, &config.sealer).await?;
+                println!("re-sealed the secrets of {n} sources under key id {}", config.sealer.key_id());
                 Ok(())
             }
             Command::Serve => {

@@ -128,6 +128,7 @@ async fn migrate_when_up(url: &str) -> anyhow::Result<()> {
 async fn seal_secrets_in_clear(pool: &PgPool, config: &Config) -> anyhow::Result<()> {
     let mut conn = pool.get().await.context("connecting to PostgreSQL")?;
     db::webhook_secrets::check_keys(&mut conn, &config.sealer).await?;
+    db::source_secrets::check_keys(&mut conn, &config.sealer).await?;
     let sealed = db::webhook_secrets::reseal(&mut conn, &config.sealer, false).await?;
     if sealed > 0 {
         tracing::info!(sealed, "signing secrets stored in clear are now sealed");

@@ -14,6 +14,7 @@ pub mod prepared;
 pub mod recoveries;
 pub mod retention;
 pub mod schema;
+pub mod source_secrets;
 pub mod sources;
 pub mod stats;
 pub mod tenants;

@@ -1,5 +1,5 @@
-//! Retention: deletes old attempt logs, finished deliveries, their events and old stats
-//! rows in small batches, so that purging never holds locks long enough to slow delivery.
+//! Retention: deletes old attempt logs, finished deliveries, their events, old stats rows,
+//! sources' old request log rows and expired dedupe keys in small batches, so that purging never holds locks long enough to slow delivery.
 
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{BigInt, Timestamptz, Uuid as SqlUuid};
@@ -15,6 +15,9 @@ pub struct Purged {
     pub deliveries: usize,
     pub events: usize,
     pub stats_rows: usize,
+    /// Sources' request log rows, and dedupe keys past their window.
+    pub inbound_requests: usize,
+    pub dedupe_keys: usize,
 }
 
 /// Deletes, `batch` rows per statement, everything older than `cutoff` (stats: older than
@@ -69,7 +72,24 @@ pub async fn purge(
         batch,
     )
     .await?;
-    Ok(Purged { logs, deliveries, events, stats_rows })
+    let inbound_requests = drain_ids(
+        conn,
+        "DELETE FROM inbound_requests WHERE id IN (SELECT id FROM inbound_requests WHERE id < $1 ORDER BY id LIMIT $2)",
+        super::v7_floor(cutoff),
+        batch,
+    )
+    .await?;
+    // a key past its window no longer dedupes (the next copy takes its row over); its row
+    // is only kept until here
+    let dedupe_keys = drain(
+        conn,
+        "DELETE FROM inbound_dedupe WHERE (source_id, dedupe_key) IN \
+         (SELECT source_id, dedupe_key FROM inbound_dedupe WHERE created_at < $1 LIMIT $2)",
+        Utc::now() - chrono::Duration::hours(super::inbound::DEDUPE_WINDOW_HOURS),
+        batch,
+    )
+    .await?;
+    Ok(Purged { logs, deliveries, events, stats_rows, inbound_requests, dedupe_keys })
 }
 
 /// Runs a batched delete of rows with ids below `floor` until a batch comes back short.

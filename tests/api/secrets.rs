@@ -136,3 +136,68 @@ async fn secrets_stored_in_clear_are_sealed_at_start_and_bad_keys_are_refused() 
     let err = Config::from_settings(&cli.settings).expect_err("production needs a key").to_string();
     assert!(err.contains("HOOKRELAY_ENCRYPTION_KEY"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sources_secrets_and_token_are_sealed_and_follow_a_key_rotation() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let (status, s) = app
+        .post(
+            "/api/v1/sources",
+            &token,
+            json!({"name": "GitHub", "provider": "github", "config": {"secret": "github-secret-0001"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{s}");
+    let id = s["id"].as_str().unwrap().to_owned();
+    let url = s["ingestUrl"].as_str().unwrap().to_owned();
+    let ingest_token = url.rsplit('/').next().unwrap().to_owned();
+    let row = app
+        .db
+        .client()
+        .await
+        .query_one("SELECT token, secrets FROM sources WHERE id = $1::text::uuid", &[&id])
+        .await
+        .unwrap();
+    let (sealed_token, sealed_secrets): (String, String) = (row.get(0), row.get(1));
+    assert!(sealed_token.starts_with("enc:v1:") && !sealed_token.contains(&ingest_token), "{sealed_token}");
+    assert!(sealed_secrets.starts_with("enc:v1:") && !sealed_secrets.contains("github-secret-0001"));
+    let signed = |app: &TestApp| {
+        let body = r#"{"zen":"Keep it logically awesome."}"#;
+        let sig = format!("sha256={}", crate::sources::hmac_hex(b"github-secret-0001", body.as_bytes()));
+        app.http
+            .post(format!("{}/in/{ingest_token}", app.base))
+            .header("x-hub-signature-256", sig)
+            .header("x-github-event", "ping")
+            .header("x-github-delivery", uuid::Uuid::new_v4().to_string())
+            .body(body)
+    };
+    assert_eq!(signed(&app).send().await.unwrap().status(), 200);
+
+    // reencrypt under a new key; then the new key alone opens the source
+    let db = stop(app).await;
+    let url_db = db.url();
+    let reencrypt = [
+        "hookrelay",
+        "reencrypt",
+        "--database-url",
+        &url_db,
+        "--encryption-key",
+        NEW_KEY,
+        "--encryption-old-keys",
+        DEV_ENCRYPTION_KEY,
+    ]
+    .map(str::to_owned);
+    let cli = <Cli as clap::Parser>::try_parse_from(reencrypt).unwrap();
+    tokio::task::spawn_blocking(move || hookrelay::run(cli)).await.unwrap().unwrap();
+    let app = TestApp::spawn_on(db, &["--encryption-key", NEW_KEY]).await;
+    assert_eq!(signed(&app).send().await.unwrap().status(), 200, "the same URL and secret after reencrypt");
+    let (_, shown) = app.get(&format!("/api/v1/sources/{id}"), &token).await;
+    assert_eq!(shown["ingestUrl"].as_str().unwrap().rsplit('/').next(), Some(ingest_token.as_str()));
+
+    // the old key alone no longer opens them: the start is refused
+    let db = stop(app).await;
+    let config = test_config(&db, &["--encryption-key", DEV_ENCRYPTION_KEY]);
+    let err = hookrelay::startup::Service::start(config).await.err().expect("refused");
+    assert!(format!("{err:#}").contains("source secrets"), "{err:#}");
+}

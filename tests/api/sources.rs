@@ -12,7 +12,7 @@ use sha2::Sha256;
 
 use crate::helpers::{Receiver, TestApp};
 
-fn hmac_hex(key: &[u8], message: &[u8]) -> String {
+pub(crate) fn hmac_hex(key: &[u8], message: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
     mac.update(message);
     hex::encode(mac.finalize().into_bytes())
