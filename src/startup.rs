@@ -194,15 +194,25 @@ pub fn cancel_on_signal(token: CancellationToken) {
 }
 
 /// The request span: method and path only. The query string stays out of the logs,
-/// since the stream route may carry `?access_token=`.
+/// since the stream route may carry `?access_token=`; so does an ingest URL's token,
+/// which for a `none` source is the only secret.
 pub struct RedactedSpan;
+
+/// `path` as logged: `/in/<token>` becomes `/in/****`.
+fn logged_path(path: &str) -> &str {
+    if path.starts_with("/in/") {
+        "/in/****"
+    } else {
+        path
+    }
+}
 
 impl RootSpanBuilder for RedactedSpan {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
         tracing::info_span!(
             "http_request",
             method = %request.method(),
-            path = %request.path(),
+            path = %logged_path(request.path()),
             status = tracing::field::Empty,
         )
     }

@@ -78,10 +78,14 @@ async fn register(
         Some(_) => {}
     }
     check_password(&mut errors, req.password.as_ref());
-    let organization = req.organization.as_deref().map(str::trim);
+    // at most 100 characters as sent (the schema's maxLength), not blank; stored trimmed
+    let sent = req.organization.as_deref();
+    let organization = sent.map(str::trim);
     match organization {
         None => errors.add("organization", "is required"),
-        Some(o) if o.is_empty() || o.chars().count() > 100 => errors.add("organization", "must be 1-100 characters"),
+        Some(o) if o.is_empty() || sent.is_some_and(|s| s.chars().count() > 100) => {
+            errors.add("organization", "must be 1-100 characters")
+        }
         Some(_) => {}
     }
     errors.into_result()?;

@@ -123,10 +123,14 @@ async fn dry_run(
     let source = find(&state, &caller, &id).await?;
     let pasted = body.0;
     let mut errors = Errors::default();
-    let method = pasted.method.unwrap_or_else(|| "POST".into()).to_ascii_uppercase();
-    if method != "GET" && method != "POST" {
-        errors.add("method", "must be GET or POST");
-    }
+    let method = match pasted.method.as_deref() {
+        None | Some("POST" | "post") => "POST",
+        Some("GET" | "get") => "GET",
+        Some(_) => {
+            errors.add("method", "must be GET or POST");
+            "POST"
+        }
+    };
     let mut headers = Vec::new();
     for (name, value) in pasted.headers.unwrap_or_default() {
         match value {
@@ -143,14 +147,8 @@ async fn dry_run(
     let base = ingest_url(&state, &opened.token);
     let url = if query.is_empty() { base } else { format!("{base}?{query}") };
     let body = pasted.body.unwrap_or_default();
-    let request = Request {
-        method: &method,
-        url: &url,
-        query,
-        headers: &headers,
-        body: body.as_bytes(),
-        now: Utc::now().timestamp(),
-    };
+    let request =
+        Request { method, url: &url, query, headers: &headers, body: body.as_bytes(), now: Utc::now().timestamp() };
     let creds = Credentials { current: &opened.current, previous: opened.previous.as_ref() };
     let answer = match verify::receive(provider, &creds, &request, source.event_type.as_deref()) {
         Verdict::Handshake { .. } => {

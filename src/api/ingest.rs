@@ -19,7 +19,7 @@ use crate::db::sources::{self, Source};
 use crate::db::{events::Event, new_id, TenantId};
 use crate::domain::event::EventType;
 use crate::error::{ApiError, ApiResult};
-use crate::inbound::{self as verify, Credentials, Provider, Request, Verdict};
+use crate::inbound::{self as verify, Check, Credentials, Provider, Request, Verdict};
 
 /// How much of a body the request log keeps.
 const LOGGED_BODY: usize = 64 * 1024;
@@ -58,13 +58,24 @@ async fn ingest(
     };
     let provider = Provider::parse(&source.provider)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("source {} has an unknown provider", source.id)))?;
+    // from here on every answer is in the request log (rejections capped per minute)
+    let settings = source.config.as_object().cloned().unwrap_or_default();
+    let mut arrival = head(&req);
     if !provider.allowed_methods().split(", ").any(|m| m == req.method().as_str()) {
-        return Err(ApiError::MethodNotAllowed { allow: provider.allowed_methods() });
+        let row = log_row(&source, provider, &settings, &arrival);
+        return reject(&state, row, None, ApiError::MethodNotAllowed { allow: provider.allowed_methods() }).await;
     }
     if !source.active {
-        return Err(ApiError::Gone);
+        return reject(&state, log_row(&source, provider, &settings, &arrival), None, ApiError::Gone).await;
     }
-    let arrival = read(&req, payload, state.config.ingest_body_limit).await?;
+    arrival.body = match read(&req, payload, state.config.ingest_body_limit).await {
+        Ok(body) => body,
+        Err(err) => {
+            let mut row = log_row(&source, provider, &settings, &arrival);
+            row.body_truncated = matches!(err, ApiError::PayloadTooLarge(_));
+            return reject(&state, row, None, err).await;
+        }
+    };
     let opened = open(&state.config.sealer, &source)?;
     let url = match arrival.query.as_str() {
         "" => ingest_url(&state, &token),
@@ -83,25 +94,20 @@ async fn ingest(
     let mut row = log_row(&source, provider, &opened.current, &arrival);
     match verdict {
         Verdict::Handshake { status, content_type, body } => {
-            row.status = "handshake".into();
+            // a handshake refused (Meta's wrong verify token) is a rejection
+            if status < 400 {
+                row.status = "handshake".into();
+            } else {
+                row.status = "rejected".into();
+                row.failed_check = Some(Check::WrongCredentials.as_str().to_owned());
+            }
             store(&state, &row).await?;
             let status = actix_web::http::StatusCode::from_u16(status)
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("a handshake answered {status}: {e}")))?;
             Ok(HttpResponse::build(status).insert_header((header::CONTENT_TYPE, content_type)).body(body))
         }
-        Verdict::BadRequest(message) => {
-            row.status = "rejected".into();
-            store(&state, &row).await?;
-            Err(ApiError::BadRequest(message))
-        }
-        Verdict::Rejected(check) => {
-            row.status = "rejected".into();
-            row.failed_check = Some(check.as_str().to_owned());
-            if !store(&state, &row).await? {
-                state.metrics.inbound_rejected_unlogged();
-            }
-            Err(ApiError::Unverified(check.as_str()))
-        }
+        Verdict::BadRequest(message) => reject(&state, row, None, ApiError::BadRequest(message)).await,
+        Verdict::Rejected(check) => reject(&state, row, Some(check), ApiError::Unverified(check.as_str())).await,
         Verdict::Accepted { matched, event_type, dedupe_key } => {
             row.matched = Some(matched.as_str().to_owned());
             publish(&state, &req, source, provider, row, arrival, event_type, dedupe_key).await
@@ -109,9 +115,39 @@ async fn ingest(
     }
 }
 
-/// Reads the request: headers (names lower-cased), the raw query and the body, up to
-/// `limit` bytes (413 above).
-async fn read(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Arrival, ApiError> {
+/// Logs a rejected request (within the per-minute cap; beyond it, only counted) and
+/// answers `error`.
+async fn reject(
+    state: &AppState,
+    mut row: InboundRequest,
+    check: Option<Check>,
+    error: ApiError,
+) -> ApiResult<HttpResponse> {
+    row.status = "rejected".into();
+    row.failed_check = check.map(|c| c.as_str().to_owned());
+    if !store(state, &row).await? {
+        state.metrics.inbound_rejected_unlogged();
+    }
+    Err(error)
+}
+
+/// The method, query and headers (names lower-cased) of a request; its body comes later.
+fn head(req: &HttpRequest) -> Arrival {
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .collect();
+    Arrival {
+        method: req.method().as_str().to_owned(),
+        query: req.query_string().to_owned(),
+        headers,
+        body: web::Bytes::new(),
+    }
+}
+
+/// Reads the body, up to `limit` bytes (413 above).
+async fn read(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge(limit));
@@ -124,17 +160,7 @@ async fn read(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Res
         }
         body.extend_from_slice(&chunk);
     }
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
-        .collect();
-    Ok(Arrival {
-        method: req.method().as_str().to_owned(),
-        query: req.query_string().to_owned(),
-        headers,
-        body: body.freeze(),
-    })
+    Ok(body.freeze())
 }
 
 /// The request log's row for what arrived, before its verdict is known.
@@ -178,12 +204,14 @@ async fn publish(
     event_type: String,
     dedupe_key: String,
 ) -> ApiResult<HttpResponse> {
-    crate::api::caller::draw(state, req, TenantId(source.tenant_id), Class::Publish).await?;
+    if let Err(limited) = crate::api::caller::draw(state, req, TenantId(source.tenant_id), Class::Publish).await {
+        return reject(state, row, None, limited).await;
+    }
     // the event's body is text (PostgreSQL `text`): what providers send is UTF-8
-    let body = String::from_utf8(arrival.body.to_vec())
-        .ok()
-        .filter(|b| !b.contains('\0'))
-        .ok_or_else(|| ApiError::BadRequest("the request body is not UTF-8 text".into()))?;
+    let Some(body) = String::from_utf8(arrival.body.to_vec()).ok().filter(|b| !b.contains('\0')) else {
+        let error = ApiError::BadRequest("the request body is not UTF-8 text without NUL characters".into());
+        return reject(state, row, None, error).await;
+    };
     let event_type = EventType::parse_publishable(&event_type)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("derived event type {event_type:?}: {e}")))?;
     let settings = source.config.as_object().cloned().unwrap_or_default();

@@ -143,6 +143,47 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// The config fields that some provider reads. Others are ignored, as unknown fields are
+/// everywhere, and never stored.
+#[derive(Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_secret: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verify_token: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_token: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    header_name: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    header_value: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signing_secret: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    header: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    algorithm: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encoding: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prefix: Option<Value>,
+}
+
+impl ConfigInput {
+    /// The fields sent, by their API names.
+    fn into_map(self) -> Map<String, Value> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        }
+    }
+}
+
 #[derive(Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceInput {
@@ -151,7 +192,7 @@ pub struct SourceInput {
     #[serde(default, deserialize_with = "present")]
     provider: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    config: Option<Option<Map<String, Value>>>,
+    config: Option<Option<ConfigInput>>,
     #[serde(default, deserialize_with = "present")]
     event_type: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
@@ -196,7 +237,8 @@ fn validate(input: SourceInput, existing: Option<&Source>) -> Result<(Provider, 
         }
     };
     match input.name {
-        Some(Some(n)) if (1..=100).contains(&n.trim().chars().count()) => changes.name = Some(n.trim().to_owned()),
+        // at most 100 characters as sent (the schema's maxLength), not blank; stored trimmed
+        Some(Some(n)) if !n.trim().is_empty() && n.chars().count() <= 100 => changes.name = Some(n.trim().to_owned()),
         Some(Some(_)) => errors.add("name", "must be 1-100 characters"),
         Some(None) => errors.add("name", "must not be null"),
         None if creating => errors.add("name", "is required"),
@@ -225,6 +267,9 @@ fn validate(input: SourceInput, existing: Option<&Source>) -> Result<(Provider, 
     }
     match (input.config, provider) {
         (Some(Some(config)), Some(p)) => {
+            // another provider's fields are ignored like unknown ones
+            let mut config = config.into_map();
+            config.retain(|name, _| inbound::is_config_field(p, name));
             for (field, message) in inbound::validate_config(p, &config, !creating) {
                 errors.add(field, message);
             }

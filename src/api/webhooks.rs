@@ -167,7 +167,8 @@ async fn validate(
 
 fn validate_name(name: Option<Option<String>>, changes: &mut WebhookChanges, errors: &mut Errors) {
     match name {
-        Some(Some(name)) if (1..=100).contains(&name.trim().chars().count()) => {
+        // at most 100 characters as sent (the schema's maxLength), not blank; stored trimmed
+        Some(Some(name)) if !name.trim().is_empty() && name.chars().count() <= 100 => {
             changes.name = Some(name.trim().to_owned())
         }
         Some(_) => errors.add("name", "must be 1-100 characters"),

@@ -59,6 +59,11 @@ const HMAC: &[Field] = &[
     optional("prefix", Rule::Prefix),
 ];
 
+/// Whether `provider`'s config has a field `name`: a source stores only those.
+pub fn is_config_field(provider: Provider, name: &str) -> bool {
+    fields(provider).iter().any(|f| f.name == name)
+}
+
 fn fields(provider: Provider) -> &'static [Field] {
     match provider {
         Provider::Meta => META,

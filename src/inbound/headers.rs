@@ -64,8 +64,10 @@ fn collect(headers: &[(String, String)], value: impl Fn(&str, &str) -> Option<St
 }
 
 /// The provider's headers that a source's deliveries carry: all but the hop-by-hop ones
-/// (and those its `Connection` names), `Host`, `Content-Length` and `unipile`'s credential
-/// header. `Content-Type` and the signatures are kept.
+/// (and those its `Connection` names), `Host`, `Content-Length`, `unipile`'s credential
+/// header, `Accept-Encoding`, and hookrelay's own `X-Webhook-*` namespace (a provider's
+/// `X-Webhook-Test` would otherwise pass for hookrelay's). `Content-Type` and the
+/// signatures are kept.
 pub fn forwarded_headers(
     provider: Provider,
     config: &Map<String, Value>,
@@ -83,6 +85,10 @@ pub fn forwarded_headers(
             || name.starts_with("proxy-")
             || name == "host"
             || name == "content-length"
+            || name.starts_with("x-webhook-")
+            // what hookrelay's client accepts is its own business: a compressed answer would
+            // be stored as garbled text
+            || name == "accept-encoding"
             || connection_named.iter().any(|n| n == name)
             || credential.as_deref() == Some(name);
         (!dropped).then(|| value.to_owned())
@@ -159,6 +165,7 @@ mod tests {
             ("x-multi", "a"),
             ("x-multi", "b"),
             ("X-Upper", "kept, lower-cased"),
+            ("x-webhook-test", "true"),
         ]);
         let forwarded = forwarded_headers(Provider::Meta, &Map::new(), &h);
         assert_eq!(

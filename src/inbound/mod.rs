@@ -36,7 +36,7 @@ use serde_json::{Map, Value};
 
 use crate::domain::event::{EventType, RESERVED_PREFIX};
 
-pub use config::{fill_defaults, validate_config};
+pub use config::{fill_defaults, is_config_field, validate_config};
 pub use headers::{forwarded_headers, redact_headers, redact_query};
 
 /// A source's `provider`: which scheme verifies its requests.

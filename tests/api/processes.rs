@@ -376,3 +376,96 @@ async fn publishes_notify_only_while_a_dispatcher_of_another_process_is_alive() 
     let _ = other.wait();
     crate::helpers::wait_count(&db, "SELECT count(*) FROM dispatchers", 1, Duration::from_secs(10)).await;
 }
+
+/// `hookrelay serve` (API and dispatcher) on `port`, ready.
+async fn server(db: &TestDb, port: u16) -> Spawned {
+    let child = Spawned(
+        Command::new(env!("CARGO_BIN_EXE_hookrelay"))
+            .arg("serve")
+            .env("DATABASE_URL", db.url())
+            .env("HOOKRELAY_BIND", format!("127.0.0.1:{port}"))
+            .env("HOOKRELAY_ALLOW_PRIVATE_TARGETS", "true")
+            .env("HOOKRELAY_POLL_INTERVAL", "200ms")
+            .env("HOOKRELAY_LEASE", "5s")
+            .env("HOOKRELAY_ATTEMPT_TIMEOUT", "2s")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawning the hookrelay binary"),
+    );
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while http.get(format!("http://127.0.0.1:{port}/ready")).send().await.map(|r| r.status().as_u16()).ok() != Some(200)
+    {
+        assert!(std::time::Instant::now() < deadline, "hookrelay did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child
+}
+
+/// kill -9 of the server while a provider sends: every request answered 200 is delivered
+/// (its event was committed before the answer), whatever the kill cut short.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_ingest_request_answered_200_is_delivered_across_a_kill_9() {
+    let db = std::sync::Arc::new(TestDb::create().await);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut first = server(&db, port).await;
+    let app = TestApp { base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new(), service: None, db };
+    let (token, _) = app.tenant("Acme").await;
+    let receiver = Receiver::ok().await;
+    app.webhook(&token, json!({"name": "gh", "url": receiver.url, "events": ["github.*"], "rateLimitPerMinute": null}))
+        .await;
+    let (status, s) = app
+        .post(
+            "/api/v1/sources",
+            &token,
+            json!({"name": "GitHub", "provider": "github", "config": {"secret": "kill-9-secret"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{s}");
+    let url = s["ingestUrl"].as_str().unwrap().to_owned();
+    let send = |n: usize| {
+        let body = format!(r#"{{"n":{n}}}"#);
+        let sig = format!("sha256={}", crate::sources::hmac_hex(b"kill-9-secret", body.as_bytes()));
+        let req = app
+            .http
+            .post(&url)
+            .header("x-hub-signature-256", sig)
+            .header("x-github-event", "push")
+            .header("x-github-delivery", format!("delivery-{n}"))
+            .body(body);
+        async move { req.send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
+    };
+    // eight senders at a time; the kill lands while they are sending
+    let sending = async {
+        let mut answered = Vec::new();
+        for batch in (0..400).collect::<Vec<_>>().chunks(8) {
+            let statuses = futures_util::future::join_all(batch.iter().map(|&n| send(n))).await;
+            answered
+                .extend(batch.iter().zip(statuses).filter(|(_, s)| *s == 200).map(|(n, _)| format!("delivery-{n}")));
+        }
+        answered
+    };
+    let killing = async {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        first.kill().expect("kill -9");
+        first.wait().expect("reaping");
+    };
+    let (answered, ()) = tokio::join!(sending, killing);
+    assert!(!answered.is_empty() && answered.len() < 400, "the kill fell mid-stream ({} answered 200)", answered.len());
+
+    let _second = server(&app.db, port).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let got: HashSet<String> =
+            receiver.received().iter().map(|r| r.header("x-github-delivery").to_owned()).collect();
+        let missing: Vec<&String> = answered.iter().filter(|d| !got.contains(*d)).collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "answered 200 but never delivered: {missing:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("ingest kill -9 test: {} of 400 answered 200 before the kill, all delivered", answered.len());
+}

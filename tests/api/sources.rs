@@ -105,7 +105,8 @@ async fn a_meta_source_answers_its_handshake_and_delivers_verified_requests_byte
     let (status, log) = app.get(&path, &token).await;
     assert_eq!(status, 200, "{log}");
     let statuses: Vec<&str> = log["data"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
-    assert_eq!(statuses, ["rejected", "rejected", "accepted", "handshake", "handshake"]);
+    assert_eq!(statuses, ["rejected", "rejected", "accepted", "rejected", "handshake"]);
+    assert_eq!(log["data"][3]["check"], "wrong_credentials", "a wrong verify token");
     assert_eq!(log["data"][0]["check"], "missing_signature");
     assert_eq!(log["data"][1]["check"], "signature_mismatch");
     assert_eq!(log["data"][2]["matched"], "current");
@@ -113,7 +114,7 @@ async fn a_meta_source_answers_its_handshake_and_delivers_verified_requests_byte
     assert_eq!(log["data"][2]["headers"]["x-hub-signature-256"], "****");
     assert!(log["data"][3]["query"].as_str().unwrap().contains("hub.verify_token=****"), "{}", log["data"][3]);
     let (_, only_rejected) = app.get(&format!("{path}?status=rejected"), &token).await;
-    assert_eq!(only_rejected["data"].as_array().unwrap().len(), 2);
+    assert_eq!(only_rejected["data"].as_array().unwrap().len(), 3);
     let rid = log["data"][2]["id"].as_str().unwrap();
     let (status, one) = app.get(&format!("{path}/{rid}"), &token).await;
     assert_eq!((status, &one["body"]), (200, &json!(WHATSAPP)));
