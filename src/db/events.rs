@@ -161,7 +161,7 @@ struct Inserted {
 /// The keys under which `webhooks.match_keys` (a generated column, see its migration)
 /// indexes the webhooks of `tenant` that subscribe to one of `filters`: the same text as
 /// the column's `hookrelay_match_keys(tenant_id, events)`.
-fn match_keys(tenant: Uuid, filters: &[String]) -> Vec<String> {
+pub(super) fn match_keys(tenant: Uuid, filters: &[String]) -> Vec<String> {
     filters.iter().map(|f| format!("{tenant} {f}")).collect()
 }
 

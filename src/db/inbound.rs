@@ -1,13 +1,14 @@
-//! The requests that reached a source's ingest URL, and the transaction that accepts one:
+//! The requests that reached a source's ingest URL, and the statement that accepts one:
 //! its dedupe key, its row and its event, all or nothing.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel::sql_types::{Array, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::events::{publish, Event, NewEvent, Published, Target};
+use super::events::{match_keys, Event};
+use super::prepared::prepared;
 use super::schema::inbound_requests;
 use super::TenantId;
 
@@ -49,65 +50,104 @@ pub enum Accepted {
 }
 
 #[derive(QueryableByName)]
+struct Written {
+    /// Whether this request took the dedupe key (else it is a duplicate, and nothing was
+    /// written).
+    #[diesel(sql_type = Bool)]
+    first: bool,
+    #[diesel(sql_type = Int4)]
+    deliveries: i32,
+}
+
+#[derive(QueryableByName)]
 struct First {
     #[diesel(sql_type = SqlUuid)]
     request_id: Uuid,
 }
 
-/// Stores a verified request and publishes its event, in one transaction; a request whose
-/// dedupe key the source accepted within [`DEDUPE_WINDOW_HOURS`] is stored as a
-/// `duplicate` of the first and publishes nothing. The dedupe row is claimed with one
-/// `INSERT … ON CONFLICT`: of two copies arriving at once, the second waits for the
-/// first's commit and then finds its row, so exactly one is published.
+/// Stores a verified request and publishes its event: one statement, so one round trip
+/// and no explicit transaction. A request whose dedupe key the source accepted within
+/// [`DEDUPE_WINDOW_HOURS`] writes nothing there; a second statement stores it as a
+/// `duplicate` of the first. The dedupe row is claimed with `INSERT … ON CONFLICT`: of
+/// two copies arriving at once, the second waits for the first's commit and finds its
+/// row taken, so exactly one is published.
 pub async fn accept(
     conn: &mut AsyncPgConnection,
     mut request: InboundRequest,
     dedupe_key: String,
-    event: Event,
+    mut event: Event,
     filters: Vec<String>,
 ) -> QueryResult<Accepted> {
-    conn.transaction(async move |conn| {
-        let first: Option<First> = diesel::sql_query(
-            "INSERT INTO inbound_dedupe (source_id, dedupe_key, request_id, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (source_id, dedupe_key) DO UPDATE SET request_id = EXCLUDED.request_id, \
-             created_at = EXCLUDED.created_at WHERE inbound_dedupe.created_at < $5 \
-             RETURNING request_id",
+    request.dedupe_key = Some(dedupe_key.clone());
+    let e = &event;
+    let written: Written = prepared(
+        diesel::sql_query(
+            "WITH k AS (INSERT INTO inbound_dedupe (source_id, dedupe_key, request_id, created_at) \
+               VALUES ($1, $2, $3, $4) ON CONFLICT (source_id, dedupe_key) DO UPDATE \
+               SET request_id = EXCLUDED.request_id, created_at = EXCLUDED.created_at \
+               WHERE inbound_dedupe.created_at < $5 RETURNING request_id), \
+             w AS (SELECT id FROM webhooks WHERE tenant_id = $6 AND match_keys && $7::text[] AND active \
+               AND (consumer_id IS NULL OR consumer_id = $8) AND EXISTS (SELECT 1 FROM k) FOR KEY SHARE), \
+             e AS (INSERT INTO events (id, tenant_id, event_type, consumer_id, body, idempotency_key, test, deliveries, \
+               created_at, source_id, inbound_request_id, source_headers) \
+               SELECT $9, $6, $10, $8, $11, NULL, false, (SELECT count(*) FROM w), $4, $1, $3, $12 \
+               WHERE EXISTS (SELECT 1 FROM k) RETURNING deliveries), \
+             d AS (INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, next_attempt_at, test, \
+               created_at, updated_at) \
+               SELECT hookrelay_uuid_v7(), $6, $9, w.id, $10, 'pending', $4, false, $4, $4 FROM w), \
+             r AS (INSERT INTO inbound_requests (id, tenant_id, source_id, received_at, method, query, headers, body, \
+               body_truncated, status, failed_check, matched, dedupe_key, event_id) \
+               SELECT $3, $6, $1, $4, $13, $14, $15, $16, $17, 'accepted', NULL, $18, $2, $9 \
+               WHERE EXISTS (SELECT 1 FROM k)) \
+             SELECT EXISTS (SELECT 1 FROM k) AS first, coalesce((SELECT deliveries FROM e), 0) AS deliveries",
         )
         .bind::<SqlUuid, _>(request.source_id)
         .bind::<Text, _>(&dedupe_key)
         .bind::<SqlUuid, _>(request.id)
         .bind::<Timestamptz, _>(request.received_at)
         .bind::<Timestamptz, _>(request.received_at - Duration::hours(DEDUPE_WINDOW_HOURS))
-        .get_result(conn)
+        .bind::<SqlUuid, _>(e.tenant_id)
+        .bind::<Array<Text>, _>(match_keys(e.tenant_id, &filters))
+        .bind::<Nullable<Text>, _>(&e.consumer_id)
+        .bind::<SqlUuid, _>(e.id)
+        .bind::<Text, _>(&e.event_type)
+        .bind::<Text, _>(&e.body)
+        .bind::<Nullable<Jsonb>, _>(&e.source_headers)
+        .bind::<Text, _>(&request.method)
+        .bind::<Text, _>(&request.query)
+        .bind::<Jsonb, _>(&request.headers)
+        .bind::<Text, _>(&request.body)
+        .bind::<Bool, _>(request.body_truncated)
+        .bind::<Nullable<Text>, _>(&request.matched),
+    )
+    .get_result(conn)
+    .await?;
+    if written.first {
+        event.deliveries = written.deliveries;
+        return Ok(Accepted::New(event));
+    }
+    duplicate(conn, request).await.map(Accepted::Duplicate)
+}
+
+/// Stores a duplicate, with the first request's event; returns the first request's id.
+async fn duplicate(conn: &mut AsyncPgConnection, mut request: InboundRequest) -> QueryResult<Uuid> {
+    let dedupe_key = request.dedupe_key.clone().unwrap_or_default();
+    let first: First =
+        diesel::sql_query("SELECT request_id FROM inbound_dedupe WHERE source_id = $1 AND dedupe_key = $2")
+            .bind::<SqlUuid, _>(request.source_id)
+            .bind::<Text, _>(&dedupe_key)
+            .get_result(conn)
+            .await?;
+    request.status = "duplicate".into();
+    request.event_id = inbound_requests::table
+        .find(first.request_id)
+        .select(inbound_requests::event_id)
+        .first::<Option<Uuid>>(conn)
         .await
-        .optional()?;
-        request.dedupe_key = Some(dedupe_key.clone());
-        if first.is_none() {
-            let first: First =
-                diesel::sql_query("SELECT request_id FROM inbound_dedupe WHERE source_id = $1 AND dedupe_key = $2")
-                    .bind::<SqlUuid, _>(request.source_id)
-                    .bind::<Text, _>(&dedupe_key)
-                    .get_result(conn)
-                    .await?;
-            request.status = "duplicate".into();
-            request.event_id = inbound_requests::table
-                .find(first.request_id)
-                .select(inbound_requests::event_id)
-                .first::<Option<Uuid>>(conn)
-                .await
-                .optional()?
-                .flatten();
-            diesel::insert_into(inbound_requests::table).values(&request).execute(conn).await?;
-            return Ok(Accepted::Duplicate(first.request_id));
-        }
-        request.status = "accepted".into();
-        request.event_id = Some(event.id);
-        diesel::insert_into(inbound_requests::table).values(&request).execute(conn).await?;
-        match publish(conn, NewEvent { event, target: Target::Fanout { filters } }).await? {
-            Published::Created(e) | Published::Replayed(e) => Ok(Accepted::New(e)),
-        }
-    })
-    .await
+        .optional()?
+        .flatten();
+    diesel::insert_into(inbound_requests::table).values(&request).execute(conn).await?;
+    Ok(first.request_id)
 }
 
 /// Stores a request that published nothing (a handshake, or a rejection while the
