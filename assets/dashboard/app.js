@@ -5,6 +5,8 @@ import { session, startSession, logIn, logOut, setUnauthorizedHandler, post } fr
 import { h, fill, field, flash } from "./dom.js";
 import * as views from "./views.js";
 import { webhookPage } from "./webhook.js";
+import { sources, newSource } from "./sources.js";
+import { sourcePage } from "./source.js";
 
 const main = document.getElementById("main");
 
@@ -19,6 +21,9 @@ const routes = [
   ["tail", views.tail],
   ["stats", views.tenantStats, "tenant"],
   ["api-keys", views.apiKeys, "tenant"],
+  ["sources", sources, "tenant"],
+  ["sources/new", newSource, "tenant"],
+  ["sources/:id", (el, p) => sourcePage(el, p.id), "tenant"],
 ];
 
 function match(route) {
@@ -67,7 +72,7 @@ function nav(route) {
         ["webhooks", "Webhooks"],
         ["deliveries", "Deliveries"],
         ["tail", "Live tail"],
-        ...(session.mode === "tenant" ? [["stats", "Stats"], ["api-keys", "API keys"]] : []),
+        ...(session.mode === "tenant" ? [["sources", "Sources"], ["stats", "Stats"], ["api-keys", "API keys"]] : []),
       ]
     : [];
   fill(

@@ -34,11 +34,11 @@ export function fill(el, ...children) {
 /** A link inside the app (the routes are fragments: `#/webhooks`). */
 export const link = (route, ...children) => h("a", { href: "#" + route }, ...children);
 
-/** A timestamp as the user's local time, the exact UTC value in the tooltip. */
+/** A timestamp as the user's local time with its zone, the exact UTC value in the tooltip. */
 export function when(ts) {
   if (!ts) return "—";
   const d = new Date(ts);
-  return h("time", { datetime: ts, title: ts }, d.toLocaleString());
+  return h("time", { datetime: ts, title: ts }, d.toLocaleString(undefined, { timeZoneName: "short" }));
 }
 
 /** A short, copyable id. */

@@ -20,6 +20,8 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("chart.js", JS, include_bytes!("../../assets/dashboard/chart.js")),
     ("views.js", JS, include_bytes!("../../assets/dashboard/views.js")),
     ("webhook.js", JS, include_bytes!("../../assets/dashboard/webhook.js")),
+    ("sources.js", JS, include_bytes!("../../assets/dashboard/sources.js")),
+    ("source.js", JS, include_bytes!("../../assets/dashboard/source.js")),
     ("style.css", "text/css; charset=utf-8", include_bytes!("../../assets/dashboard/style.css")),
 ];
 const JS: &str = "text/javascript; charset=utf-8";

@@ -13,6 +13,7 @@ const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
 // Markup a receiver answers with, and a webhook name with markup: both must show as text.
 const HOSTILE_BODY = `<script>window.__pwned = 1</script><b id="injected">bold</b>`;
 const HOSTILE_NAME = `Orders <img src=x id="injected-name">`;
+const HOSTILE_SOURCE = `Shop <img src=x id="injected-source">`;
 
 let browser;
 let receiver;
@@ -283,5 +284,162 @@ test("a portal session sees only its consumer's webhooks and none of the tenant'
 
   assert.deepEqual(portal.problems, []);
   await portal.context().close();
+  await page.context().close();
+});
+
+test("a tenant creates a GitHub source from its preset, and its request log shows each request's verdict", async () => {
+  const page = await newPage();
+  page.on("dialog", (d) => d.accept());
+  await logIn(page, `sources-${Date.now()}@example.com`, "correct horse battery", { signUp: true });
+  await page.click("#nav >> text=Sources");
+  await page.waitForSelector("text=No sources yet");
+
+  // every field's error at once, in words, before anything is sent
+  await page.click("text=New source");
+  await page.selectOption("select[name=provider]", "github");
+  assert.match(await page.textContent(".provider-hint"), /Payload URL = the ingest URL/);
+  await page.click("button:text('Create source')");
+  await page.waitForSelector(".field-error");
+  assert.deepEqual(await page.locator(".field-error").allTextContents(), ["Name is required", "Secret is required"]);
+  await shot(page, "source-form");
+  // the server's errors too, with the field's label
+  await page.selectOption("select[name=provider]", "stripe");
+  await page.fill("input[name=name]", "x");
+  await page.fill("input[name='config.signingSecret']", "whsec_ok");
+  await page.fill("input[name=eventType]", "Not An Event");
+  await page.click("button:text('Create source')");
+  await page.waitForSelector(".field-error >> text=Event type");
+  assert.match(await page.textContent(".field-error"), /^Event type /);
+
+  const secret = "It's a Secret to Everybody";
+  await page.selectOption("select[name=provider]", "github");
+  await page.fill("input[name=name]", HOSTILE_SOURCE);
+  await page.fill("input[name='config.secret']", secret);
+  await page.fill("input[name=eventType]", "");
+  await page.click("button:text('Create source')");
+  await page.waitForSelector(".paste .ingest-url");
+  assert.equal(await page.textContent("h1"), HOSTILE_SOURCE, "the name shows as text");
+  assert.equal(await page.locator("#injected-source").count(), 0, "no element was made from the name");
+  const ingestUrl = await page.textContent(".paste .ingest-url");
+  assert.ok(ingestUrl.startsWith(`${BASE}/in/`), ingestUrl);
+
+  // GitHub's signature over the exact bytes, then one made with another secret
+  const send = (body, key, delivery) =>
+    fetch(ingestUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "issues",
+        "x-github-delivery": delivery,
+        "x-hub-signature-256": `sha256=${crypto.createHmac("sha256", key).update(body).digest("hex")}`,
+      },
+      body,
+    });
+  const good = await send(JSON.stringify({ action: "opened", issue: { title: HOSTILE_BODY } }), secret, crypto.randomUUID());
+  assert.equal(good.status, 200);
+  assert.equal((await good.json()).status, "accepted");
+  const bad = await send(JSON.stringify({ action: "closed" }), "another secret", crypto.randomUUID());
+  assert.equal(bad.status, 401);
+  assert.match((await bad.json()).detail, /signature_mismatch/);
+
+  await page.click("#request-filters button");
+  await page.waitForSelector("tr.inbound-request >> nth=1");
+  const statuses = await page.locator("tr.inbound-request").evaluateAll((rows) => rows.map((r) => r.dataset.status));
+  assert.deepEqual(statuses.sort(), ["accepted", "rejected"]);
+  const rejected = page.locator("tr.inbound-request[data-status=rejected]");
+  assert.match(await rejected.textContent(), /Signature does not match/);
+  assert.match(await rejected.textContent(), /signature_mismatch/);
+  const accepted = page.locator("tr.inbound-request[data-status=accepted]");
+  assert.match(await accepted.textContent(), /the current secret/);
+  assert.equal(await accepted.locator("code.id").count(), 1, "the accepted request links its event");
+  // times carry their zone
+  assert.match(await accepted.locator("time").textContent(), /(UTC|GMT[+-]?[\d:]*|[A-Z]{2,5})$/);
+  // headers and body as text, the signature masked
+  await accepted.locator("button.toggle").click();
+  const expanded = page.locator(`tr.request-details[data-for="${await accepted.getAttribute("data-id")}"]`);
+  await expanded.waitFor();
+  assert.match(await expanded.locator("pre.request-headers").textContent(), /x-hub-signature-256: \*\*\*\*/);
+  assert.match(await expanded.locator("pre.request-body").textContent(), /<script>window.__pwned = 1<\/script>/);
+  assert.equal(await page.locator("#injected").count(), 0, "no element was made from the body");
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await shot(page, "source-request-log");
+
+  // the filter of the requests API
+  await page.selectOption("#request-filters select[name=status]", "rejected");
+  await page.waitForFunction(() => document.querySelectorAll("tr.inbound-request").length === 1);
+  assert.equal(await page.getAttribute("tr.inbound-request", "data-status"), "rejected");
+
+  // the dry run of a request pasted from GitHub's console: its verdict, nothing stored
+  const ping = '{"zen":"Keep it logically awesome."}';
+  const signature = `sha256=${crypto.createHmac("sha256", secret).update(ping).digest("hex")}`;
+  await page.fill("#dry-run textarea[name=headers]", `X-GitHub-Event: ping\nX-GitHub-Delivery: d-1\nX-Hub-Signature-256: ${signature}`);
+  await page.fill("#dry-run textarea[name=body]", ping);
+  await page.click("#dry-run button:text('Check')");
+  await page.waitForSelector(".dry-run-result .badge");
+  assert.match(await page.textContent(".dry-run-result"), /accepted.*the current secret.*github\.ping/);
+  await page.fill("#dry-run textarea[name=body]", `${ping} `);
+  await page.click("#dry-run button:text('Check')");
+  await page.waitForSelector(".dry-run-result :text('signature_mismatch')");
+
+  // deactivate: the URL answers 410; rotate: a new URL, the old one still works
+  await page.click("button:text('Deactivate')");
+  await page.waitForSelector(".title .badge:text('inactive')");
+  assert.equal((await fetch(ingestUrl, { method: "POST", body: "{}" })).status, 410);
+  await page.click("button:text('Activate')");
+  await page.waitForSelector(".title .badge:text-is('active')");
+  await page.click("button:text('Rotate URL')");
+  await page.waitForFunction((old) => document.querySelector(".paste .ingest-url")?.textContent !== old, ingestUrl);
+  await page.waitForSelector(".paste :text('previous ingest URL keeps working')");
+  assert.equal((await send("{}", secret, crypto.randomUUID())).status, 200, "the old URL keeps working");
+
+  // the list: name as text, provider, state, URL with a copy button
+  await page.click("#nav >> text=Sources");
+  await page.waitForSelector("tr.source");
+  assert.equal(await page.textContent("tr.source td:first-child"), HOSTILE_SOURCE);
+  assert.match(await page.textContent("tr.source"), /GitHub.*active/);
+  assert.equal(await page.locator("tr.source button.copy").count(), 1);
+
+  // Unipile: the generated header value is shown whole once, right after create
+  await page.click("text=New source");
+  await page.selectOption("select[name=provider]", "unipile");
+  await page.fill("input[name=name]", "Unipile messages");
+  await page.click("button:text('Create source')");
+  await page.waitForSelector(".paste .header-value");
+  assert.equal(await page.textContent(".paste .header-name"), "X-Hookrelay-Token");
+  const headerValue = await page.textContent(".paste .header-value");
+  assert.match(headerValue, /^[A-Za-z0-9_-]{43}$/);
+  assert.match(await page.textContent(".paste"), /shows it only this once/);
+  await shot(page, "source-created");
+  const unipileUrl = await page.textContent(".paste .ingest-url");
+  const ok = await fetch(unipileUrl, { method: "POST", headers: { "x-hookrelay-token": headerValue, "content-type": "application/json" }, body: '{"event":"message_received"}' });
+  assert.equal(ok.status, 200);
+  await page.reload();
+  await page.waitForSelector(".paste .header-value");
+  assert.equal(await page.textContent(".paste .header-value"), `****${headerValue.slice(-4)}`);
+
+  // Meta: the verify token to paste shows on the page
+  await page.click("#nav >> text=Sources");
+  await page.click("text=New source");
+  await page.selectOption("select[name=provider]", "meta");
+  assert.match(await page.textContent(".provider-hint"), /Callback URL = the ingest URL, Verify token = the verify token/);
+  await page.fill("input[name=name]", "WhatsApp");
+  await page.fill("input[name='config.appSecret']", "app-secret-1234");
+  await page.fill("input[name='config.verifyToken']", "my-verify-token");
+  await page.click("button:text('Create source')");
+  await page.waitForSelector(".paste .verify-token");
+  assert.equal(await page.textContent(".paste .verify-token"), "my-verify-token");
+  const metaUrl = await page.textContent(".paste .ingest-url");
+  const handshake = await fetch(`${metaUrl}?hub.mode=subscribe&hub.verify_token=my-verify-token&hub.challenge=42`);
+  assert.equal(await handshake.text(), "42");
+  await page.click("#request-filters button");
+  await page.waitForSelector("tr.inbound-request[data-status=handshake]");
+
+  // delete, after asking
+  await page.click("button:text('Delete')");
+  await page.waitForSelector("tr.source");
+  assert.deepEqual((await page.locator("tr.source td:first-child").allTextContents()).sort(), [HOSTILE_SOURCE, "Unipile messages"].sort());
+  await shot(page, "sources");
+
+  assert.deepEqual(page.problems, []);
   await page.context().close();
 });
