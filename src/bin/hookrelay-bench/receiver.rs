@@ -1,6 +1,6 @@
 //! The benchmark's receiver: answers at once (or with injected faults), verifies every
 //! signature, counts unique deliveries and duplicates, and measures end-to-end latency
-//! from the publish time carried in the payload.
+//! from the publish time carried in the payload (or in a source's request body).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -129,8 +129,12 @@ async fn receive(req: HttpRequest, body: web::Bytes, path: web::Path<usize>, sta
     } else {
         Answer::Ok
     };
-    let published_ns: Option<u128> =
-        serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["data"]["t"].as_u64()).map(u128::from);
+    // an event published through the API carries it in `data`; a source's delivery (the
+    // provider's body as it arrived) at the top level
+    let published_ns: Option<u128> = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["data"]["t"].as_u64().or_else(|| v["t"].as_u64()))
+        .map(u128::from);
     if let Ok(mut tally) = state.tally.lock() {
         if !signature_ok {
             tally.bad_signatures += 1;

@@ -8,13 +8,17 @@
 //! - `tenants`: tenant B's side of the noisy-tenant scenarios, and 7 noisy neighbour,
 //!   8 wide flood, 11 idle streams, 12 recover
 //! - `unclaimable`: 9 parked backlog, 10 big delete, 13 saturated backlog
+//! - `ingest`: 14 a GitHub source's ingest URL (steady and as fast as answered), 15 a
+//!   storm of duplicate requests
 
 mod delivery;
 mod floor;
+mod ingest;
 mod scale;
 mod tenants;
 mod unclaimable;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +31,7 @@ use crate::receiver::{Faults, Receiver};
 use crate::Args;
 use delivery::{backlog, deliver};
 use floor::{floor_api, floor_commit};
+use ingest::{dupstorm, ingest, INGEST_STEADY, INGEST_THROUGHPUT};
 use scale::scale;
 use tenants::{flood, neighbour, recover, streams};
 use unclaimable::{unclaimable, Harm};
@@ -88,7 +93,7 @@ impl Setup {
 }
 
 /// Every scenario, in the order `all` runs them.
-const ALL: [&str; 15] = [
+const ALL: [&str; 17] = [
     "throughput",
     "fanout",
     "latency",
@@ -104,6 +109,8 @@ const ALL: [&str; 15] = [
     "streams",
     "recover",
     "saturated",
+    "ingest",
+    "dupstorm",
 ];
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -117,6 +124,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("== scenario {name}");
         run_scenario(&args, name, &mut rows).await?;
     }
+    ingest::compare(&mut rows);
     print_table(&rows);
     write_results(&args, &rows)
 }
@@ -168,6 +176,14 @@ async fn run_scenario(args: &Args, name: &str, rows: &mut Vec<Row>) -> anyhow::R
         "streams" => streams(args, (60.0 * args.scale).max(10.0)).await?,
         "recover" => recover(args, (60.0 * args.scale).max(10.0), scaled(1_000_000.0)).await?,
         "saturated" => unclaimable(args, (60.0 * args.scale).max(10.0), scaled(500_000.0), Harm::Saturated).await?,
+        "ingest" => {
+            // scenario 3's steady rate, then scenario 1's 32 clients, through a source
+            let seconds = (60.0 * args.scale).max(5.0);
+            let events = (200.0 * seconds) as u64;
+            record(rows, ingest(args, INGEST_STEADY, events, Load::Open { per_second: 200 }).await?);
+            ingest(args, INGEST_THROUGHPUT, scaled(50_000.0), Load::Closed { clients: 32 }).await?
+        }
+        "dupstorm" => dupstorm(args, 100, 20).await?,
         other => anyhow::bail!("unknown scenario {other:?}; use {}", ALL.join(", ")),
     };
     record(rows, row);
@@ -212,13 +228,28 @@ fn ms(d: &[f64], q: f64) -> f64 {
 /// Publishes with `load` until `events` are accepted; returns sorted latencies (ms) and
 /// the time publishing took.
 async fn publish_all(api: &Api, event: &str, events: u64, load: &Load) -> (Vec<f64>, Duration) {
+    let (api, event) = (api.clone(), Arc::<str>::from(event));
+    drive(events, load, move |seq| {
+        let (api, event) = (api.clone(), event.clone());
+        async move { api.publish(&event, seq).await }
+    })
+    .await
+}
+
+/// Calls `send` for every number below `events` with `load`; returns the sorted latencies
+/// (ms) of the calls that succeeded and the time it took. A failed call is printed.
+async fn drive<F, Fut>(events: u64, load: &Load, send: F) -> (Vec<f64>, Duration)
+where
+    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = anyhow::Result<Duration>> + Send + 'static,
+{
     let started = Instant::now();
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     match load {
         Load::Closed { clients } => {
             for _ in 0..*clients {
-                let (api, next, event) = (api.clone(), next.clone(), event.to_owned());
+                let (send, next) = (send.clone(), next.clone());
                 tasks.spawn(async move {
                     let mut lat = Vec::new();
                     loop {
@@ -226,9 +257,9 @@ async fn publish_all(api: &Api, event: &str, events: u64, load: &Load) -> (Vec<f
                         if seq >= events {
                             return lat;
                         }
-                        match api.publish(&event, seq).await {
+                        match send(seq).await {
                             Ok(d) => lat.push(d.as_secs_f64() * 1000.0),
-                            Err(e) => eprintln!("publish failed: {e:#}"),
+                            Err(e) => eprintln!("request failed: {e:#}"),
                         }
                     }
                 });
@@ -239,12 +270,12 @@ async fn publish_all(api: &Api, event: &str, events: u64, load: &Load) -> (Vec<f
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
             for seq in 0..events {
                 tick.tick().await;
-                let (api, event) = (api.clone(), event.to_owned());
+                let call = send(seq);
                 tasks.spawn(async move {
-                    match api.publish(&event, seq).await {
+                    match call.await {
                         Ok(d) => vec![d.as_secs_f64() * 1000.0],
                         Err(e) => {
-                            eprintln!("publish failed: {e:#}");
+                            eprintln!("request failed: {e:#}");
                             vec![]
                         }
                     }
