@@ -42,40 +42,8 @@ async fn ingest(
     token: web::Path<String>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    // every provider's handshake is a GET, every delivery a POST: other methods are 405
-    // whatever the token (the provider's own list when the token is known)
-    let any_provider = req.method() == Method::GET || req.method() == Method::POST;
-    let source = {
-        let mut conn = state.pool.get().await?;
-        sources::by_token(&mut conn, &token).await?
-    };
-    let Some(source) = source else {
-        return if any_provider {
-            Err(ApiError::NotFound)
-        } else {
-            Err(ApiError::MethodNotAllowed { allow: "GET, POST" })
-        };
-    };
-    let provider = Provider::parse(&source.provider)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("source {} has an unknown provider", source.id)))?;
-    // from here on every answer is in the request log (rejections capped per minute)
-    let settings = source.config.as_object().cloned().unwrap_or_default();
-    let mut arrival = head(&req);
-    if !provider.allowed_methods().split(", ").any(|m| m == req.method().as_str()) {
-        let row = log_row(&source, provider, &settings, &arrival);
-        return reject(&state, row, None, ApiError::MethodNotAllowed { allow: provider.allowed_methods() }).await;
-    }
-    if !source.active {
-        return reject(&state, log_row(&source, provider, &settings, &arrival), None, ApiError::Gone).await;
-    }
-    arrival.body = match read(&req, payload, state.config.ingest_body_limit).await {
-        Ok(body) => body,
-        Err(err) => {
-            let mut row = log_row(&source, provider, &settings, &arrival);
-            row.body_truncated = matches!(err, ApiError::PayloadTooLarge(_));
-            return reject(&state, row, None, err).await;
-        }
-    };
+    let (source, provider) = find(&state, &req, &token).await?;
+    let arrival = admit(&state, &req, &source, provider, payload).await?;
     let opened = open(&state.config.sealer, &source)?;
     let url = match arrival.query.as_str() {
         "" => ingest_url(&state, &token),
@@ -106,8 +74,8 @@ async fn ingest(
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("a handshake answered {status}: {e}")))?;
             Ok(HttpResponse::build(status).insert_header((header::CONTENT_TYPE, content_type)).body(body))
         }
-        Verdict::BadRequest(message) => reject(&state, row, None, ApiError::BadRequest(message)).await,
-        Verdict::Rejected(check) => reject(&state, row, Some(check), ApiError::Unverified(check.as_str())).await,
+        Verdict::BadRequest(message) => Err(reject(&state, row, None, ApiError::BadRequest(message)).await),
+        Verdict::Rejected(check) => Err(reject(&state, row, Some(check), ApiError::Unverified(check.as_str())).await),
         Verdict::Accepted { matched, event_type, dedupe_key } => {
             row.matched = Some(matched.as_str().to_owned());
             publish(&state, &req, source, provider, row, arrival, event_type, dedupe_key).await
@@ -115,20 +83,68 @@ async fn ingest(
     }
 }
 
-/// Logs a rejected request (within the per-minute cap; beyond it, only counted) and
-/// answers `error`.
-async fn reject(
+/// The source whose URL was called. Every provider's handshake is a GET and every
+/// delivery a POST: other methods are 405 whatever the token (with the provider's own
+/// list once the token is known, in [`admit`]).
+async fn find(state: &AppState, req: &HttpRequest, token: &str) -> Result<(Source, Provider), ApiError> {
+    let any_provider = req.method() == Method::GET || req.method() == Method::POST;
+    let source = {
+        let mut conn = state.pool.get().await?;
+        sources::by_token(&mut conn, token).await?
+    };
+    let Some(source) = source else {
+        return Err(if any_provider { ApiError::NotFound } else { ApiError::MethodNotAllowed { allow: "GET, POST" } });
+    };
+    let provider = Provider::parse(&source.provider)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("source {} has an unknown provider", source.id)))?;
+    Ok((source, provider))
+}
+
+/// What arrived, if the source takes it: its provider's method, the source active, the
+/// body within the limit. From here on every answer is in the request log (rejections
+/// capped per minute).
+async fn admit(
     state: &AppState,
-    mut row: InboundRequest,
-    check: Option<Check>,
-    error: ApiError,
-) -> ApiResult<HttpResponse> {
+    req: &HttpRequest,
+    source: &Source,
+    provider: Provider,
+    payload: web::Payload,
+) -> Result<Arrival, ApiError> {
+    let settings = source.config.as_object().cloned().unwrap_or_default();
+    let mut arrival = head(req);
+    if !provider.allowed_methods().split(", ").any(|m| m == req.method().as_str()) {
+        let row = log_row(source, provider, &settings, &arrival);
+        return Err(reject(state, row, None, ApiError::MethodNotAllowed { allow: provider.allowed_methods() }).await);
+    }
+    if !source.active {
+        return Err(reject(state, log_row(source, provider, &settings, &arrival), None, ApiError::Gone).await);
+    }
+    match read(req, payload, state.config.ingest_body_limit).await {
+        Ok(body) => {
+            arrival.body = body;
+            Ok(arrival)
+        }
+        Err(err) => {
+            let mut row = log_row(source, provider, &settings, &arrival);
+            row.body_truncated = matches!(err, ApiError::PayloadTooLarge(_));
+            Err(reject(state, row, None, err).await)
+        }
+    }
+}
+
+/// Logs a rejected request (within the per-minute cap; beyond it, only counted) and
+/// returns `error` to answer with (or the database's, if the log cannot be written).
+async fn reject(state: &AppState, mut row: InboundRequest, check: Option<Check>, error: ApiError) -> ApiError {
     row.status = "rejected".into();
     row.failed_check = check.map(|c| c.as_str().to_owned());
-    if !store(state, &row).await? {
-        state.metrics.inbound_rejected_unlogged();
+    match store(state, &row).await {
+        Ok(true) => error,
+        Ok(false) => {
+            state.metrics.inbound_rejected_unlogged();
+            error
+        }
+        Err(unlogged) => unlogged,
     }
-    Err(error)
 }
 
 /// The method, query and headers (names lower-cased) of a request; its body comes later.
@@ -205,12 +221,12 @@ async fn publish(
     dedupe_key: String,
 ) -> ApiResult<HttpResponse> {
     if let Err(limited) = crate::api::caller::draw(state, req, TenantId(source.tenant_id), Class::Publish).await {
-        return reject(state, row, None, limited).await;
+        return Err(reject(state, row, None, limited).await);
     }
     // the event's body is text (PostgreSQL `text`): what providers send is UTF-8
     let Some(body) = String::from_utf8(arrival.body.to_vec()).ok().filter(|b| !b.contains('\0')) else {
         let error = ApiError::BadRequest("the request body is not UTF-8 text without NUL characters".into());
-        return reject(state, row, None, error).await;
+        return Err(reject(state, row, None, error).await);
     };
     let event_type = EventType::parse_publishable(&event_type)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("derived event type {event_type:?}: {e}")))?;

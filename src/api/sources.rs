@@ -218,24 +218,7 @@ fn validate(input: SourceInput, existing: Option<&Source>) -> Result<(Provider, 
     let mut errors = Errors::default();
     let mut changes = Changes::default();
     let creating = existing.is_none();
-    let provider = match (&input.provider, existing) {
-        (None, Some(s)) => Provider::parse(&s.provider),
-        (Some(Some(p)), Some(s)) if *p != s.provider => {
-            errors.add("provider", "cannot change: create another source for another provider");
-            None
-        }
-        (Some(Some(p)), _) => {
-            let parsed = Provider::parse(p);
-            if parsed.is_none() {
-                errors.add("provider", format!("unknown provider {p:?}: see SPEC's table of providers"));
-            }
-            parsed
-        }
-        (_, None) | (Some(None), _) => {
-            errors.add("provider", "is required");
-            None
-        }
-    };
+    let provider = validate_provider(input.provider, existing, &mut errors);
     match input.name {
         // at most 100 characters as sent (the schema's maxLength), not blank; stored trimmed
         Some(Some(n)) if !n.trim().is_empty() && n.chars().count() <= 100 => changes.name = Some(n.trim().to_owned()),
@@ -265,25 +248,8 @@ fn validate(input: SourceInput, existing: Option<&Source>) -> Result<(Provider, 
         Some(None) => errors.add("active", "must be true or false"),
         None => {}
     }
-    match (input.config, provider) {
-        (Some(Some(config)), Some(p)) => {
-            // another provider's fields are ignored like unknown ones
-            let mut config = config.into_map();
-            config.retain(|name, _| inbound::is_config_field(p, name));
-            for (field, message) in inbound::validate_config(p, &config, !creating) {
-                errors.add(field, message);
-            }
-            changes.config = Some(config);
-        }
-        (Some(None), _) => errors.add("config", "must be an object"),
-        (None, Some(p)) if creating => {
-            for (field, message) in inbound::validate_config(p, &Map::new(), false) {
-                errors.add(field, message);
-            }
-        }
-        _ => {}
-    }
     if let Some(p) = provider {
+        changes.config = validate_config(p, input.config, creating, &mut errors);
         let event_type = match (&changes.event_type, existing) {
             (Some(t), _) => t.clone(),
             (None, Some(s)) => s.event_type.clone(),
@@ -292,9 +258,58 @@ fn validate(input: SourceInput, existing: Option<&Source>) -> Result<(Provider, 
         if p.needs_event_type() && event_type.is_none() {
             errors.add("eventType", format!("is required for provider {}", p.as_str()));
         }
+    } else if matches!(input.config, Some(None)) {
+        errors.add("config", "must be an object");
     }
     errors.into_result()?;
     provider.map(|p| (p, changes)).ok_or_else(|| ApiError::field("provider", "is required"))
+}
+
+/// The provider sent (required on create, unchangeable on a PATCH), or the source's.
+fn validate_provider(sent: Option<Option<String>>, existing: Option<&Source>, errors: &mut Errors) -> Option<Provider> {
+    match (sent, existing) {
+        (None, Some(s)) => Provider::parse(&s.provider),
+        (Some(Some(p)), Some(s)) if p != s.provider => {
+            errors.add("provider", "cannot change: create another source for another provider");
+            None
+        }
+        (Some(Some(p)), _) => {
+            let parsed = Provider::parse(&p);
+            if parsed.is_none() {
+                errors.add("provider", format!("unknown provider {p:?}: see SPEC's table of providers"));
+            }
+            parsed
+        }
+        (_, None) | (Some(None), _) => {
+            errors.add("provider", "is required");
+            None
+        }
+    }
+}
+
+/// The provider's config fields sent (another provider's are ignored like unknown ones),
+/// checked: on create every required one must be there.
+fn validate_config(
+    provider: Provider,
+    sent: Option<Option<ConfigInput>>,
+    creating: bool,
+    errors: &mut Errors,
+) -> Option<Map<String, Value>> {
+    let config = match sent {
+        Some(Some(config)) => config.into_map(),
+        Some(None) => {
+            errors.add("config", "must be an object");
+            return None;
+        }
+        None if creating => Map::new(),
+        None => return None,
+    };
+    let mut config = config;
+    config.retain(|name, _| inbound::is_config_field(provider, name));
+    for (field, message) in inbound::validate_config(provider, &config, !creating) {
+        errors.add(field, message);
+    }
+    Some(config)
 }
 
 /// Splits a provider's config into its settings in clear and its secret fields.

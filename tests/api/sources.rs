@@ -346,3 +346,158 @@ async fn slack_and_linkedin_handshakes_are_answered_and_not_published() {
     let (_, events) = app.get("/api/v1/events", &token).await;
     assert_eq!(events["data"], json!([]), "handshakes publish nothing");
 }
+
+/// A provider's headers for a request to the given URL with the given body.
+type Sign = Box<dyn Fn(&str, &[u8]) -> Vec<(&'static str, String)>>;
+
+/// One provider's signed request, as the provider would send it.
+struct Signed {
+    provider: &'static str,
+    config: Value,
+    event_type: Option<&'static str>,
+    /// a query string to add to the ingest URL (Twilio signs the URL)
+    query: &'static str,
+    content_type: &'static str,
+    body: String,
+    /// the provider's headers, given the URL the request goes to
+    headers: Sign,
+    /// the header that carries the signature, forwarded to subscribers as it came
+    signature_header: &'static str,
+    expected_type: &'static str,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+macro_rules! hmac_bytes {
+    ($digest:ty, $key:expr, $msg:expr) => {{
+        let mut mac = Hmac::<$digest>::new_from_slice($key).unwrap();
+        mac.update($msg);
+        mac.finalize().into_bytes().to_vec()
+    }};
+}
+
+fn the_other_providers() -> Vec<Signed> {
+    let now = chrono::Utc::now().timestamp().to_string();
+    let std_key = [7u8; 32];
+    let std_secret = format!("whsec_{}", b64(&std_key));
+    vec![
+        Signed {
+            provider: "viber",
+            config: json!({"authToken": "viber-auth-token-0001"}),
+            event_type: None,
+            query: "",
+            content_type: "application/json",
+            body: r#"{"event":"message","timestamp":1457764197627,"message_token":4912661846655238145,"message":{"type":"text","text":"héllo 👋"}}"#.into(),
+            headers: Box::new(|_, body| vec![("x-viber-content-signature", hmac_hex(b"viber-auth-token-0001", body))]),
+            signature_header: "x-viber-content-signature",
+            expected_type: "viber.message",
+        },
+        Signed {
+            provider: "shopify",
+            config: json!({"secret": "shopify-secret-0001"}),
+            event_type: None,
+            query: "",
+            content_type: "application/json",
+            body: r#"{"id":820982911946154508,"email":"jon@example.com"}"#.into(),
+            headers: Box::new(|_, body| {
+                vec![
+                    ("x-shopify-hmac-sha256", b64(&hmac_bytes!(Sha256, b"shopify-secret-0001", body))),
+                    ("x-shopify-topic", "orders/create".into()),
+                    ("x-shopify-webhook-id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043".into()),
+                ]
+            }),
+            signature_header: "x-shopify-hmac-sha256",
+            expected_type: "shopify.orders.create",
+        },
+        Signed {
+            provider: "twilio",
+            config: json!({"authToken": "twilio-auth-token-01"}),
+            event_type: None,
+            query: "account=a1",
+            content_type: "application/x-www-form-urlencoded",
+            body: "MessageSid=SM123&From=%2B15551234567&Body=h%C3%A9llo+%F0%9F%91%8B".into(),
+            headers: Box::new(|url, _| {
+                // the URL, then each parameter's name and value (decoded), sorted by name
+                let params = [("Body", "héllo 👋"), ("From", "+15551234567"), ("MessageSid", "SM123")];
+                let mut data = url.to_owned();
+                for (k, v) in params {
+                    data.push_str(k);
+                    data.push_str(v);
+                }
+                vec![("x-twilio-signature", b64(&hmac_bytes!(sha1::Sha1, b"twilio-auth-token-01", data.as_bytes())))]
+            }),
+            signature_header: "x-twilio-signature",
+            expected_type: "twilio.message",
+        },
+        Signed {
+            provider: "standard-webhooks",
+            config: json!({"secret": std_secret}),
+            event_type: None,
+            query: "",
+            content_type: "application/json",
+            body: r#"{"type":"invoice.paid","data":{"amount":1}}"#.into(),
+            headers: Box::new(move |_, body| {
+                let (id, ts) = ("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", now.clone());
+                let mut signed = format!("{id}.{ts}.").into_bytes();
+                signed.extend_from_slice(body);
+                let sig = format!("v1,{}", b64(&hmac_bytes!(Sha256, &std_key, &signed)));
+                vec![("webhook-id", id.to_owned()), ("webhook-timestamp", ts), ("webhook-signature", sig)]
+            }),
+            // hookrelay's own `webhook-signature` replaces the sender's
+            signature_header: "",
+            expected_type: "invoice.paid",
+        },
+        Signed {
+            provider: "hmac",
+            config: json!({"secret": "generic-secret-0001", "header": "X-Signature", "algorithm": "sha512", "encoding": "hex", "prefix": "sha512="}),
+            event_type: Some("crm.contact.updated"),
+            query: "",
+            content_type: "application/json",
+            body: r#"{"contact":41}"#.into(),
+            headers: Box::new(|_, body| {
+                vec![("x-signature", format!("sha512={}", hex::encode(hmac_bytes!(sha2::Sha512, b"generic-secret-0001", body))))]
+            }),
+            signature_header: "x-signature",
+            expected_type: "crm.contact.updated",
+        },
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_other_provider_is_verified_on_the_exact_bytes_and_delivered_as_it_arrived() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let receiver = Receiver::ok().await;
+    app.webhook(&token, json!({"name": "all", "url": receiver.url, "events": ["*"], "rateLimitPerMinute": null})).await;
+    for (n, p) in the_other_providers().into_iter().enumerate() {
+        let mut create = json!({"name": p.provider, "provider": p.provider, "config": p.config});
+        if let Some(t) = p.event_type {
+            create["eventType"] = json!(t);
+        }
+        let s = source(&app, &token, create).await;
+        let url = match p.query {
+            "" => s["ingestUrl"].as_str().unwrap().to_owned(),
+            q => format!("{}?{q}", s["ingestUrl"].as_str().unwrap()),
+        };
+        let mut headers = (p.headers)(&url, p.body.as_bytes());
+        headers.push(("content-type", p.content_type.to_owned()));
+        let (status, _, answer) = ingest(&app, &url, Method::POST, &headers, p.body.as_bytes()).await;
+        assert_eq!((status, json_of(&answer)["status"].as_str()), (200, Some("accepted")), "{}: {answer}", p.provider);
+        let got = receiver.wait_for(n + 1, Duration::from_secs(10)).await[n].clone();
+        assert_eq!(got.body, p.body.as_bytes(), "{}: the exact bytes", p.provider);
+        assert_eq!(got.header("content-type"), p.content_type, "{}", p.provider);
+        assert_eq!(got.header("x-webhook-event"), p.expected_type, "{}", p.provider);
+        assert_eq!(got.header("x-webhook-source"), s["id"].as_str().unwrap(), "{}", p.provider);
+        if !p.signature_header.is_empty() {
+            let sent = &headers.iter().find(|(h, _)| *h == p.signature_header).unwrap().1;
+            assert_eq!(got.header(p.signature_header), sent.as_str(), "{}: the provider's signature", p.provider);
+        }
+        // one byte changed: 401 naming the check
+        let tampered = p.body.replacen('1', "2", 1);
+        let (status, _, problem) = ingest(&app, &url, Method::POST, &headers, tampered.as_bytes()).await;
+        assert_eq!((status, json_of(&problem)["detail"].as_str()), (401, Some("signature_mismatch")), "{}", p.provider);
+    }
+}
