@@ -22,7 +22,8 @@ async fn events_and_deliveries_read_back_with_the_documented_fields() {
     assert_eq!(
         event,
         json!({"id": id, "event": "message.new", "timestamp": e["timestamp"],
-        "data": {"b": 2, "a": [1, {"z": null}]}, "consumerId": null, "idempotencyKey": null, "test": false, "deliveries": 1})
+        "data": {"b": 2, "a": [1, {"z": null}]}, "consumerId": null, "idempotencyKey": null, "test": false, "deliveries": 1,
+        "sourceId": null, "inboundRequestId": null})
     );
     receiver.wait_for(1, Duration::from_secs(10)).await;
     let d = &app.deliveries_of(&token, id).await[0];
