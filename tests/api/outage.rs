@@ -76,6 +76,10 @@ async fn an_unreachable_database_is_503_with_retry_after_and_the_service_recover
     let (token, _) = app.tenant("Acme").await;
     app.webhook(&token, json!({"name": "h", "url": "http://127.0.0.1:9/", "events": ["*"]})).await;
     app.publish(&token, "before.outage", json!({})).await;
+    let (status, source) =
+        app.post("/api/v1/sources", &token, json!({"name": "s", "provider": "none", "eventType": "in.coming"})).await;
+    assert_eq!(status, 201, "{source}");
+    let ingest = source["ingestUrl"].as_str().unwrap().strip_prefix(&app.base).unwrap().to_owned();
 
     relay.cut();
     let register = json!({"email": "x@example.com", "password": "correct horse battery", "organization": "X"});
@@ -84,6 +88,8 @@ async fn an_unreachable_database_is_503_with_retry_after_and_the_service_recover
         (Method::GET, "/api/v1/webhooks", None),
         (Method::GET, "/api/v1/deliveries", None),
         (Method::POST, "/api/v1/auth/register", Some(register)),
+        // a provider's request: never a 2xx without the durable write
+        (Method::POST, ingest.as_str(), Some(json!({"n": 1}))),
     ];
     for (method, path, body) in calls {
         let mut req = app.http.request(method.clone(), format!("{}{path}", app.base)).bearer_auth(&token);

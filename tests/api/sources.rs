@@ -215,7 +215,7 @@ async fn a_changed_secret_keeps_verifying_for_the_overlap_then_stops() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ingest_url_answers_as_spec_says_for_every_kind_of_wrong_request() {
-    let app = TestApp::spawn_with(&["--ingest-body-limit", "1024"]).await;
+    let app = TestApp::spawn_with(&["--ingest-body-limit", "1024", "--tenant-publish-rate", "1"]).await;
     let (token, _) = app.tenant("Acme").await;
     let s = source(
         &app,
@@ -247,6 +247,23 @@ async fn the_ingest_url_answers_as_spec_says_for_every_kind_of_wrong_request() {
         let (status, _, problem) = ingest(&app, u, Method::POST, &[], b"{}").await;
         assert_eq!((status, json_of(&problem)["detail"].as_str()), (401, Some("missing_signature")), "{u}");
     }
+    // over the tenant's publish rate (1/s, a burst of 2): 429 with Retry-After, and logged
+    let hooks = source(&app, &token, json!({"name": "n", "provider": "none", "eventType": "in.coming"})).await;
+    let mut limited = None;
+    for _ in 0..6 {
+        let res = app.http.post(hooks["ingestUrl"].as_str().unwrap()).body("{}").send().await.unwrap();
+        if res.status() == 429 {
+            limited = Some(res);
+            break;
+        }
+        assert_eq!(res.status(), 200);
+    }
+    let limited = limited.expect("a 429 within six requests at once");
+    assert!(limited.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    let (_, log) =
+        app.get(&format!("/api/v1/sources/{}/requests?status=rejected", hooks["id"].as_str().unwrap()), &token).await;
+    assert_eq!(log["data"].as_array().unwrap().len(), 1, "the 429 is in the request log: {log}");
+
     // deleted: its URL is unknown
     assert_eq!(app.delete(&format!("/api/v1/sources/{id}"), &token).await.0, 204);
     assert_eq!(ingest(&app, &url, Method::POST, &[], b"{}").await.0, 404);
