@@ -67,7 +67,7 @@ fn parse_body<T: DeserializeOwned + Serialize>(body: &[u8]) -> Result<T, ApiErro
     let misshapen = |err: serde_path_to_error::Error<serde_json::Error>| {
         let path = err.path().to_string();
         let inner = without_position(&err.into_inner().to_string());
-        let field = if path == "." { missing_field(&inner).unwrap_or_else(|| "body".into()) } else { path };
+        let field = if path == "." { missing_field(&inner).unwrap_or_default() } else { path };
         ApiError::Validation(vec![FieldError::new(field, inner)])
     };
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -107,11 +107,10 @@ fn parse_body<T: DeserializeOwned + Serialize>(body: &[u8]) -> Result<T, ApiErro
 fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
     let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
     match value {
-        serde_json::Value::String(s) if s.contains('\0') => Some(if path.is_empty() { "body".into() } else { path }),
-        serde_json::Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| nul_path(v, format!("{}[{i}]", if path.is_empty() { "body" } else { &path }))),
+        serde_json::Value::String(s) if s.contains('\0') => Some(path),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, v)| nul_path(v, format!("{path}[{i}]")))
+        }
         serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
             if k.contains('\0') {
                 Some(join(&k.replace('\0', "\\0")))

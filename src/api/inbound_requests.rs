@@ -17,7 +17,7 @@ use crate::api::state::AppState;
 use crate::db::inbound::{self, InboundRequest, RequestFilter};
 use crate::domain::ts;
 use crate::error::{ApiError, ApiResult};
-use crate::inbound::{self as verify, Credentials, Provider, Request, Verdict};
+use crate::inbound::{self as verify, Check, Credentials, Provider, Request, Verdict};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/api/v1/sources/{id}/requests").route(web::get().to(list)))
@@ -151,6 +151,14 @@ async fn dry_run(
         Request { method, url: &url, query, headers: &headers, body: body.as_bytes(), now: Utc::now().timestamp() };
     let creds = Credentials { current: &opened.current, previous: opened.previous.as_ref() };
     let answer = match verify::receive(provider, &creds, &request, source.event_type.as_deref()) {
+        // a refused handshake (Meta's wrong verify token) is a rejection, as ingest logs it
+        Verdict::Handshake { status, .. } if status >= 400 => DryRun {
+            status: "rejected",
+            check: Some(Check::WrongCredentials.as_str()),
+            matched: None,
+            event_type: None,
+            dedupe_key: None,
+        },
         Verdict::Handshake { .. } => {
             DryRun { status: "handshake", check: None, matched: None, event_type: None, dedupe_key: None }
         }

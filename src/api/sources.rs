@@ -309,6 +309,16 @@ fn validate_config(
     for (field, message) in inbound::validate_config(provider, &config, !creating) {
         errors.add(field, message);
     }
+    // a source read back and sent again carries its secrets masked: never take that mask
+    // for a new secret (verification would break when the old one's overlap ends)
+    for name in provider.secret_fields() {
+        if config.get(*name).and_then(Value::as_str).is_some_and(|v| v.starts_with("****")) {
+            errors.add(
+                format!("config.{name}"),
+                "is the masked value that answers show: send the secret itself, or leave the field out to keep it",
+            );
+        }
+    }
     Some(config)
 }
 
@@ -386,6 +396,7 @@ async fn update(
     body: JsonBody<SourceInput>,
 ) -> ApiResult<HttpResponse> {
     let mut source = find(&state, &caller, &id).await?;
+    let read = source.clone();
     let (provider, changes) = validate(body.0, Some(&source))?;
     let now = Utc::now();
     if let Some(config) = changes.config {
@@ -404,9 +415,22 @@ async fn update(
         source.active = a;
     }
     source.updated_at = now;
-    let mut conn = state.pool.get().await?;
-    sources::update(&mut conn, &source).await?;
+    write(&state, &source, &read).await?;
     Ok(HttpResponse::Ok().json(SourceView::new(&state, source, &[])?))
+}
+
+/// Writes a changed source, 409 if it changed since it was read.
+async fn write(state: &AppState, source: &Source, read: &Source) -> Result<(), ApiError> {
+    let mut conn = state.pool.get().await?;
+    if sources::update(&mut conn, source, read).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(
+            "the source changed while this request ran (another change, a rotate-url or a re-encryption): \
+             read it again and retry"
+                .into(),
+        ))
+    }
 }
 
 /// Merges the config fields a PATCH sent. A changed secret keeps the values it replaced
@@ -450,13 +474,13 @@ async fn delete(state: web::Data<AppState>, caller: Caller, id: web::Path<String
 /// A new ingest URL; the old one keeps working for 48 h.
 async fn rotate_url(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let mut source = find(&state, &caller, &id).await?;
+    let read = source.clone();
     let token = new_token();
     let now = Utc::now();
     source.previous_token_hash = Some(std::mem::replace(&mut source.token_hash, sources::token_hash(&token)));
     source.previous_token_expires_at = Some(now + chrono::Duration::hours(URL_OVERLAP_HOURS));
     source.token = state.config.sealer.seal(source.id, &token);
     source.updated_at = now;
-    let mut conn = state.pool.get().await?;
-    sources::update(&mut conn, &source).await?;
+    write(&state, &source, &read).await?;
     Ok(HttpResponse::Ok().json(SourceView::new(&state, source, &[])?))
 }

@@ -49,7 +49,10 @@ async fn stream(state: web::Data<AppState>, caller: Caller, req: HttpRequest) ->
         .ok_or(ApiError::RateLimited { retry_after_secs: HEARTBEAT.as_secs() })?;
     let (tx, mut rx) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(32);
     let visible = Visible { consumer: caller.consumer, known: HashMap::new() };
-    let credential = Held { credential: caller.credential, checked: tokio::time::Instant::now() };
+    // the extractor's look at the credential was before the reads above: the first row
+    // looks again (a revocation may have committed meanwhile)
+    let never = tokio::time::Instant::now().checked_sub(TRUST).unwrap_or_else(tokio::time::Instant::now);
+    let credential = Held { credential: caller.credential, checked: never };
     let source = Source { state: state.clone(), credential, subscription, visible };
     tokio::spawn(feed(source, caller.tenant, webhook, start, tx));
     let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));

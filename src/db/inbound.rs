@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
+use diesel::result::DatabaseErrorKind;
 use diesel::sql_types::{Array, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -71,15 +72,48 @@ struct First {
 /// `duplicate` of the first. The dedupe row is claimed with `INSERT … ON CONFLICT`: of
 /// two copies arriving at once, the second waits for the first's commit and finds its
 /// row taken, so exactly one is published.
+///
+/// Tried again (at most twice more) when the key's row is gone by the second statement
+/// (retention purged it at the edge of its window: the key is free again), and when
+/// the database runs a stricter isolation than READ COMMITTED, where the second of two
+/// copies fails to serialise instead of waiting (the retry finds the key taken).
 pub async fn accept(
     conn: &mut AsyncPgConnection,
-    mut request: InboundRequest,
+    request: InboundRequest,
     dedupe_key: String,
     mut event: Event,
     filters: Vec<String>,
 ) -> QueryResult<Accepted> {
-    request.dedupe_key = Some(dedupe_key.clone());
-    let e = &event;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let again = tries < 3;
+        match write_first(conn, &request, &dedupe_key, &event, &filters).await {
+            Ok(Some(deliveries)) => {
+                event.deliveries = deliveries;
+                return Ok(Accepted::New(event));
+            }
+            Ok(None) => match duplicate(conn, request.clone(), &dedupe_key).await? {
+                Some(first) => return Ok(Accepted::Duplicate(first)),
+                None if again => continue,
+                None => return Err(diesel::result::Error::NotFound),
+            },
+            Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) if again => continue,
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// The statement that takes the dedupe key and, only if it did, writes the event, its
+/// deliveries and the request row: the event's number of deliveries, or `None` when the
+/// key was taken already.
+async fn write_first(
+    conn: &mut AsyncPgConnection,
+    request: &InboundRequest,
+    dedupe_key: &str,
+    e: &Event,
+    filters: &[String],
+) -> QueryResult<Option<i32>> {
     let written: Written = prepared(
         diesel::sql_query(
             "WITH k AS (INSERT INTO inbound_dedupe (source_id, dedupe_key, request_id, created_at) \
@@ -102,12 +136,12 @@ pub async fn accept(
              SELECT EXISTS (SELECT 1 FROM k) AS first, coalesce((SELECT deliveries FROM e), 0) AS deliveries",
         )
         .bind::<SqlUuid, _>(request.source_id)
-        .bind::<Text, _>(&dedupe_key)
+        .bind::<Text, _>(dedupe_key)
         .bind::<SqlUuid, _>(request.id)
         .bind::<Timestamptz, _>(request.received_at)
         .bind::<Timestamptz, _>(request.received_at - Duration::hours(DEDUPE_WINDOW_HOURS))
         .bind::<SqlUuid, _>(e.tenant_id)
-        .bind::<Array<Text>, _>(match_keys(e.tenant_id, &filters))
+        .bind::<Array<Text>, _>(match_keys(e.tenant_id, filters))
         .bind::<Nullable<Text>, _>(&e.consumer_id)
         .bind::<SqlUuid, _>(e.id)
         .bind::<Text, _>(&e.event_type)
@@ -122,23 +156,26 @@ pub async fn accept(
     )
     .get_result(conn)
     .await?;
-    if written.first {
-        event.deliveries = written.deliveries;
-        return Ok(Accepted::New(event));
-    }
-    duplicate(conn, request).await.map(Accepted::Duplicate)
+    Ok(written.first.then_some(written.deliveries))
 }
 
-/// Stores a duplicate, with the first request's event; returns the first request's id.
-async fn duplicate(conn: &mut AsyncPgConnection, mut request: InboundRequest) -> QueryResult<Uuid> {
-    let dedupe_key = request.dedupe_key.clone().unwrap_or_default();
-    let first: First =
+/// Stores a duplicate, with the first request's event; returns the first request's id,
+/// or `None` when the key's row is gone (purged at the edge of its window).
+async fn duplicate(
+    conn: &mut AsyncPgConnection,
+    mut request: InboundRequest,
+    dedupe_key: &str,
+) -> QueryResult<Option<Uuid>> {
+    let first: Option<First> =
         diesel::sql_query("SELECT request_id FROM inbound_dedupe WHERE source_id = $1 AND dedupe_key = $2")
             .bind::<SqlUuid, _>(request.source_id)
-            .bind::<Text, _>(&dedupe_key)
+            .bind::<Text, _>(dedupe_key)
             .get_result(conn)
-            .await?;
+            .await
+            .optional()?;
+    let Some(first) = first else { return Ok(None) };
     request.status = "duplicate".into();
+    request.dedupe_key = Some(dedupe_key.to_owned());
     request.event_id = inbound_requests::table
         .find(first.request_id)
         .select(inbound_requests::event_id)
@@ -147,7 +184,7 @@ async fn duplicate(conn: &mut AsyncPgConnection, mut request: InboundRequest) ->
         .optional()?
         .flatten();
     diesel::insert_into(inbound_requests::table).values(&request).execute(conn).await?;
-    Ok(first.request_id)
+    Ok(Some(first.request_id))
 }
 
 /// Stores a request that published nothing (a handshake, or a rejection while the

@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::schema::sources;
+use super::schema::{sources, tenants};
 use super::TenantId;
 
 /// Most sources a tenant holds (SPEC).
@@ -45,13 +45,18 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 }
 
 /// Inserts the source unless its tenant holds [`MAX_PER_TENANT`] already (then `false`).
+/// The tenant's row is locked meanwhile, so that concurrent creates count one another.
 pub async fn insert(conn: &mut AsyncPgConnection, source: &Source) -> QueryResult<bool> {
-    let held: i64 = sources::table.filter(sources::tenant_id.eq(source.tenant_id)).count().get_result(conn).await?;
-    if held >= MAX_PER_TENANT {
-        return Ok(false);
-    }
-    diesel::insert_into(sources::table).values(source).execute(conn).await?;
-    Ok(true)
+    conn.transaction(async |conn| {
+        tenants::table.find(source.tenant_id).select(tenants::id).for_update().first::<Uuid>(conn).await?;
+        let held: i64 = sources::table.filter(sources::tenant_id.eq(source.tenant_id)).count().get_result(conn).await?;
+        if held >= MAX_PER_TENANT {
+            return Ok(false);
+        }
+        diesel::insert_into(sources::table).values(source).execute(conn).await?;
+        Ok(true)
+    })
+    .await
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> QueryResult<Source> {
@@ -82,15 +87,21 @@ pub async fn list(
     query.load(conn).await
 }
 
-/// Writes every field of `source` (the caller read it and changed what a PATCH sent).
-pub async fn update(conn: &mut AsyncPgConnection, source: &Source) -> QueryResult<()> {
-    diesel::update(sources::table)
+/// Writes every field of `source`, which the caller made from `read`, unless the row
+/// changed since it was read (another PATCH, a rotate-url, a re-encryption): then
+/// `false`, and nothing is written, so that no change or re-sealed value is lost.
+pub async fn update(conn: &mut AsyncPgConnection, source: &Source, read: &Source) -> QueryResult<bool> {
+    let n = diesel::update(sources::table)
         .filter(sources::id.eq(source.id))
         .filter(sources::tenant_id.eq(source.tenant_id))
+        .filter(sources::updated_at.eq(read.updated_at))
+        .filter(sources::token.eq(&read.token))
+        .filter(sources::secrets.eq(&read.secrets))
+        .filter(sources::previous_secrets.is_not_distinct_from(&read.previous_secrets))
         .set(source)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Deletes the source; its requests and their events stay until retention.

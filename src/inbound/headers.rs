@@ -89,6 +89,8 @@ pub fn forwarded_headers(
             // what hookrelay's client accepts is its own business: a compressed answer would
             // be stored as garbled text
             || name == "accept-encoding"
+            // `100-continue` was between the provider and hookrelay
+            || name == "expect"
             || connection_named.iter().any(|n| n == name)
             || credential.as_deref() == Some(name);
         (!dropped).then(|| value.to_owned())

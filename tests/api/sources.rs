@@ -190,6 +190,10 @@ async fn a_changed_secret_keeps_verifying_for_the_overlap_then_stops() {
         .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["config"]["secret"], "****6789");
+    // a source read back and sent again carries its mask: never taken for a new secret
+    let (status, problem) =
+        app.patch(&format!("/api/v1/sources/{id}"), &token, json!({"config": patched["config"]})).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("config.secret")), "{problem}");
     let send = |secret: &'static str, delivery: &'static str| {
         let body = r#"{"action":"opened","number":1}"#;
         let headers = [
