@@ -27,24 +27,10 @@ impl<T: DeserializeOwned + Serialize + 'static> FromRequest for JsonBody<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-        let declared_len = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let declared_len = declared_length(req);
+        let payload = payload.take();
         Box::pin(async move {
-            if declared_len.is_some_and(|n| n > limit) {
-                return Err(ApiError::PayloadTooLarge(limit));
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the request body: {e}")))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_limited(declared_len, payload, limit).await?;
             let is_json =
                 |ct: &str| ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"));
             match content_type.as_deref() {
@@ -56,6 +42,40 @@ impl<T: DeserializeOwned + Serialize + 'static> FromRequest for JsonBody<T> {
             parse_body(&body).map(JsonBody)
         })
     }
+}
+
+/// The request's `Content-Length`, if it declares one.
+pub fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+}
+
+/// Reads a request body up to `limit` bytes: 413 as soon as the declared length or the
+/// bytes read pass it.
+pub async fn read_limited<S, E>(declared: Option<usize>, mut payload: S, limit: usize) -> Result<web::Bytes, ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the request body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Distinguishes a field that is absent (`None`) from one that is `null` (`Some(None)`),
+/// for PATCH bodies: `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 /// Malformed JSON is 400; JSON of the wrong shape is 422 naming the field; a NUL

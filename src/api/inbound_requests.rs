@@ -12,7 +12,7 @@ use crate::api::caller::Caller;
 use crate::api::page::Page;
 use crate::api::params::{path_id, Params};
 use crate::api::route::resource;
-use crate::api::sources::{find, ingest_url, open};
+use crate::api::sources::{find, ingest_url_of, open};
 use crate::api::state::AppState;
 use crate::db::inbound::{self, InboundRequest, RequestFilter};
 use crate::domain::ts;
@@ -144,7 +144,7 @@ async fn dry_run(
     let opened = open(&state.config.sealer, &source)?;
     let query = pasted.query.unwrap_or_default();
     let query = query.trim_start_matches('?');
-    let base = ingest_url(&state, &opened.token);
+    let base = ingest_url_of(&state, &source)?;
     let url = if query.is_empty() { base } else { format!("{base}?{query}") };
     let body = pasted.body.unwrap_or_default();
     let request =

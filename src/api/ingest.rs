@@ -7,9 +7,9 @@
 use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use futures_util::StreamExt;
 use serde_json::{json, Map, Value};
 
+use crate::api::body::{declared_length, read_limited};
 use crate::api::route::resource;
 use crate::api::sources::{ingest_url, open};
 use crate::api::state::AppState;
@@ -119,7 +119,7 @@ async fn admit(
     if !source.active {
         return Err(reject(state, log_row(source, provider, &settings, &arrival), None, ApiError::Gone).await);
     }
-    match read(req, payload, state.config.ingest_body_limit).await {
+    match read_limited(declared_length(req), payload, state.config.ingest_body_limit).await {
         Ok(body) => {
             arrival.body = body;
             Ok(arrival)
@@ -160,23 +160,6 @@ fn head(req: &HttpRequest) -> Arrival {
         headers,
         body: web::Bytes::new(),
     }
-}
-
-/// Reads the body, up to `limit` bytes (413 above).
-async fn read(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge(limit));
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the request body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 /// The request log's row for what arrived, before its verdict is known.

@@ -7,11 +7,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::api::body::{Errors, JsonBody};
+use crate::api::body::{present, Errors, JsonBody};
 use crate::api::caller::Caller;
 use crate::api::page::Page;
 use crate::api::params::{path_id, Params};
@@ -65,7 +65,6 @@ pub struct Opened {
     pub current: Map<String, Value>,
     /// The whole config with the values a PATCH replaced, while they still verify.
     pub previous: Option<Map<String, Value>>,
-    pub token: String,
 }
 
 /// Opens what is sealed of `source`. A value that does not open is an internal error:
@@ -86,11 +85,19 @@ pub fn open(sealer: &Sealer, source: &Source) -> Result<Opened, ApiError> {
         (Some(sealed), Some(until)) if until > Utc::now() => Some(with(open_map(sealed)?)),
         _ => None,
     };
-    let token = sealer
+    let secrets = open_map(&source.secrets)?;
+    Ok(Opened { current: with(secrets.clone()), secrets, previous })
+}
+
+/// The source's ingest URL, its token opened. (Ingest has the token from the path: only
+/// answers that show the URL open it.)
+pub fn ingest_url_of(state: &AppState, source: &Source) -> Result<String, ApiError> {
+    let token = state
+        .config
+        .sealer
         .open(source.id, &source.token)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("opening the token of source {}: {e}", source.id)))?;
-    let secrets = open_map(&source.secrets)?;
-    Ok(Opened { current: with(secrets.clone()), secrets, previous, token })
+    Ok(ingest_url(state, &token))
 }
 
 /// `****` and the last four characters.
@@ -105,6 +112,7 @@ impl SourceView {
     /// create answer alone).
     pub fn new(state: &AppState, source: Source, shown_whole: &[&str]) -> Result<SourceView, ApiError> {
         let opened = open(&state.config.sealer, &source)?;
+        let ingest_url = ingest_url_of(state, &source)?;
         let mut config = source.config.as_object().cloned().unwrap_or_default();
         for (name, value) in &opened.secrets {
             let shown = if shown_whole.contains(&name.as_str()) { value.clone() } else { masked(value) };
@@ -118,7 +126,7 @@ impl SourceView {
             event_type: source.event_type,
             consumer_id: source.consumer_id,
             active: source.active,
-            ingest_url: ingest_url(state, &opened.token),
+            ingest_url,
             previous_ingest_url_expires_at: ts_opt(source.previous_token_expires_at.filter(|t| *t > Utc::now())),
             created_at: ts(source.created_at),
             updated_at: ts(source.updated_at),
@@ -136,11 +144,6 @@ fn new_token() -> String {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Distinguishes a field that is absent (`None`) from one that is `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// The config fields that some provider reads. Others are ignored, as unknown fields are

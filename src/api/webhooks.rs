@@ -2,10 +2,10 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Duration, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::api::body::{Errors, JsonBody};
+use crate::api::body::{present, Errors, JsonBody};
 use crate::api::caller::Caller;
 use crate::api::page::Page;
 use crate::api::params::{path_id, Params};
@@ -107,11 +107,6 @@ impl WebhookWithSecret {
             .map_err(|err| ApiError::Internal(anyhow::anyhow!("opening the secret of webhook {}: {err}", w.id)))?;
         Ok(WebhookWithSecret { webhook: w.into(), secret, previous_secret_expires_at })
     }
-}
-
-/// Distinguishes a field that is absent (`None`) from one that is `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Default, Deserialize, Serialize)]
