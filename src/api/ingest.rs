@@ -1,8 +1,8 @@
 //! `/in/{token}`: a source's ingest URL (SPEC "Inbound sources"). No `Authorization`: the
 //! token names the source, and the provider's signature proves the request. The body is
 //! read as bytes and verified before anything parses it (`inbound::receive`); a verified
-//! request is stored and published in one transaction (`db::inbound::accept`) and only
-//! then answered 200.
+//! request is stored and published in one statement, group-committed with others
+//! (`queue::pg::publisher`, `db::inbound::accept_many`), and only then answered 200.
 
 use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -14,7 +14,7 @@ use crate::api::route::resource;
 use crate::api::sources::{ingest_url, open};
 use crate::api::state::AppState;
 use crate::api::tenant_limits::Class;
-use crate::db::inbound::{self, Accepted, InboundRequest};
+use crate::db::inbound::{self, Accepted, InboundRequest, Verified};
 use crate::db::sources::{self, Source};
 use crate::db::{events::Event, new_id, TenantId};
 use crate::domain::event::EventType;
@@ -232,13 +232,11 @@ async fn publish(
     };
     row.event_id = Some(event.id);
     let id = row.id;
-    let mut conn = state.pool.get().await?;
-    let answer = match inbound::accept(&mut conn, row, dedupe_key, event, event_type.matching_filters()).await? {
+    let verified = Verified { request: row, dedupe_key, event, filters: event_type.matching_filters() };
+    // the publisher wakes the dispatchers itself, for what its claim did not take
+    let answer = match state.publisher.ingest(verified).await? {
         Accepted::New(event) => {
             state.metrics.published(event.deliveries);
-            if event.deliveries > 0 {
-                state.wakeup.soon();
-            }
             json!({"id": id, "status": "accepted"})
         }
         Accepted::Duplicate(first) => json!({"id": first, "status": "duplicate"}),

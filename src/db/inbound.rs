@@ -1,10 +1,10 @@
-//! The requests that reached a source's ingest URL, and the statement that accepts one:
-//! its dedupe key, its row and its event, all or nothing.
+//! The requests that reached a source's ingest URL, and the statements that accept them:
+//! each request's dedupe key, its row and its event, all or nothing.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
-use diesel::sql_types::{Array, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -42,6 +42,16 @@ pub struct InboundRequest {
     pub event_id: Option<Uuid>,
 }
 
+/// A verified request to accept: its log row, its dedupe key, and the event it publishes
+/// (`request.event_id` is the event's id).
+pub struct Verified {
+    pub request: InboundRequest,
+    pub dedupe_key: String,
+    pub event: Event,
+    /// The filters that match the event's type (`EventType::matching_filters`).
+    pub filters: Vec<String>,
+}
+
 /// How an accepted request ended.
 pub enum Accepted {
     /// Stored and published: the event.
@@ -50,50 +60,22 @@ pub enum Accepted {
     Duplicate(Uuid),
 }
 
-#[derive(QueryableByName)]
-struct Written {
-    /// Whether this request took the dedupe key (else it is a duplicate, and nothing was
-    /// written).
-    #[diesel(sql_type = Bool)]
-    first: bool,
-    #[diesel(sql_type = Int4)]
-    deliveries: i32,
-}
-
-#[derive(QueryableByName)]
-struct First {
-    #[diesel(sql_type = SqlUuid)]
-    request_id: Uuid,
-}
-
-/// Stores a verified request and publishes its event: one statement, so one round trip
-/// and no explicit transaction. A request whose dedupe key the source accepted within
-/// [`DEDUPE_WINDOW_HOURS`] writes nothing there; a second statement stores it as a
-/// `duplicate` of the first. The dedupe row is claimed with `INSERT … ON CONFLICT`: of
-/// two copies arriving at once, the second waits for the first's commit and finds its
-/// row taken, so exactly one is published.
+/// Accepts one request, the way [`accept_many`] and [`duplicates`] accept a batch: the
+/// statement that takes its dedupe key and writes everything else only if it did, then,
+/// for a key taken already, the statement that stores it as a duplicate of the first.
 ///
 /// Tried again (at most twice more) when the key's row is gone by the second statement
 /// (retention purged it at the edge of its window: the key is free again), and when
 /// the database runs a stricter isolation than READ COMMITTED, where the second of two
 /// copies fails to serialise instead of waiting (the retry finds the key taken).
-pub async fn accept(
-    conn: &mut AsyncPgConnection,
-    request: InboundRequest,
-    dedupe_key: String,
-    mut event: Event,
-    filters: Vec<String>,
-) -> QueryResult<Accepted> {
+pub async fn accept(conn: &AsyncPgConnection, v: &Verified) -> QueryResult<Accepted> {
     let mut tries = 0;
     loop {
         tries += 1;
         let again = tries < 3;
-        match write_first(conn, &request, &dedupe_key, &event, &filters).await {
-            Ok(Some(deliveries)) => {
-                event.deliveries = deliveries;
-                return Ok(Accepted::New(event));
-            }
-            Ok(None) => match duplicate(conn, request.clone(), &dedupe_key).await? {
+        match accept_many(conn, &[v]).await.map(|n| n.into_iter().next().flatten()) {
+            Ok(Some(deliveries)) => return Ok(Accepted::New(Event { deliveries, ..v.event.clone() })),
+            Ok(None) => match duplicates(conn, &[v]).await?.into_iter().next().flatten() {
                 Some(first) => return Ok(Accepted::Duplicate(first)),
                 None if again => continue,
                 None => return Err(diesel::result::Error::NotFound),
@@ -104,87 +86,145 @@ pub async fn accept(
     }
 }
 
-/// The statement that takes the dedupe key and, only if it did, writes the event, its
-/// deliveries and the request row: the event's number of deliveries, or `None` when the
-/// key was taken already.
-async fn write_first(
-    conn: &mut AsyncPgConnection,
-    request: &InboundRequest,
-    dedupe_key: &str,
-    e: &Event,
-    filters: &[String],
-) -> QueryResult<Option<i32>> {
-    let written: Written = prepared(
-        diesel::sql_query(
-            "WITH k AS (INSERT INTO inbound_dedupe (source_id, dedupe_key, request_id, created_at) \
-               VALUES ($1, $2, $3, $4) ON CONFLICT (source_id, dedupe_key) DO UPDATE \
-               SET request_id = EXCLUDED.request_id, created_at = EXCLUDED.created_at \
-               WHERE inbound_dedupe.created_at < $5 RETURNING request_id), \
-             w AS (SELECT id FROM webhooks WHERE tenant_id = $6 AND match_keys && $7::text[] AND active \
-               AND (consumer_id IS NULL OR consumer_id = $8) AND EXISTS (SELECT 1 FROM k) FOR KEY SHARE), \
-             e AS (INSERT INTO events (id, tenant_id, event_type, consumer_id, body, idempotency_key, test, deliveries, \
-               created_at, source_id, inbound_request_id, source_headers) \
-               SELECT $9, $6, $10, $8, $11, NULL, false, (SELECT count(*) FROM w), $4, $1, $3, $12 \
-               WHERE EXISTS (SELECT 1 FROM k) RETURNING deliveries), \
-             d AS (INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, next_attempt_at, test, \
-               created_at, updated_at) \
-               SELECT hookrelay_uuid_v7(), $6, $9, w.id, $10, 'pending', $4, false, $4, $4 FROM w), \
-             r AS (INSERT INTO inbound_requests (id, tenant_id, source_id, received_at, method, query, headers, body, \
-               body_truncated, status, failed_check, matched, dedupe_key, event_id) \
-               SELECT $3, $6, $1, $4, $13, $14, $15, $16, $17, 'accepted', NULL, $18, $2, $9 \
-               WHERE EXISTS (SELECT 1 FROM k)) \
-             SELECT EXISTS (SELECT 1 FROM k) AS first, coalesce((SELECT deliveries FROM e), 0) AS deliveries",
-        )
-        .bind::<SqlUuid, _>(request.source_id)
-        .bind::<Text, _>(dedupe_key)
-        .bind::<SqlUuid, _>(request.id)
-        .bind::<Timestamptz, _>(request.received_at)
-        .bind::<Timestamptz, _>(request.received_at - Duration::hours(DEDUPE_WINDOW_HOURS))
-        .bind::<SqlUuid, _>(e.tenant_id)
-        .bind::<Array<Text>, _>(match_keys(e.tenant_id, filters))
-        .bind::<Nullable<Text>, _>(&e.consumer_id)
-        .bind::<SqlUuid, _>(e.id)
-        .bind::<Text, _>(&e.event_type)
-        .bind::<Text, _>(&e.body)
-        .bind::<Nullable<Jsonb>, _>(&e.source_headers)
-        .bind::<Text, _>(&request.method)
-        .bind::<Text, _>(&request.query)
-        .bind::<Jsonb, _>(&request.headers)
-        .bind::<Text, _>(&request.body)
-        .bind::<Bool, _>(request.body_truncated)
-        .bind::<Nullable<Text>, _>(&request.matched),
-    )
-    .get_result(conn)
-    .await?;
-    Ok(written.first.then_some(written.deliveries))
+#[derive(QueryableByName)]
+struct Taken {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    /// The event's deliveries if this request took its dedupe key, else NULL (a
+    /// duplicate: nothing of it was written).
+    #[diesel(sql_type = Nullable<Int4>)]
+    deliveries: Option<i32>,
 }
 
-/// Stores a duplicate, with the first request's event; returns the first request's id,
-/// or `None` when the key's row is gone (purged at the edge of its window).
-async fn duplicate(
-    conn: &mut AsyncPgConnection,
-    mut request: InboundRequest,
-    dedupe_key: &str,
-) -> QueryResult<Option<Uuid>> {
-    let first: Option<First> =
-        diesel::sql_query("SELECT request_id FROM inbound_dedupe WHERE source_id = $1 AND dedupe_key = $2")
-            .bind::<SqlUuid, _>(request.source_id)
-            .bind::<Text, _>(dedupe_key)
-            .get_result(conn)
-            .await
-            .optional()?;
-    let Some(first) = first else { return Ok(None) };
-    request.status = "duplicate".into();
-    request.dedupe_key = Some(dedupe_key.to_owned());
-    request.event_id = inbound_requests::table
-        .find(first.request_id)
-        .select(inbound_requests::event_id)
-        .first::<Option<Uuid>>(conn)
-        .await
-        .optional()?
-        .flatten();
-    diesel::insert_into(inbound_requests::table).values(&request).execute(conn).await?;
-    Ok(Some(first.request_id))
+/// One statement for a batch of verified requests, no two with the same source and
+/// dedupe key: takes each request's dedupe key with `INSERT … ON CONFLICT` (a key
+/// accepted within [`DEDUPE_WINDOW_HOURS`] stays taken), and for the requests that took
+/// theirs, and only those, writes the event, its deliveries and the request row. One
+/// statement, so no explicit transaction: all of it or nothing. Of two copies arriving at
+/// once on different connections, the second waits for the first's commit and finds the
+/// key taken, so exactly one is published; keys are taken in one order, so that two
+/// batches cannot each wait for the other. Returns, per request in order, its event's
+/// number of deliveries, or `None` when the key was taken already.
+pub async fn accept_many(mut conn: &AsyncPgConnection, batch: &[&Verified]) -> QueryResult<Vec<Option<i32>>> {
+    let (mut key_of, mut keys) = (Vec::new(), Vec::new());
+    for (n, v) in (1i64..).zip(batch) {
+        for key in match_keys(v.event.tenant_id, &v.filters) {
+            key_of.push(n);
+            keys.push(key);
+        }
+    }
+    // the webhook lookup as in `events::insert_many`, whose comments say why it is so
+    let rows: Vec<Taken> = prepared(
+        diesel::sql_query(
+            "WITH u AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[], $5::uuid[], \
+               $6::text[], $7::uuid[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::text[], $13::jsonb[], \
+               $14::text[], $15::bool[], $16::text[]) WITH ORDINALITY AS u(source_id, dedupe_key, request_id, \
+               received_at, tenant_id, consumer_id, event_id, event_type, body, source_headers, method, query, \
+               headers, logged, truncated, matched, n)), \
+             k AS (INSERT INTO inbound_dedupe (source_id, dedupe_key, request_id, created_at) \
+               SELECT source_id, dedupe_key, request_id, received_at FROM u ORDER BY source_id, dedupe_key \
+               ON CONFLICT (source_id, dedupe_key) DO UPDATE \
+               SET request_id = EXCLUDED.request_id, created_at = EXCLUDED.created_at \
+               WHERE inbound_dedupe.created_at < EXCLUDED.created_at - make_interval(hours => $19) \
+               RETURNING request_id), \
+             t AS (SELECT u.* FROM u JOIN k ON k.request_id = u.request_id), \
+             f AS (SELECT n, array_agg(key) AS keys FROM unnest($17::int8[], $18::text[]) AS f(n, key) GROUP BY n), \
+             w AS (SELECT t.n, m.id FROM t JOIN f ON f.n = t.n CROSS JOIN LATERAL \
+               (SELECT id FROM webhooks WHERE match_keys && f.keys AND (tenant_id = t.tenant_id) IS TRUE AND active \
+               AND (consumer_id IS NULL OR consumer_id = t.consumer_id) FOR KEY SHARE) m), \
+             c AS (SELECT t.n, count(w.id)::int4 AS deliveries FROM t LEFT JOIN w ON w.n = t.n GROUP BY t.n), \
+             e AS (INSERT INTO events (id, tenant_id, event_type, consumer_id, body, idempotency_key, test, deliveries, \
+               created_at, source_id, inbound_request_id, source_headers) \
+               SELECT t.event_id, t.tenant_id, t.event_type, t.consumer_id, t.body, NULL, false, c.deliveries, \
+               t.received_at, t.source_id, t.request_id, t.source_headers FROM t JOIN c ON c.n = t.n), \
+             d AS (INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, status, next_attempt_at, test, \
+               created_at, updated_at) \
+               SELECT hookrelay_uuid_v7(), t.tenant_id, t.event_id, w.id, t.event_type, 'pending', t.received_at, false, \
+               t.received_at, t.received_at FROM w JOIN t ON t.n = w.n), \
+             r AS (INSERT INTO inbound_requests (id, tenant_id, source_id, received_at, method, query, headers, body, \
+               body_truncated, status, failed_check, matched, dedupe_key, event_id) \
+               SELECT request_id, tenant_id, source_id, received_at, method, query, headers, logged, truncated, \
+               'accepted', NULL, matched, dedupe_key, event_id FROM t) \
+             SELECT u.n, c.deliveries FROM u LEFT JOIN c ON c.n = u.n ORDER BY u.n",
+        )
+        .bind::<Array<SqlUuid>, _>(batch.iter().map(|v| v.request.source_id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|v| v.dedupe_key.as_str()).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(batch.iter().map(|v| v.request.id).collect::<Vec<_>>())
+        .bind::<Array<Timestamptz>, _>(batch.iter().map(|v| v.request.received_at).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(batch.iter().map(|v| v.event.tenant_id).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(batch.iter().map(|v| v.event.consumer_id.as_deref()).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(batch.iter().map(|v| v.event.id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|v| v.event.event_type.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|v| v.event.body.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Jsonb>>, _>(batch.iter().map(|v| v.event.source_headers.as_ref()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|v| v.request.method.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|v| v.request.query.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Jsonb>, _>(batch.iter().map(|v| &v.request.headers).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|v| v.request.body.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Bool>, _>(batch.iter().map(|v| v.request.body_truncated).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(batch.iter().map(|v| v.request.matched.as_deref()).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(key_of)
+        .bind::<Array<Text>, _>(keys)
+        .bind::<Int4, _>(DEDUPE_WINDOW_HOURS as i32),
+    )
+    .load(&mut conn)
+    .await?;
+    if rows.len() != batch.len() || rows.iter().zip(1i64..).any(|(r, n)| r.n != n) {
+        return Err(diesel::result::Error::DeserializationError(
+            format!("a batch of {} inbound requests answered {} rows", batch.len(), rows.len()).into(),
+        ));
+    }
+    Ok(rows.into_iter().map(|r| r.deliveries).collect())
+}
+
+#[derive(QueryableByName)]
+struct First {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    request_id: Option<Uuid>,
+}
+
+/// Stores requests whose dedupe keys were taken as `duplicate`s of the requests that took
+/// them, with those requests' events: one statement. Returns, per request in order, the
+/// first request's id, or `None` (and nothing stored) when the key's row is gone (purged
+/// at the edge of its window).
+pub async fn duplicates(mut conn: &AsyncPgConnection, batch: &[&Verified]) -> QueryResult<Vec<Option<Uuid>>> {
+    let rows: Vec<First> = prepared(
+        diesel::sql_query(
+            "WITH u AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[], $5::uuid[], \
+               $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::bool[], $11::text[]) WITH ORDINALITY \
+               AS u(source_id, dedupe_key, request_id, received_at, tenant_id, method, query, headers, logged, \
+               truncated, matched, n)), \
+             f AS (SELECT u.*, k.request_id AS first, (SELECT event_id FROM inbound_requests WHERE id = k.request_id) \
+               AS first_event FROM u LEFT JOIN inbound_dedupe k ON k.source_id = u.source_id \
+               AND k.dedupe_key = u.dedupe_key), \
+             r AS (INSERT INTO inbound_requests (id, tenant_id, source_id, received_at, method, query, headers, body, \
+               body_truncated, status, failed_check, matched, dedupe_key, event_id) \
+               SELECT request_id, tenant_id, source_id, received_at, method, query, headers, logged, truncated, \
+               'duplicate', NULL, matched, dedupe_key, first_event FROM f WHERE first IS NOT NULL) \
+             SELECT n, first AS request_id FROM f ORDER BY n",
+        )
+        .bind::<Array<SqlUuid>, _>(batch.iter().map(|v| v.request.source_id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|v| v.dedupe_key.as_str()).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(batch.iter().map(|v| v.request.id).collect::<Vec<_>>())
+        .bind::<Array<Timestamptz>, _>(batch.iter().map(|v| v.request.received_at).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(batch.iter().map(|v| v.request.tenant_id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|v| v.request.method.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|v| v.request.query.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Jsonb>, _>(batch.iter().map(|v| &v.request.headers).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|v| v.request.body.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Bool>, _>(batch.iter().map(|v| v.request.body_truncated).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(batch.iter().map(|v| v.request.matched.as_deref()).collect::<Vec<_>>()),
+    )
+    .load(&mut conn)
+    .await?;
+    if rows.len() != batch.len() || rows.iter().zip(1i64..).any(|(r, n)| r.n != n) {
+        return Err(diesel::result::Error::DeserializationError(
+            format!("a batch of {} duplicates answered {} rows", batch.len(), rows.len()).into(),
+        ));
+    }
+    Ok(rows.into_iter().map(|r| r.request_id).collect())
 }
 
 /// Stores a request that published nothing (a handshake, or a rejection while the

@@ -173,6 +173,123 @@ async fn twenty_copies_of_one_request_at_once_publish_one_event() {
     assert_eq!((status, json_of(&problem)["detail"].as_str()), (401, Some("timestamp_out_of_window")));
 }
 
+/// Signs a Stripe request as Stripe does, at `t`.
+fn stripe_signed(secret: &[u8], t: i64, body: &str) -> String {
+    format!("t={t},v1={}", hmac_hex(secret, format!("{t}.{body}").as_bytes()))
+}
+
+/// Many distinct requests and their copies at once: the writers batch them, so copies of
+/// one request meet in one batch, in batches written at the same time, and after the
+/// first's commit. Each dedupe key publishes once, every copy answers the first request's
+/// id, and the request log holds every copy as a duplicate of the first's event.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_requests_and_their_copies_publishes_each_once() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let secret = "whsec_test_burst_0123456789";
+    let s = source(&app, &token, json!({"name": "Stripe", "provider": "stripe", "config": {"signingSecret": secret}}))
+        .await;
+    let url = s["ingestUrl"].as_str().unwrap().to_owned();
+    let t = chrono::Utc::now().timestamp();
+    let (keys, copies) = (40, 5);
+    let bodies: Vec<String> = (0..keys)
+        .map(|k| format!(r#"{{"id":"evt_burst_{k}","type":"charge.succeeded","data":{{"k":{k}}}}}"#))
+        .collect();
+    // the copies of the first half's keys are sent one after the other (so that they
+    // meet in one batch), those of the second half spread over the burst
+    let adjacent = (0..keys / 2).flat_map(|k| std::iter::repeat_n(k, copies));
+    let spread = (0..copies).flat_map(|_| keys / 2..keys);
+    let sends = adjacent.chain(spread).map(|k| {
+        let (app, url, body) = (&app, url.clone(), bodies[k].clone());
+        let signature = stripe_signed(secret.as_bytes(), t, &body);
+        async move {
+            let (status, _, text) =
+                ingest(app, &url, Method::POST, &[("stripe-signature", signature)], body.as_bytes()).await;
+            assert_eq!(status, 200, "{text}");
+            (k, json_of(&text))
+        }
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    let mut first_of = std::collections::HashMap::new();
+    for (k, answer) in answers.iter().filter(|(_, a)| a["status"] == "accepted") {
+        assert!(first_of.insert(*k, answer["id"].clone()).is_none(), "key {k} accepted twice: {answers:?}");
+    }
+    assert_eq!(first_of.len(), keys, "every key accepted once");
+    for (k, answer) in &answers {
+        assert_eq!(answer["id"], first_of[k], "a copy of key {k} answers its first request's id");
+    }
+    let (_, events) = app.get("/api/v1/events?event=stripe.charge.succeeded&limit=100", &token).await;
+    assert_eq!(events["data"].as_array().unwrap().len(), keys, "one event per key");
+
+    let id = s["id"].as_str().unwrap();
+    let (mut logged, mut cursor) = (Vec::new(), String::new());
+    loop {
+        let (status, page) = app.get(&format!("/api/v1/sources/{id}/requests?limit=100{cursor}"), &token).await;
+        assert_eq!(status, 200, "{page}");
+        logged.extend(page["data"].as_array().unwrap().iter().cloned());
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(logged.len(), keys * copies, "every request is in the log");
+    let event_of: std::collections::HashMap<&str, &Value> = logged
+        .iter()
+        .filter(|r| r["status"] == "accepted")
+        .map(|r| (r["dedupeKey"].as_str().unwrap(), &r["eventId"]))
+        .collect();
+    assert_eq!(event_of.len(), keys);
+    let duplicates: Vec<&Value> = logged.iter().filter(|r| r["status"] == "duplicate").collect();
+    assert_eq!(duplicates.len(), keys * (copies - 1));
+    for d in duplicates {
+        assert_eq!(
+            &d["eventId"],
+            event_of[d["dedupeKey"].as_str().unwrap()],
+            "a duplicate names the first's event: {d}"
+        );
+    }
+}
+
+/// A dedupe key answers `duplicate` for 72 hours, and is taken again after.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dedupe_key_older_than_the_window_is_accepted_again() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let secret = "whsec_test_window_0123456789";
+    let s = source(&app, &token, json!({"name": "Stripe", "provider": "stripe", "config": {"signingSecret": secret}}))
+        .await;
+    let url = s["ingestUrl"].as_str().unwrap().to_owned();
+    let body = r#"{"id":"evt_window","type":"invoice.paid","data":{}}"#;
+    let send = || {
+        let signature = stripe_signed(secret.as_bytes(), chrono::Utc::now().timestamp(), body);
+        let (app, url) = (&app, url.clone());
+        async move {
+            let (status, _, text) =
+                ingest(app, &url, Method::POST, &[("stripe-signature", signature)], body.as_bytes()).await;
+            assert_eq!(status, 200, "{text}");
+            json_of(&text)
+        }
+    };
+    let first = send().await;
+    assert_eq!(first["status"], "accepted");
+    let again = send().await;
+    assert_eq!((&again["status"], &again["id"]), (&json!("duplicate"), &first["id"]));
+    let db = app.db.client().await;
+    let moved = db
+        .execute(
+            "UPDATE inbound_dedupe SET created_at = created_at - interval '73 hours' WHERE dedupe_key = 'evt_window'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+    let later = send().await;
+    assert_eq!(later["status"], "accepted", "{later}");
+    assert_ne!(later["id"], first["id"]);
+    let (_, events) = app.get("/api/v1/events?event=stripe.invoice.paid", &token).await;
+    assert_eq!(events["data"].as_array().unwrap().len(), 2, "published again once the window has passed");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_changed_secret_keeps_verifying_for_the_overlap_then_stops() {
     let app = TestApp::spawn_with(&["--source-secret-overlap", "2s"]).await;

@@ -14,15 +14,18 @@
 //!
 //! One file per step: [`claim`], [`record`] (with [`pressure`]), [`wake`] and the
 //! dispatcher [`registry`], the [`gauges`] of `/metrics`, and the [`publisher`], the
-//! enqueue side (group-committed publishes, with claim at publish).
+//! enqueue side (group-committed publishes, with claim at publish: its `writer` tasks,
+//! and the `ingest` statement of verified inbound requests).
 
 mod claim;
 pub mod gauges;
+mod ingest;
 mod pressure;
 pub mod publisher;
 mod record;
 mod registry;
 mod wake;
+mod writer;
 
 use std::sync::Arc;
 

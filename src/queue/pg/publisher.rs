@@ -15,30 +15,32 @@
 //! others keep the two writers above. (A tenant's first large publish still goes with the
 //! small ones: its fan-out is learnt from the answer.)
 //!
-//! A publish written alone while this process's dispatcher waits for work is followed, on
-//! the same connection and in the same round trip, by a claim for that dispatcher, whose
-//! deliveries are handed over in memory (the [`Intake`] of `dispatch::intake`). The publish is answered at
-//! its commit, without waiting for the claim. The writers, not the callers, wake the
-//! dispatchers, once the claim has answered, and only for publishes whose deliveries it
-//! did not all take.
+//! Verified inbound requests (`api::ingest`) take a lane of their own, two writers like
+//! the small publishes, whose statement also takes each request's dedupe key (`ingest`):
+//! a provider's burst is written as a few commits, not one per request.
+//!
+//! A batch of one publish (or inbound request) written while this process's dispatcher
+//! waits for work is followed, on the same connection and in the same round trip, by a
+//! claim for that dispatcher, whose deliveries are handed over in memory (the [`Intake`]
+//! of `dispatch::intake`). The publish is answered at its commit, without waiting for
+//! the claim. The writers (`writer`), not the callers, wake the dispatchers, once the
+//! claim has answered, and only for publishes whose deliveries it did not all take.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use diesel_async::AsyncPgConnection;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use super::ingest::{InboundJob, Inbounds};
 use super::wake::Wakeup;
+use super::writer::{failure, refused_by_database, Handing, Statement, Writer};
 use crate::db::events::{insert_many, Event, Plain};
-use crate::db::PgPool;
+use crate::db::inbound::{Accepted, Verified};
 use crate::domain::ids::{EventId, TenantId};
-use crate::queue::{Claim, Intake, Leased};
+use crate::queue::Intake;
 use crate::secrets::Sealer;
-
-/// Publishes in one statement beyond which no claim follows it: batches grow when the
-/// load does, and then the dispatcher's own claims serve many deliveries each.
-const MOST_PUBLISHES: usize = 1;
 
 /// Most publishes in one statement.
 const MAX_BATCH: usize = 256;
@@ -46,18 +48,23 @@ const MAX_BATCH: usize = 256;
 const MAX_LARGE_BATCH: usize = 4;
 /// Deliveries per publish from which a tenant's publishes take the large lane.
 pub const LARGE_FANOUT: i32 = 500;
-/// Batches of small publishes being written at once (and one more of large ones).
+/// Batches of small publishes being written at once (and as many of inbound requests,
+/// and one more of large publishes).
 const WRITERS: usize = 2;
+/// The writers' connections: one each.
+pub const CONNECTIONS: usize = 2 * WRITERS + 1;
 /// Publishes waiting for their batch; a full queue makes callers wait (backpressure).
 const QUEUE: usize = 4 * MAX_BATCH;
 
-/// The writers' connections run only `insert_many`, whose one right plan is known: look
-/// webhooks up through the `match_keys` index, insert the rest. Left to choose, PostgreSQL
-/// planned it afresh on every run (a custom plan for each set of arrays: 0.48 ms, more
-/// than the 0.31 ms it took to execute). A generic plan, with sequential scans ruled out so
-/// that a plan made while `webhooks` was small still uses the index when it is not, is
-/// planned once per connection (and again after each ANALYZE). The claims that follow
-/// single publishes need READ COMMITTED (`queue::pg::CLAIM_SETTINGS`).
+/// The writers' connections run only `insert_many` and `inbound::accept_many`, whose one
+/// right plan is known: look webhooks up through the `match_keys` index, insert the rest.
+/// Left to choose, PostgreSQL planned it afresh on every run (a custom plan for each set
+/// of arrays: 0.48 ms, more than the 0.31 ms it took to execute). A generic plan, with
+/// sequential scans ruled out so that a plan made while `webhooks` was small still uses
+/// the index when it is not, is planned once per connection (and again after each
+/// ANALYZE). The claims that follow single publishes need READ COMMITTED
+/// (`queue::pg::CLAIM_SETTINGS`), and so does the dedupe of inbound requests (a copy
+/// waits for the first's commit instead of failing to serialise).
 const WRITER_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off; \
                                SET default_transaction_isolation = 'read committed'";
 
@@ -71,6 +78,7 @@ struct Job {
 pub struct Publisher {
     small: mpsc::Sender<Job>,
     large: mpsc::Sender<Job>,
+    inbound: mpsc::Sender<InboundJob>,
     lanes: Arc<Lanes>,
 }
 
@@ -95,7 +103,7 @@ impl Lanes {
 }
 
 impl Publisher {
-    /// Starts the writer tasks, with connections of their own; they end once every
+    /// Starts the writer tasks, with [`CONNECTIONS`] of their own; they end once every
     /// `Publisher` clone is dropped and the queues are written. With `intake` (this
     /// process runs a dispatcher), single publishes claim for it; `sealer` opens the secrets
     /// of what they claim. `wakeup` is told of every stored delivery not claimed so.
@@ -105,25 +113,15 @@ impl Publisher {
         sealer: Arc<Sealer>,
         wakeup: Wakeup,
     ) -> anyhow::Result<Publisher> {
-        let pool = crate::db::build_pool_with(database_url, WRITERS + 1, WRITER_SETTINGS)?;
+        let pool = crate::db::build_pool_with(database_url, CONNECTIONS, WRITER_SETTINGS)?;
         let lanes = Arc::new(Lanes::default());
-        let (small, rx) = mpsc::channel(QUEUE);
-        let rx = Arc::new(Mutex::new(rx));
         let handing = intake.map(|intake| Handing { intake, sealer });
-        for _ in 0..WRITERS {
-            let writer = Writer {
-                pool: pool.clone(),
-                max_batch: MAX_BATCH,
-                lanes: lanes.clone(),
-                handing: handing.clone(),
-                wakeup: wakeup.clone(),
-            };
-            tokio::spawn(writer.run(rx.clone()));
-        }
-        let (large, rx) = mpsc::channel(QUEUE);
-        let writer = Writer { pool, max_batch: MAX_LARGE_BATCH, lanes: lanes.clone(), handing: None, wakeup };
-        tokio::spawn(writer.run(Arc::new(Mutex::new(rx))));
-        Ok(Publisher { small, large, lanes })
+        let plains = Arc::new(Plains { lanes: lanes.clone() });
+        let lane = Lane { pool: &pool, wakeup: &wakeup };
+        let small = lane.spawn(WRITERS, MAX_BATCH, plains.clone(), handing.clone());
+        let large = lane.spawn(1, MAX_LARGE_BATCH, plains, None);
+        let inbound = lane.spawn(WRITERS, MAX_BATCH, Arc::new(Inbounds), handing);
+        Ok(Publisher { small, large, inbound, lanes })
     }
 
     /// Stores the event and its deliveries; answers once they are committed, with the
@@ -134,81 +132,74 @@ impl Publisher {
         lane.send(Job { plain, done }).await.map_err(|_| anyhow!("the publish writer has stopped"))?;
         answer.await.map_err(|_| anyhow!("the publish writer stopped before answering"))?
     }
+
+    /// Accepts a verified inbound request (`db::inbound::accept_many`): its event and
+    /// deliveries stored, or it stored as a duplicate; answers once that is committed.
+    pub async fn ingest(&self, verified: Verified) -> anyhow::Result<Accepted> {
+        let (done, answer) = oneshot::channel();
+        let job = InboundJob { verified, done };
+        self.inbound.send(job).await.map_err(|_| anyhow!("the ingest writer has stopped"))?;
+        answer.await.map_err(|_| anyhow!("the ingest writer stopped before answering"))?
+    }
 }
 
-/// What a writer needs to claim for this process's dispatcher.
-#[derive(Clone)]
-struct Handing {
-    intake: Arc<dyn Intake>,
-    sealer: Arc<Sealer>,
+/// What the writers of every lane share.
+struct Lane<'a> {
+    pool: &'a crate::db::PgPool,
+    wakeup: &'a Wakeup,
 }
 
-struct Writer {
-    pool: PgPool,
-    max_batch: usize,
+impl Lane<'_> {
+    /// Starts `writers` writers of `statement` on one queue, and returns its sender.
+    fn spawn<S: Statement>(
+        &self,
+        writers: usize,
+        max_batch: usize,
+        statement: Arc<S>,
+        handing: Option<Handing>,
+    ) -> mpsc::Sender<S::Job> {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..writers {
+            let writer = Writer {
+                pool: self.pool.clone(),
+                max_batch,
+                statement: statement.clone(),
+                handing: handing.clone(),
+                wakeup: self.wakeup.clone(),
+            };
+            tokio::spawn(writer.run(rx.clone()));
+        }
+        tx
+    }
+}
+
+/// The statement of plain publishes: `events::insert_many`.
+struct Plains {
     lanes: Arc<Lanes>,
-    handing: Option<Handing>,
-    wakeup: Wakeup,
 }
 
-impl Writer {
-    async fn run(self, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
-        let mut jobs = Vec::with_capacity(self.max_batch);
-        // the queue is held only while taking a batch, not while writing it
-        while rx.lock().await.recv_many(&mut jobs, self.max_batch).await > 0 {
-            let (batch, answers): (Vec<Plain>, Vec<_>) = jobs.drain(..).map(|j| (j.plain, j.done)).unzip();
-            self.write(batch, answers).await;
-        }
-    }
+impl Statement for Plains {
+    type Job = Job;
 
-    /// Writes the batch, claiming behind it when the dispatcher takes an offer, answers
-    /// the callers at the batch's commit, and wakes the dispatchers for what the claim did
-    /// not take.
-    async fn write(&self, batch: Vec<Plain>, answers: Vec<oneshot::Sender<anyhow::Result<Event>>>) {
-        let offer = match &self.handing {
-            Some(h) if batch.len() <= MOST_PUBLISHES => h.intake.offer().map(|offer| (h, offer)),
-            _ => None,
-        };
-        let conn = match self.pool.get().await.context("database pool") {
-            Ok(conn) => conn,
-            Err(err) => return fail(&err, answers),
-        };
+    async fn write(&self, conn: &AsyncPgConnection, batch: Vec<Job>) -> Vec<(EventId, i32)> {
+        let (batch, answers): (Vec<Plain>, Vec<_>) = batch.into_iter().map(|j| (j.plain, j.done)).unzip();
         let ids: Vec<EventId> = batch.iter().map(|p| EventId(p.event.id)).collect();
-        // Both statements go out in one round trip, the claim right behind the publish, and
-        // see it committed. (Should the claim be sent first, as when one of the two is
-        // prepared on this connection for the first time, it just does not find the
-        // batch's deliveries, and they are woken for.) The callers are answered as soon as
-        // the publish's answer arrives.
-        let stored = async {
-            let written = insert_many(&conn, &batch).await.map_err(anyhow::Error::from);
-            self.answer(&conn, batch, answers, written).await
-        };
-        let claimed = async {
-            let (h, reservation) = offer.as_ref()?;
-            match super::claim(&conn, &reservation.offer().request(), &h.sealer).await {
-                Ok(Claim { claimed, .. }) => Some(claimed),
-                Err(err) => {
-                    tracing::warn!(error = %err, "the claim after a publish failed; the dispatcher claims it");
-                    None
-                }
-            }
-        };
-        let (counts, claimed) = tokio::join!(stored, claimed);
-        drop(conn);
-        let mut handed_of: HashMap<EventId, i32> = HashMap::new();
-        if let Some((_, reservation)) = offer {
-            let claimed: Vec<Leased> = claimed.unwrap_or_default();
-            for d in &claimed {
-                *handed_of.entry(d.event_id).or_default() += 1;
-            }
-            reservation.hand(claimed);
-        }
-        let unclaimed = ids.iter().zip(counts).any(|(id, n)| n > handed_of.get(id).copied().unwrap_or(0));
-        if unclaimed {
-            self.wakeup.soon();
-        }
+        let written = insert_many(conn, &batch).await.map_err(anyhow::Error::from);
+        let counts = self.answer(conn, batch, answers, written).await;
+        ids.into_iter().zip(counts).collect()
     }
 
+    fn fail(&self, err: &anyhow::Error, batch: Vec<Job>) {
+        tracing::warn!(error = format!("{err:#}"), publishes = batch.len(), "a publish batch failed");
+        let error = failure(err);
+        for job in batch {
+            let _ = job.done.send(Err(error()));
+        }
+    }
+}
+
+impl Plains {
     /// Answers the callers of a written batch; returns each publish's number of stored
     /// deliveries (0 for one that failed). A refused batch is written again one by one on
     /// `conn`, the batch's own connection: taking another could wait on writers that each
@@ -229,8 +220,6 @@ impl Writer {
                 }
                 counts
             }
-            // The database refused the statement (it answered): one publish it refuses
-            // must not fail the others, so each is tried alone and gets its own answer.
             Err(err) if batch.len() > 1 && refused_by_database(&err) => {
                 tracing::warn!(
                     error = format!("{err:#}"),
@@ -248,35 +237,15 @@ impl Writer {
             }
             Err(err) => {
                 let n = answers.len();
-                fail(&err, answers);
+                tracing::warn!(error = format!("{err:#}"), publishes = n, "a publish batch failed");
+                let error = failure(&err);
+                for answer in answers {
+                    let _ = answer.send(Err(error()));
+                }
                 vec![0; n]
             }
         }
     }
-}
-
-/// Answers every caller of a batch that could not be written. Unreachable database, pool
-/// exhausted: retrying one by one would only keep every caller waiting longer for the
-/// same error.
-fn fail(err: &anyhow::Error, answers: Vec<oneshot::Sender<anyhow::Result<Event>>>) {
-    tracing::warn!(error = format!("{err:#}"), publishes = answers.len(), "a publish batch failed");
-    let unreachable = crate::db::unreachable_in(err);
-    for answer in answers {
-        let _ = answer.send(Err(if unreachable {
-            anyhow::Error::new(crate::db::Unreachable(format!("{err:#}")))
-        } else {
-            anyhow!("{err:#}")
-        }));
-    }
-}
-
-/// Whether the server answered with an error about the statement (as opposed to the
-/// connection or the pool failing).
-fn refused_by_database(err: &anyhow::Error) -> bool {
-    matches!(
-        err.downcast_ref::<diesel::result::Error>(),
-        Some(e @ diesel::result::Error::DatabaseError(..)) if !crate::db::is_unreachable(e)
-    )
 }
 
 #[cfg(test)]
