@@ -88,9 +88,17 @@ async fn ingest(
 /// list once the token is known, in [`admit`]).
 async fn find(state: &AppState, req: &HttpRequest, token: &str) -> Result<(Source, Provider), ApiError> {
     let any_provider = req.method() == Method::GET || req.method() == Method::POST;
-    let source = {
-        let mut conn = state.pool.get().await?;
-        sources::by_token(&mut conn, token).await?
+    let source = match state.sources.get(token) {
+        Some(source) => Some(source),
+        None => {
+            let lookup = state.sources.lookup();
+            let mut conn = state.pool.get().await?;
+            let found = sources::by_token(&mut conn, token).await?;
+            if let Some(source) = &found {
+                state.sources.put(lookup, token, source);
+            }
+            found
+        }
     };
     let Some(source) = source else {
         return Err(if any_provider { ApiError::NotFound } else { ApiError::MethodNotAllowed { allow: "GET, POST" } });

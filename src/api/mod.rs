@@ -22,6 +22,7 @@ pub mod params;
 pub mod portal;
 pub mod recoveries;
 pub mod route;
+pub mod source_cache;
 pub mod sources;
 pub mod state;
 pub mod stats;

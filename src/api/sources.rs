@@ -425,7 +425,11 @@ async fn update(
 /// Writes a changed source, 409 if it changed since it was read.
 async fn write(state: &AppState, source: &Source, read: &Source) -> Result<(), ApiError> {
     let mut conn = state.pool.get().await?;
-    if sources::update(&mut conn, source, read).await? {
+    let updated = sources::update(&mut conn, source, read).await?;
+    // the ingest URL's next request reads the change (a new source needs no such step:
+    // only tokens that named a source are cached)
+    state.sources.clear();
+    if updated {
         Ok(())
     } else {
         Err(ApiError::Conflict(
@@ -467,7 +471,9 @@ fn apply_config(
 async fn delete(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
-    if sources::delete(&mut conn, caller.tenant, id).await? {
+    let deleted = sources::delete(&mut conn, caller.tenant, id).await?;
+    state.sources.clear();
+    if deleted {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound)

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::limiter::AuthLimiter;
+use crate::api::source_cache::SourceCache;
 use crate::api::stream_hub::StreamHub;
 use crate::api::tenant_limits::TenantLimits;
 use crate::auth::jwt::JwtKeys;
@@ -23,8 +24,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Tells the dispatchers that new work was committed.
     pub wakeup: Wakeup,
-    /// Group-commits plain publishes.
+    /// Group-commits plain publishes and verified inbound requests.
     pub publisher: Publisher,
+    /// The sources ingest URLs named lately.
+    pub sources: SourceCache,
     /// Cancelled at shutdown: ends the live streams.
     pub shutdown: CancellationToken,
     pub auth_limiter: AuthLimiter,
