@@ -273,11 +273,18 @@ pub async fn list(
     if let Some(status) = filter.status {
         query = query.filter(inbound_requests::status.eq(status.to_owned()));
     }
+    // A request's id is made as it is received (`api::ingest`), within a few
+    // milliseconds of `received_at`: the id bounds, a second wider, keep the scan on the
+    // `(source_id, id)` index, and `received_at` decides exactly.
     if let Some(since) = filter.since {
-        query = query.filter(inbound_requests::received_at.ge(since));
+        query = query
+            .filter(inbound_requests::id.ge(super::v7_floor(since - Duration::seconds(1))))
+            .filter(inbound_requests::received_at.ge(since));
     }
     if let Some(until) = filter.until {
-        query = query.filter(inbound_requests::received_at.lt(until));
+        query = query
+            .filter(inbound_requests::id.lt(super::v7_floor(until + Duration::seconds(1))))
+            .filter(inbound_requests::received_at.lt(until));
     }
     if let Some(after) = after {
         query = query.filter(inbound_requests::id.lt(after));

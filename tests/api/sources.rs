@@ -190,7 +190,8 @@ async fn a_burst_of_requests_and_their_copies_publishes_each_once() {
     let s = source(&app, &token, json!({"name": "Stripe", "provider": "stripe", "config": {"signingSecret": secret}}))
         .await;
     let url = s["ingestUrl"].as_str().unwrap().to_owned();
-    let t = chrono::Utc::now().timestamp();
+    let started = chrono::Utc::now();
+    let t = started.timestamp();
     let (keys, copies) = (40, 5);
     let bodies: Vec<String> = (0..keys)
         .map(|k| format!(r#"{{"id":"evt_burst_{k}","type":"charge.succeeded","data":{{"k":{k}}}}}"#))
@@ -248,6 +249,27 @@ async fn a_burst_of_requests_and_their_copies_publishes_each_once() {
             "a duplicate names the first's event: {d}"
         );
     }
+
+    // `since` and `until` bound the log by the time each request was received
+    let at = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let ended = chrono::Utc::now();
+    let first = |query: String| {
+        let (app, token) = (&app, &token);
+        async move {
+            let (status, page) = app.get(&format!("/api/v1/sources/{id}/requests?limit=1{query}"), token).await;
+            assert_eq!(status, 200, "{page}");
+            page["data"].as_array().unwrap().first().map(|r| r["id"].clone())
+        }
+    };
+    let ms = chrono::Duration::milliseconds;
+    assert!(first(format!("&since={}", at(started - ms(5)))).await.is_some());
+    assert_eq!(first(format!("&since={}", at(ended + ms(1000)))).await, None, "none after the burst");
+    assert_eq!(first(format!("&until={}", at(started - ms(5)))).await, None, "none before it");
+    assert!(first(format!("&until={}", at(ended + ms(1000)))).await.is_some());
+    let newest = &logged[0];
+    let received: chrono::DateTime<chrono::Utc> = newest["receivedAt"].as_str().unwrap().parse().unwrap();
+    assert_ne!(first(format!("&until={}", at(received))).await.as_ref(), Some(&newest["id"]), "until is exclusive");
+    assert_eq!(first(format!("&since={}", at(received))).await.as_ref(), Some(&newest["id"]), "since is inclusive");
 }
 
 /// A dedupe key answers `duplicate` for 72 hours, and is taken again after.

@@ -169,20 +169,53 @@ pub fn total_cpu_ticks() -> u64 {
     stat.lines().next().map(|l| l.split_whitespace().skip(1).filter_map(|v| v.parse::<u64>().ok()).sum()).unwrap_or(0)
 }
 
-/// A fresh database for one scenario. The databases of earlier scenarios are dropped
-/// first, and dirty buffers flushed, so that their autovacuum and checkpoint work does
-/// not run during this scenario's measurements.
-pub async fn fresh_database(server_url: &str, name: &str) -> anyhow::Result<String> {
+/// The databases of this run are named `hookrelay_bench_<start>_<pid>_<scenario>`, so that
+/// two runs on one server (another session's, the test suite's smoke run) never drop each
+/// other's databases mid-scenario.
+fn run_prefix() -> &'static str {
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PREFIX.get_or_init(|| {
+        let start =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        format!("hookrelay_bench_{start}_{}_", std::process::id())
+    })
+}
+
+/// Runs older than this whose databases are still there were killed: their databases are
+/// dropped if no one uses them.
+const LEFTOVER_AFTER_SECS: u64 = 3600;
+
+/// A fresh database for scenario `scenario`. The databases of this run's earlier scenarios
+/// are dropped first, and dirty buffers flushed, so that their autovacuum and checkpoint
+/// work does not run during this scenario's measurements; so are other runs' databases
+/// left over from more than an hour ago, unless something is connected to them.
+pub async fn fresh_database(server_url: &str, scenario: &str) -> anyhow::Result<String> {
     let mut url = url::Url::parse(server_url)?;
     url.set_path("/postgres");
     let (client, conn) = tokio_postgres::connect(url.as_str(), NoTls).await?;
     tokio::spawn(conn);
+    let prefix = run_prefix();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let earlier =
         client.query("SELECT datname FROM pg_database WHERE datname LIKE 'hookrelay\\_bench\\_%'", &[]).await?;
     for db in earlier {
         let db: String = db.get(0);
-        client.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await?;
+        if db.starts_with(prefix) {
+            client.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await?;
+            continue;
+        }
+        // `hookrelay_bench_<start>_…` (or a name of before the prefix: start 0)
+        let start = db
+            .strip_prefix("hookrelay_bench_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0);
+        if start + LEFTOVER_AFTER_SECS < now {
+            // no FORCE: a database someone uses stays
+            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).await;
+        }
     }
+    let name = format!("{prefix}{scenario}");
     client.batch_execute(&format!("CREATE DATABASE {name}")).await?;
     // CHECKPOINT needs superuser (or pg_checkpoint): without it, the scenario just runs
     if let Err(err) = client.batch_execute("CHECKPOINT").await {

@@ -143,7 +143,7 @@ fn summarize_attempts(
 
 /// Scenario 5: a backlog built while no dispatcher runs, then drained.
 pub(super) async fn backlog(args: &Args, events: u64) -> anyhow::Result<Row> {
-    let db = fresh_database(&args.database_url, "hookrelay_bench_backlog").await?;
+    let db = fresh_database(&args.database_url, "backlog").await?;
     let api_process = Hookrelay::start(&args.hookrelay, &db, "api", &[])?;
     api_process.wait_ready().await?;
     let api = Api::sign_up(&api_process.base).await?;

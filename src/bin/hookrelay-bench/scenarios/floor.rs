@@ -41,7 +41,7 @@ pub(super) async fn floor_api(args: &Args, seconds: f64) -> anyhow::Result<Row> 
 /// single-row INSERT committed on its own, at scenario 3's rate over one connection (the
 /// benchmark's, without TLS). The CPU column is PostgreSQL's alone, per commit.
 pub(super) async fn floor_commit(args: &Args, seconds: f64) -> anyhow::Result<Row> {
-    let db = fresh_database(&args.database_url, "hookrelay_bench_floorpg").await?;
+    let db = fresh_database(&args.database_url, "floorpg").await?;
     let client = sql(&db).await?;
     client
         .batch_execute(

@@ -308,7 +308,7 @@ async fn start_service(
     name: &str,
     env: &[(&str, String)],
 ) -> anyhow::Result<(String, Hookrelay, Vec<Hookrelay>)> {
-    let db = fresh_database(&args.database_url, &format!("hookrelay_bench_{name}")).await?;
+    let db = fresh_database(&args.database_url, name).await?;
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let main = Hookrelay::start(&args.hookrelay, &db, "all", &env)?;
     main.wait_ready().await?;

@@ -132,7 +132,7 @@ pub(super) async fn neighbour(args: &Args, seconds: f64) -> anyhow::Result<Row> 
 /// and 8 clients publishing as fast as they are answered; tenant B publishes 20 events/s
 /// to one webhook. API only (nothing is delivered): B's publish latency is the figure.
 pub(super) async fn flood(args: &Args, seconds: f64) -> anyhow::Result<Row> {
-    let db = fresh_database(&args.database_url, "hookrelay_bench_flood").await?;
+    let db = fresh_database(&args.database_url, "flood").await?;
     let hookrelay = Hookrelay::start(&args.hookrelay, &db, "api", &[])?;
     hookrelay.wait_ready().await?;
     let a = Api::sign_up(&hookrelay.base).await?;
