@@ -11,7 +11,7 @@ pub struct Cli {
     pub settings: Settings,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Apply migrations, then serve the API and/or run the dispatcher (see --role). The default.
     Serve,
@@ -20,6 +20,9 @@ pub enum Command {
     /// Re-seal every signing secret under HOOKRELAY_ENCRYPTION_KEY (online, in batches), so
     /// that the keys in HOOKRELAY_ENCRYPTION_OLD_KEYS can be retired.
     Reencrypt,
+    /// Forward a relay webhook's deliveries to a URL on this machine (no DATABASE_URL
+    /// needed: it talks to the API).
+    Listen(crate::listen::ListenArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -135,4 +138,8 @@ pub struct Settings {
     /// How long a source secret replaced by a PATCH keeps verifying.
     #[arg(long, env = "HOOKRELAY_SOURCE_SECRET_OVERLAP", default_value = "24h", global = true)]
     pub source_secret_overlap: String,
+    /// How long a relay webhook's deliveries wait while no listener is connected before
+    /// they fail as `relay_offline`.
+    #[arg(long, env = "HOOKRELAY_RELAY_HOLD", default_value = "24h", global = true)]
+    pub relay_hold: String,
 }

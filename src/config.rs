@@ -54,6 +54,8 @@ pub struct Config {
     pub ingest_body_limit: usize,
     /// How long a source secret replaced by a PATCH keeps verifying.
     pub source_secret_overlap: Duration,
+    /// How long a relay webhook's deliveries wait for a listener.
+    pub relay_hold: Duration,
 }
 
 impl Config {
@@ -114,6 +116,7 @@ impl Config {
             health_interval: health_interval(s)?,
             ingest_body_limit: s.ingest_body_limit,
             source_secret_overlap: parse_duration("HOOKRELAY_SOURCE_SECRET_OVERLAP", &s.source_secret_overlap)?,
+            relay_hold: parse_duration("HOOKRELAY_RELAY_HOLD", &s.relay_hold)?,
         })
     }
 

@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod domain;
 pub mod error;
 pub mod inbound;
+pub mod listen;
 pub mod metrics;
 pub mod net;
 pub mod queue;
@@ -27,10 +28,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let config = Config::from_settings(&cli.settings)?;
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Migrate => db::migrate(config.database_url.expose_secret()).await,
+        // `listen` talks to the API only: it needs none of the server's settings
+        let config = || Config::from_settings(&cli.settings);
+        match cli.command.clone().unwrap_or(Command::Serve) {
+            Command::Listen(args) => listen::run(args).await,
+            Command::Migrate => db::migrate(config()?.database_url.expose_secret()).await,
             Command::Reencrypt => {
+                let config = config()?;
                 let url = config.database_url.expose_secret();
                 db::migrate(url).await?;
                 let pool = db::build_pool(url, 2)?;
@@ -42,7 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Serve => {
-                let service = startup::Service::start(config).await?;
+                let service = startup::Service::start(config()?).await?;
                 startup::cancel_on_signal(service.shutdown.clone());
                 service.wait().await
             }

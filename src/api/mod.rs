@@ -21,6 +21,7 @@ pub mod page;
 pub mod params;
 pub mod portal;
 pub mod recoveries;
+pub mod relay;
 pub mod route;
 pub mod source_cache;
 pub mod sources;
@@ -29,6 +30,7 @@ pub mod stats;
 pub mod stream;
 pub mod stream_hub;
 pub mod tenant_limits;
+pub mod webhook_input;
 pub mod webhooks;
 
 use actix_web::web;
@@ -45,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(stats::routes)
         .configure(stream::routes)
         .configure(sources::routes)
+        .configure(relay::routes)
         .configure(inbound_requests::routes)
         .configure(ingest::routes)
         .configure(configure_operations)

@@ -5,20 +5,16 @@ use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::api::body::{present, Errors, JsonBody};
+use crate::api::body::{Errors, JsonBody};
 use crate::api::caller::Caller;
 use crate::api::page::Page;
 use crate::api::params::{path_id, Params};
 use crate::api::route::resource;
 use crate::api::state::AppState;
-use crate::db::webhooks::{Inserted, Webhook, WebhookChanges, DISABLED_MANUALLY};
+use crate::api::webhook_input::{kind_of, validate, WebhookInput, RELAY};
+use crate::db::webhooks::{Inserted, Webhook, DISABLED_MANUALLY};
 use crate::db::{self, new_id};
-use crate::domain::consumer::validate_consumer_id;
-use crate::domain::event::EventFilter;
-use crate::domain::headers::validate_custom_headers;
-use crate::domain::json::Integer;
 use crate::domain::secret::SigningSecret;
-use crate::domain::url::{check_resolved_host, parse_webhook_url};
 use crate::domain::{ts, ts_opt};
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::Sealer;
@@ -46,7 +42,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct WebhookView {
     id: Uuid,
     name: String,
-    url: String,
+    kind: String,
+    /// None for a relay webhook.
+    url: Option<String>,
     events: Vec<String>,
     consumer_id: Option<String>,
     description: Option<String>,
@@ -68,6 +66,7 @@ impl From<Webhook> for WebhookView {
         WebhookView {
             id: w.id,
             name: w.name,
+            kind: w.kind,
             url: w.url,
             events: w.events,
             consumer_id: w.consumer_id,
@@ -109,204 +108,6 @@ impl WebhookWithSecret {
     }
 }
 
-#[derive(Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WebhookInput {
-    #[serde(default, deserialize_with = "present")]
-    name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    events: Option<Option<Vec<String>>>,
-    #[serde(default, deserialize_with = "present")]
-    consumer_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    headers: Option<Option<serde_json::Map<String, serde_json::Value>>>,
-    #[serde(default, deserialize_with = "present")]
-    active: Option<Option<bool>>,
-    #[serde(default, deserialize_with = "present")]
-    rate_limit_per_minute: Option<Option<Integer>>,
-    #[serde(default, deserialize_with = "present")]
-    max_concurrency: Option<Option<Integer>>,
-    #[serde(default, deserialize_with = "present")]
-    retry_schedule: Option<Option<Vec<Integer>>>,
-    #[serde(default, deserialize_with = "present")]
-    secret: Option<Option<String>>,
-}
-
-/// Validates every field that is present; each failure is named in one 422.
-async fn validate(
-    state: &AppState,
-    input: WebhookInput,
-    errors: &mut Errors,
-) -> (WebhookChanges, Option<SigningSecret>) {
-    let mut changes = WebhookChanges::default();
-    validate_name(input.name, &mut changes, errors);
-    validate_url(state, input.url, &mut changes, errors).await;
-    validate_events(input.events, &mut changes, errors);
-    validate_consumer(input.consumer_id, &mut changes, errors);
-    validate_description(input.description, &mut changes, errors);
-    validate_headers(input.headers, &mut changes, errors);
-    validate_active(input.active, &mut changes, errors);
-    validate_rate_limit(input.rate_limit_per_minute, &mut changes, errors);
-    validate_max_concurrency(input.max_concurrency, &mut changes, errors);
-    validate_retry_schedule(input.retry_schedule, &mut changes, errors);
-    let secret = match input.secret {
-        Some(Some(s)) => errors.check("secret", SigningSecret::parse(&s)),
-        Some(None) | None => None,
-    };
-    (changes, secret)
-}
-
-fn validate_name(name: Option<Option<String>>, changes: &mut WebhookChanges, errors: &mut Errors) {
-    match name {
-        // at most 100 characters as sent (the schema's maxLength), not blank; stored trimmed
-        Some(Some(name)) if !name.trim().is_empty() && name.chars().count() <= 100 => {
-            changes.name = Some(name.trim().to_owned())
-        }
-        Some(_) => errors.add("name", "must be 1-100 characters"),
-        None => {}
-    }
-}
-
-/// The URL's form, then where its host resolves to.
-async fn validate_url(
-    state: &AppState,
-    url: Option<Option<String>>,
-    changes: &mut WebhookChanges,
-    errors: &mut Errors,
-) {
-    match url {
-        Some(Some(url)) => {
-            let parsed = parse_webhook_url(&url, state.config.require_https(), state.config.allow_private_targets);
-            if let Some(parsed) = errors.check("url", parsed) {
-                if errors
-                    .check(
-                        "url",
-                        check_resolved_host(&parsed, state.config.allow_private_targets, &state.config.dns).await,
-                    )
-                    .is_some()
-                {
-                    changes.url = Some(url);
-                }
-            }
-        }
-        Some(None) => errors.add("url", "must be a URL"),
-        None => {}
-    }
-}
-
-fn validate_events(events: Option<Option<Vec<String>>>, changes: &mut WebhookChanges, errors: &mut Errors) {
-    match events {
-        Some(Some(events)) if (1..=50).contains(&events.len()) => {
-            let before = errors.len();
-            for (i, filter) in events.iter().enumerate() {
-                errors.check(&format!("events[{i}]"), EventFilter::parse(filter));
-            }
-            if errors.len() == before {
-                changes.events = Some(events);
-            }
-        }
-        Some(_) => errors.add("events", "must list 1-50 event filters"),
-        None => {}
-    }
-}
-
-fn validate_consumer(consumer_id: Option<Option<String>>, changes: &mut WebhookChanges, errors: &mut Errors) {
-    match consumer_id {
-        Some(Some(id)) if errors.check("consumerId", validate_consumer_id(&id)).is_some() => {
-            changes.consumer_id = Some(Some(id));
-        }
-        Some(Some(_)) => {}
-        Some(None) => changes.consumer_id = Some(None),
-        None => {}
-    }
-}
-
-fn validate_description(description: Option<Option<String>>, changes: &mut WebhookChanges, errors: &mut Errors) {
-    match description {
-        Some(Some(d)) if d.chars().count() > 1_000 => errors.add("description", "must be at most 1,000 characters"),
-        Some(d) => changes.description = Some(d),
-        None => {}
-    }
-}
-
-fn validate_headers(
-    headers: Option<Option<serde_json::Map<String, serde_json::Value>>>,
-    changes: &mut WebhookChanges,
-    errors: &mut Errors,
-) {
-    match headers {
-        Some(Some(headers)) => {
-            let failures = validate_custom_headers(&headers);
-            if failures.is_empty() {
-                changes.headers = Some(serde_json::Value::Object(headers));
-            }
-            for (field, message) in failures {
-                errors.add(field, message);
-            }
-        }
-        Some(None) => errors.add("headers", "must be an object of header names to values"),
-        None => {}
-    }
-}
-
-fn validate_active(active: Option<Option<bool>>, changes: &mut WebhookChanges, errors: &mut Errors) {
-    match active {
-        Some(Some(active)) => changes.active = Some(active),
-        Some(None) => errors.add("active", "must be true or false"),
-        None => {}
-    }
-}
-
-fn validate_rate_limit(rate_limit: Option<Option<Integer>>, changes: &mut WebhookChanges, errors: &mut Errors) {
-    match rate_limit {
-        Some(Some(Integer(n))) if (1..=100_000).contains(&n) => {
-            changes.rate_limit_per_minute = Some(i32::try_from(n).ok())
-        }
-        Some(Some(_)) => errors.add("rateLimitPerMinute", "must be 1-100,000, or null for no limit"),
-        Some(None) => changes.rate_limit_per_minute = Some(None),
-        None => {}
-    }
-}
-
-fn validate_max_concurrency(
-    max_concurrency: Option<Option<Integer>>,
-    changes: &mut WebhookChanges,
-    errors: &mut Errors,
-) {
-    match max_concurrency {
-        Some(Some(Integer(n))) if (1..=100).contains(&n) => changes.max_concurrency = i32::try_from(n).ok(),
-        Some(_) => errors.add("maxConcurrency", "must be 1-100"),
-        None => {}
-    }
-}
-
-fn validate_retry_schedule(
-    retry_schedule: Option<Option<Vec<Integer>>>,
-    changes: &mut WebhookChanges,
-    errors: &mut Errors,
-) {
-    match retry_schedule {
-        Some(Some(delays)) if delays.len() <= 20 => {
-            let before = errors.len();
-            for (i, Integer(d)) in delays.iter().enumerate() {
-                if !(1..=86_400).contains(d) {
-                    errors.add(format!("retrySchedule[{i}]"), "must be a delay of 1-86,400 seconds");
-                }
-            }
-            if errors.len() == before {
-                changes.retry_schedule = Some(Some(delays.iter().filter_map(|d| i32::try_from(d.0).ok()).collect()));
-            }
-        }
-        Some(Some(_)) => errors.add("retrySchedule", "must list at most 20 delays"),
-        Some(None) => changes.retry_schedule = Some(None),
-        None => {}
-    }
-}
-
 /// A portal session's webhooks are its consumer's: a create takes the session's
 /// `consumerId`, and any other in a create or a PATCH is refused.
 fn hold_to_consumer(caller: &Caller, consumer_id: &mut Option<Option<String>>, errors: &mut Errors, creating: bool) {
@@ -325,18 +126,24 @@ async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<Webho
     let mut input = body.0;
     let mut errors = Errors::default();
     hold_to_consumer(&caller, &mut input.consumer_id, &mut errors, true);
+    let kind = kind_of(input.kind.take(), None, &mut errors);
+    let needs_url = kind != RELAY;
     for (field, missing) in
-        [("name", input.name.is_none()), ("url", input.url.is_none()), ("events", input.events.is_none())]
+        [("name", input.name.is_none()), ("url", needs_url && input.url.is_none()), ("events", input.events.is_none())]
     {
         if missing {
             errors.add(field, "is required");
         }
     }
-    let (c, secret) = validate(&state, input, &mut errors).await;
+    let (c, secret) = validate(&state, input, &kind, &mut errors).await;
     errors.into_result()?;
-    let (Some(name), Some(url), Some(events)) = (c.name, c.url, c.events) else {
+    let (Some(name), Some(events)) = (c.name, c.events) else {
         return Err(ApiError::BadRequest("name, url and events are required".into()));
     };
+    let url = c.url;
+    if needs_url != url.is_some() {
+        return Err(ApiError::BadRequest("an http webhook needs a url, a relay webhook has none".into()));
+    }
     let now = Utc::now();
     let id = new_id();
     let secret = secret.unwrap_or_else(SigningSecret::generate);
@@ -344,6 +151,7 @@ async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<Webho
         id,
         tenant_id: caller.tenant.0,
         name,
+        kind,
         url,
         events,
         consumer_id: c.consumer_id.flatten(),
@@ -408,7 +216,8 @@ async fn patch(
     let current = caller.webhook(&mut conn, id).await?;
     hold_to_consumer(&caller, &mut input.consumer_id, &mut errors, false);
     drop(conn);
-    let (mut changes, _) = validate(&state, input, &mut errors).await;
+    let kind = kind_of(input.kind.take(), Some(&current.kind), &mut errors);
+    let (mut changes, _) = validate(&state, input, &kind, &mut errors).await;
     errors.into_result()?;
     let now = Utc::now();
     changes.updated_at = Some(now);

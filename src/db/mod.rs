@@ -12,6 +12,7 @@ pub mod logs;
 pub mod parking;
 pub mod prepared;
 pub mod recoveries;
+pub mod relay_listeners;
 pub mod retention;
 pub mod schema;
 pub mod source_secrets;

@@ -44,18 +44,21 @@ const CROWDING: i64 = 2 * WINDOW;
 /// deliveries are parked only with a deleted webhook: an inactive webhook still sends
 /// them, and they are too few to cost a claim anything while a pause lasts (so no pause
 /// can strand one on an inactive webhook, which unparking does not look at). A pause
-/// parks only when it has a while to run: a short one is cheaper to wait out.
+/// parks only when it has a while to run: a short one is cheaper to wait out. A relay
+/// webhook's deliveries, test ones included, are all parked: no dispatcher claims them,
+/// and its listeners find them by webhook (`queue::pg::relay`).
 fn parks(delivery: &str) -> String {
     format!(
-        "(w.deleted_at IS NOT NULL OR (NOT {delivery}.test \
+        "(w.deleted_at IS NOT NULL OR w.kind = 'relay' OR (NOT {delivery}.test \
           AND (NOT w.active OR w.paused_until > now() + interval '10 seconds')))"
     )
 }
 
 /// A webhook whose deliveries may all run again (or will within the unpark's lead, so
 /// that they are back in the due index when its pause ends). Only test deliveries run on
-/// an inactive webhook, and those are never parked with a live one (see [`parks`]).
-const RUNS: &str = "(w.deleted_at IS NULL AND w.active \
+/// an inactive webhook, and those are never parked with a live one (see [`parks`]). A
+/// relay webhook's deliveries stay parked.
+const RUNS: &str = "(w.deleted_at IS NULL AND w.active AND w.kind = 'http' \
                     AND (w.paused_until IS NULL OR w.paused_until <= now() + interval '2 seconds'))";
 
 /// What one dispatcher's upkeep remembers of backlogged webhooks between passes.

@@ -40,7 +40,7 @@ diesel::table! {
         id -> Uuid,
         tenant_id -> Uuid,
         name -> Text,
-        url -> Text,
+        url -> Nullable<Text>,
         events -> Array<Text>,
         consumer_id -> Nullable<Text>,
         description -> Nullable<Text>,
@@ -64,6 +64,18 @@ diesel::table! {
         failed_streak -> Int4,
         degraded -> Bool,
         backlogged -> Bool,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    relay_listeners (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        webhook_id -> Uuid,
+        host -> Text,
+        connected_at -> Timestamptz,
+        seen_at -> Timestamptz,
     }
 }
 
@@ -214,6 +226,7 @@ diesel::joinable!(webhooks -> tenants (tenant_id));
 diesel::joinable!(events -> tenants (tenant_id));
 diesel::joinable!(deliveries -> events (event_id));
 diesel::joinable!(deliveries -> webhooks (webhook_id));
+diesel::joinable!(relay_listeners -> webhooks (webhook_id));
 diesel::joinable!(webhook_logs -> deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -229,4 +242,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     recoveries,
     sources,
     inbound_requests,
+    relay_listeners,
 );

@@ -13,7 +13,7 @@ use super::logs::AttemptLog;
 use super::prepared::prepared;
 use super::schema::stats_rollups;
 use super::TenantId;
-use crate::domain::latency::{bucket, bucket_count, ERROR_KINDS};
+use crate::domain::latency::{bucket, bucket_count, ERROR_KINDS, OTHER_ERROR};
 
 /// The webhook id under which the tenant-wide aggregate is kept.
 pub const TENANT_WIDE: Uuid = Uuid::nil();
@@ -79,7 +79,7 @@ impl Increments {
                 if row.errors.is_empty() {
                     row.errors = vec![0; ERROR_KINDS.len()];
                 }
-                let i = ERROR_KINDS.iter().position(|k| *k == kind).unwrap_or(ERROR_KINDS.len() - 1);
+                let i = ERROR_KINDS.iter().position(|k| *k == kind).unwrap_or(OTHER_ERROR);
                 row.errors[i] += 1;
             }
         });

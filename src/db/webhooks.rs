@@ -15,7 +15,9 @@ pub struct Webhook {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub name: String,
-    pub url: String,
+    /// `http` (it has a url) or `relay` (no url: its deliveries wait for a listener).
+    pub kind: String,
+    pub url: Option<String>,
     pub events: Vec<String>,
     pub consumer_id: Option<String>,
     pub description: Option<String>,

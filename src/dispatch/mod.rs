@@ -4,6 +4,7 @@ pub mod finished;
 pub mod intake;
 pub mod lanes;
 pub mod recorder;
+pub mod relayed;
 pub mod retention;
 pub mod retry_after;
 pub mod schedule;
@@ -232,7 +233,7 @@ fn log_id(started_at: chrono::DateTime<Utc>) -> uuid::Uuid {
 /// at max(schedule, Retry-After) and pauses the endpoint until that same moment (SPEC
 /// "Back-pressure from receivers"); a delivery with no attempt left pauses it until the
 /// Retry-After.
-fn outcome(d: &Leased, r: AttemptResult, max_retry_after: Duration) -> Outcome {
+pub(crate) fn outcome(d: &Leased, r: AttemptResult, max_retry_after: Duration) -> Outcome {
     let series_attempts = d.series_attempts + 1;
     let asked_until = r.retry_after.map(|after| after_delay(r.finished_at, after.min(max_retry_after)));
     let next = if r.success() {

@@ -223,7 +223,7 @@ fn provider_headers(source: &serde_json::Value) -> HeaderMap {
 /// Every header a subscriber receives; see WEBHOOKS.md. A source's event carries the
 /// provider's headers first, then hookrelay's own, each replacing a provider header of
 /// the same name, and `X-Webhook-Source`; its `Content-Type` is the provider's.
-fn request_headers(d: &Leased, timestamp: i64) -> Result<HeaderMap, String> {
+pub(crate) fn request_headers(d: &Leased, timestamp: i64) -> Result<HeaderMap, String> {
     let current = SigningSecret::parse(&d.secret).map_err(|e| format!("stored secret is unusable: {e}"))?;
     let previous = d.previous_secret.as_deref().and_then(|s| SigningSecret::parse(s).ok());
     let body = d.body.as_bytes();

@@ -3,7 +3,8 @@
 //! (`db::parking`), deletes what deleted webhooks leave
 //! (`db::webhooks::purge_deleted`), re-queues the deliveries of recoveries
 //! (`db::recoveries`), disables webhooks that keep failing and evaluates which are degraded
-//! (`db::health`). Every dispatcher runs it; the statements skip rows that another process
+//! (`db::health`), and fails relay deliveries that waited too long for a listener
+//! (`queue::pg::relay`). Every dispatcher runs it; the statements skip rows that another process
 //! holds, or change only what is still to change, so several can run side by side.
 
 use std::sync::Arc;
@@ -13,8 +14,10 @@ use chrono::Utc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::relayed;
 use crate::config::Config;
-use crate::db::{health, parking, recoveries, webhooks, PgPool};
+use crate::db::{health, parking, recoveries, relay_listeners, webhooks, PgPool};
+use crate::queue::pg::relay;
 
 /// How often it runs: an unpark comes within this of its webhook's reactivation (a pause
 /// is unparked ahead of its end, see `db::parking`).
@@ -74,11 +77,28 @@ async fn round(pool: &PgPool, config: &Config, wake: &Notify, windows: &mut park
             wake.notify_one();
         }
     }
+    fail_offline(&mut conn, config).await?;
     let parked = parking::park_front(&mut conn, FRONT, PARK_BATCH, windows).await?
         + parking::park_arrivals(&mut conn, PARK_BATCH, windows).await?;
     if parked > 0 {
         tracing::debug!(parked, "deliveries parked");
     }
+    Ok(())
+}
+
+/// Fails the deliveries of relay webhooks that waited longer than `HOOKRELAY_RELAY_HOLD`
+/// while no listener was connected: leased, then recorded like any attempt (a log with
+/// `relay_offline`, stats, `hookrelay.delivery.failed`), at most [`BATCH`] per round.
+async fn fail_offline(conn: &mut diesel_async::AsyncPgConnection, config: &Config) -> anyhow::Result<()> {
+    let Ok(hold) = chrono::Duration::from_std(config.relay_hold) else { return Ok(()) };
+    let gone_after = Duration::from_secs(relay_listeners::GONE_AFTER_SECS.unsigned_abs());
+    let leased = relay::claim_offline(conn, Utc::now() - hold, gone_after, BATCH, config.lease, &config.sealer).await?;
+    if leased.is_empty() {
+        return Ok(());
+    }
+    let outcomes: Vec<_> = leased.iter().map(|d| relayed::offline(d, config.relay_hold)).collect();
+    crate::queue::pg::record(conn, &outcomes).await?;
+    tracing::info!(failed = outcomes.len(), "relay deliveries failed: no listener within HOOKRELAY_RELAY_HOLD");
     Ok(())
 }
 

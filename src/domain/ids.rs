@@ -59,6 +59,8 @@ pub enum ErrorKind {
     HttpStatus,
     BlockedTarget,
     Other,
+    /// A relay webhook's delivery that no listener took within `HOOKRELAY_RELAY_HOLD`.
+    RelayOffline,
 }
 
 impl ErrorKind {
@@ -71,6 +73,7 @@ impl ErrorKind {
             ErrorKind::HttpStatus => "http_status",
             ErrorKind::BlockedTarget => "blocked_target",
             ErrorKind::Other => "other",
+            ErrorKind::RelayOffline => "relay_offline",
         }
     }
 }

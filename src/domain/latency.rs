@@ -8,8 +8,13 @@
 
 use std::sync::OnceLock;
 
-/// Error kinds in the order of the `errors` counters of a stats row.
-pub const ERROR_KINDS: [&str; 7] = ["timeout", "connect", "dns", "tls", "http_status", "blocked_target", "other"];
+/// Error kinds in the order of the `errors` counters of a stats row: a new kind is
+/// appended (rows written before it hold shorter arrays, read as zeros beyond their end).
+pub const ERROR_KINDS: [&str; 8] =
+    ["timeout", "connect", "dns", "tls", "http_status", "blocked_target", "other", "relay_offline"];
+
+/// The counter of a kind this build does not know.
+pub const OTHER_ERROR: usize = 6;
 
 /// The highest finite bound: above the longest allowed attempt.
 const MAX_BOUND_MS: i64 = 600_000;

@@ -23,7 +23,7 @@ pub(crate) fn x_signature_ok(r: &Received, secret: &str, header: &str) -> bool {
 }
 
 /// The receiver's own check of the Standard Webhooks signature: the v1 entries it lists.
-fn standard_signatures(r: &Received, secret: &str) -> (bool, usize) {
+pub(crate) fn standard_signatures(r: &Received, secret: &str) -> (bool, usize) {
     let key = match secret.strip_prefix("whsec_") {
         Some(b64) => STANDARD.decode(b64).unwrap(),
         None => secret.as_bytes().to_vec(),

@@ -17,6 +17,7 @@ mod portal;
 mod pressure;
 mod processes;
 mod rebinding;
+mod relay;
 mod secrets;
 mod source_delivery;
 mod sources;

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
-const WEBHOOK_FIELDS: [&str; 16] = [
+const WEBHOOK_FIELDS: [&str; 17] = [
     "active",
     "consumerId",
     "createdAt",
@@ -15,6 +15,7 @@ const WEBHOOK_FIELDS: [&str; 16] = [
     "events",
     "headers",
     "id",
+    "kind",
     "maxConcurrency",
     "name",
     "pausedUntil",
@@ -57,6 +58,7 @@ async fn webhook_lifecycle() {
     assert_eq!(keys(&created), with_secret_fields());
     assert_eq!(created["name"], "My First Webhook");
     assert_eq!(created["url"], "https://example.com/hook");
+    assert_eq!(created["kind"], "http", "the default kind");
     assert_eq!(created["events"], json!(["message.new", "conversation.*"]));
     assert_eq!(created["consumerId"], Value::Null);
     assert_eq!(created["description"], Value::Null);

@@ -18,15 +18,15 @@ const CLAIM_LOCK: i64 = 0x686f_6f6b_7265_6c61; // "hookrela"
 
 /// A row of `hookrelay_claim` that leased a delivery.
 #[derive(QueryableByName)]
-struct ClaimedRow {
+pub(super) struct ClaimedRow {
     #[diesel(sql_type = SqlUuid)]
-    delivery_id: Uuid,
+    pub(super) delivery_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
     tenant_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
     event_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
-    webhook_id: Uuid,
+    pub(super) webhook_id: Uuid,
     #[diesel(sql_type = Text)]
     event_type: String,
     #[diesel(sql_type = Int4)]
@@ -61,7 +61,7 @@ struct ClaimedRow {
 
 impl ClaimedRow {
     /// The leased delivery, its webhook's secrets opened.
-    fn open(self, sealer: &Sealer) -> Result<Leased, crate::secrets::OpenError> {
+    pub(super) fn open(self, sealer: &Sealer) -> Result<Leased, crate::secrets::OpenError> {
         let r = self;
         let secret = sealer.open(r.webhook_id, &r.secret)?;
         let previous_secret = r.previous_secret.as_deref().map(|p| sealer.open(r.webhook_id, p)).transpose()?;

@@ -24,6 +24,7 @@ mod pressure;
 pub mod publisher;
 mod record;
 mod registry;
+pub mod relay;
 mod wake;
 mod writer;
 

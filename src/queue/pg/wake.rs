@@ -35,6 +35,8 @@ async fn notify_async(conn: &mut AsyncPgConnection) -> QueryResult<()> {
 pub struct Wakeup {
     signal: std::sync::Arc<tokio::sync::Notify>,
     local: Option<std::sync::Arc<tokio::sync::Notify>>,
+    /// The listeners of relay webhooks waiting in this process (`api::relay`).
+    relay: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Wakeup {
@@ -46,7 +48,8 @@ impl Wakeup {
         shutdown: tokio_util::sync::CancellationToken,
     ) -> Wakeup {
         let signal = std::sync::Arc::new(tokio::sync::Notify::new());
-        let wakeup = Wakeup { signal: signal.clone(), local };
+        let relay = std::sync::Arc::new(tokio::sync::Notify::new());
+        let wakeup = Wakeup { signal: signal.clone(), local, relay };
         tokio::spawn(async move {
             // (when it was looked at, whether another dispatcher was alive)
             let mut others: Option<(std::time::Instant, bool)> = None;
@@ -88,6 +91,13 @@ impl Wakeup {
         if let Some(local) = &self.local {
             local.notify_one();
         }
+        self.relay.notify_waiters();
         self.signal.notify_one();
+    }
+
+    /// What the listeners of relay webhooks in this process wait on: notified after every
+    /// publish of this process, and whenever a relay delivery's lease or outcome changes.
+    pub fn relay(&self) -> &tokio::sync::Notify {
+        &self.relay
     }
 }

@@ -1,0 +1,202 @@
+//! The queue side of relay webhooks (SPEC "Local relay"): their deliveries are never
+//! claimed by a dispatcher (`hookrelay_claim` takes only `kind = 'http'`, migration 20)
+//! but by a listener, through the relay routes (`api::relay`), one webhook at a time:
+//! due deliveries, oldest first, leased in the same `leases` table as a dispatcher's
+//! claim, so that an outcome is recorded by the same `record` and a lease that a dead
+//! listener leaves expires and hands its delivery out again.
+//!
+//! Upkeep parks a relay webhook's pending deliveries (`db::parking`), so a claim looks for
+//! them two ways: parked (`deliveries_parked_idx`, by webhook) and not yet parked.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Double, Nullable, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::claim::ClaimedRow;
+use crate::domain::ids::{DeliveryId, LeaseId, TenantId, WebhookId};
+use crate::queue::Leased;
+use crate::secrets::Sealer;
+
+/// The columns of a leased relay delivery, as `ClaimedRow` reads them (`url` is the
+/// empty text: the listener's local URL is known only from its report).
+const ROW: &str = "d.id AS delivery_id, d.tenant_id, d.event_id, d.webhook_id, d.event_type, d.attempt_count, \
+                   d.series_attempts, d.test, l.lease_id, ''::text AS url, w.headers, w.secret, \
+                   CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret, \
+                   w.retry_schedule, e.body, d.created_at AS delivery_created_at, false AS throttled, e.source_id, \
+                   e.source_headers";
+
+/// The due deliveries of `webhook`, parked or not: the ids a claim may lease.
+const DUE: &str = "SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.parked AND d.status = 'pending' \
+                   AND d.next_attempt_at <= now() \
+                   UNION ALL SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND NOT d.parked \
+                   AND d.status = 'pending' AND d.next_attempt_at <= now()";
+
+#[derive(QueryableByName)]
+struct NextDue {
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    next_due: Option<DateTime<Utc>>,
+}
+
+/// Leases up to `limit` due deliveries of the tenant's relay webhook `webhook`, oldest
+/// first, within its `maxConcurrency` (counting every live lease of it: two listeners
+/// share it), for `lease`. Its inactive webhook's deliveries wait, test deliveries aside,
+/// as a dispatcher's would. Claims of one webhook are serialised by an advisory lock
+/// held to their commit, so that two listeners never lease past the limit together.
+pub async fn claim_relay(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    webhook: WebhookId,
+    limit: usize,
+    lease: Duration,
+    sealer: &Sealer,
+) -> QueryResult<Vec<Leased>> {
+    let sql = format!(
+        "WITH w AS (SELECT id, max_concurrency, active FROM webhooks WHERE id = $1 AND tenant_id = $2 \
+           AND kind = 'relay' AND deleted_at IS NULL), \
+         live AS (SELECT count(*) AS n FROM leases l WHERE l.webhook_id = $1 AND l.locked_until > now()), \
+         c AS (SELECT d.id, d.next_attempt_at FROM deliveries d JOIN w ON w.id = d.webhook_id \
+           WHERE d.id IN ({DUE}) AND d.status = 'pending' AND d.next_attempt_at <= now() AND (w.active OR d.test) \
+           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.delivery_id = d.id AND l.locked_until > now()) \
+           ORDER BY d.next_attempt_at, d.id \
+           LIMIT greatest(0, least($3, (SELECT max_concurrency FROM w) - (SELECT n FROM live))) \
+           FOR UPDATE OF d SKIP LOCKED), \
+         l AS (INSERT INTO leases (delivery_id, webhook_id, lease_id, locked_until) \
+           SELECT c.id, $1, $4, now() + make_interval(secs => $5) FROM c \
+           ON CONFLICT (delivery_id) DO UPDATE SET lease_id = EXCLUDED.lease_id, locked_until = EXCLUDED.locked_until \
+           RETURNING delivery_id, lease_id) \
+         SELECT {ROW} FROM l JOIN deliveries d ON d.id = l.delivery_id JOIN webhooks w ON w.id = d.webhook_id \
+         JOIN events e ON e.id = d.event_id ORDER BY d.next_attempt_at, d.id"
+    );
+    let lease_id = Uuid::now_v7();
+    let rows: Vec<ClaimedRow> = conn
+        .transaction(async move |conn| {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7))")
+                .bind::<diesel::sql_types::Text, _>(format!("relay {}", webhook.0))
+                .execute(conn)
+                .await?;
+            diesel::sql_query(sql)
+                .bind::<SqlUuid, _>(webhook.0)
+                .bind::<SqlUuid, _>(tenant.0)
+                .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+                .bind::<SqlUuid, _>(lease_id)
+                .bind::<Double, _>(lease.as_secs_f64())
+                .load(conn)
+                .await
+        })
+        .await?;
+    Ok(open_all(rows, sealer))
+}
+
+/// Leases up to `limit` pending deliveries, oldest first, of relay webhooks that no
+/// listener has polled within `gone_after` and that were created before `created_before`:
+/// what waited longer than `HOOKRELAY_RELAY_HOLD` for a listener, to be recorded failed
+/// (`relay_offline`). A relay webhook's pending deliveries are parked within a second of
+/// their creation (`db::parking`), so only the parked ones are looked at.
+pub async fn claim_offline(
+    conn: &mut AsyncPgConnection,
+    created_before: DateTime<Utc>,
+    gone_after: Duration,
+    limit: i64,
+    lease: Duration,
+    sealer: &Sealer,
+) -> QueryResult<Vec<Leased>> {
+    let sql = format!(
+        "WITH w AS (SELECT w.id FROM webhooks w WHERE w.kind = 'relay' AND w.deleted_at IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM relay_listeners r WHERE r.webhook_id = w.id \
+             AND r.seen_at > now() - make_interval(secs => $1))), \
+         c AS (SELECT d.id FROM deliveries d WHERE d.webhook_id IN (SELECT id FROM w) AND d.parked \
+           AND d.status = 'pending' AND d.created_at < $2 \
+           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.delivery_id = d.id AND l.locked_until > now()) \
+           ORDER BY d.created_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED), \
+         l AS (INSERT INTO leases (delivery_id, webhook_id, lease_id, locked_until) \
+           SELECT c.id, d.webhook_id, $4, now() + make_interval(secs => $5) FROM c JOIN deliveries d ON d.id = c.id \
+           ON CONFLICT (delivery_id) DO UPDATE SET lease_id = EXCLUDED.lease_id, locked_until = EXCLUDED.locked_until \
+           RETURNING delivery_id, lease_id) \
+         SELECT {ROW} FROM l JOIN deliveries d ON d.id = l.delivery_id JOIN webhooks w ON w.id = d.webhook_id \
+         JOIN events e ON e.id = d.event_id ORDER BY d.created_at"
+    );
+    let rows: Vec<ClaimedRow> = diesel::sql_query(sql)
+        .bind::<Double, _>(gone_after.as_secs_f64())
+        .bind::<Timestamptz, _>(created_before)
+        .bind::<BigInt, _>(limit)
+        .bind::<SqlUuid, _>(Uuid::now_v7())
+        .bind::<Double, _>(lease.as_secs_f64())
+        .load(conn)
+        .await?;
+    Ok(open_all(rows, sealer))
+}
+
+/// A delivery of the tenant's relay webhook `webhook` that lease `lease` still holds, as
+/// it was handed out; `None` when that lease has ended (expired, released, or recorded).
+pub async fn leased(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    webhook: WebhookId,
+    delivery: DeliveryId,
+    lease: LeaseId,
+    sealer: &Sealer,
+) -> QueryResult<Option<Leased>> {
+    let sql = format!(
+        "SELECT {ROW} FROM leases l JOIN deliveries d ON d.id = l.delivery_id JOIN webhooks w ON w.id = d.webhook_id \
+         JOIN events e ON e.id = d.event_id WHERE l.delivery_id = $1 AND l.lease_id = $2 AND l.locked_until > now() \
+         AND d.webhook_id = $3 AND d.tenant_id = $4 AND w.kind = 'relay' AND d.status = 'pending'"
+    );
+    let rows: Vec<ClaimedRow> = diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(delivery.0)
+        .bind::<SqlUuid, _>(lease.0)
+        .bind::<SqlUuid, _>(webhook.0)
+        .bind::<SqlUuid, _>(tenant.0)
+        .load(conn)
+        .await?;
+    Ok(open_all(rows, sealer).into_iter().next())
+}
+
+/// Ends the leases of `deliveries` that `lease` holds, on `webhook`: the deliveries are
+/// due again at once, for the next claim. Returns how many were released.
+pub async fn release(
+    conn: &mut AsyncPgConnection,
+    webhook: WebhookId,
+    lease: LeaseId,
+    deliveries: &[Uuid],
+) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM leases WHERE webhook_id = $1 AND lease_id = $2 AND delivery_id = ANY($3)")
+        .bind::<SqlUuid, _>(webhook.0)
+        .bind::<SqlUuid, _>(lease.0)
+        .bind::<Array<SqlUuid>, _>(deliveries)
+        .execute(conn)
+        .await
+}
+
+/// When a claim of `webhook` may next find work that it cannot now: the earliest of its
+/// pending deliveries that is not due yet (a retry's time) or of its leases that has not
+/// expired (a listener that died), if any.
+pub async fn next_due(conn: &mut AsyncPgConnection, webhook: WebhookId) -> QueryResult<Option<DateTime<Utc>>> {
+    let row: NextDue = diesel::sql_query(
+        "SELECT least((SELECT min(next_attempt_at) FROM deliveries WHERE webhook_id = $1 AND parked \
+           AND status = 'pending' AND next_attempt_at > now()), \
+         (SELECT min(next_attempt_at) FROM deliveries WHERE webhook_id = $1 AND NOT parked \
+           AND status = 'pending' AND next_attempt_at > now()), \
+         (SELECT min(locked_until) FROM leases WHERE webhook_id = $1 AND locked_until > now())) AS next_due",
+    )
+    .bind::<SqlUuid, _>(webhook.0)
+    .get_result(conn)
+    .await?;
+    Ok(row.next_due)
+}
+
+/// The leased rows with their webhook's secrets opened; a row whose secret does not open
+/// is left to its lease (as a dispatcher's claim does), never handed out unsigned.
+fn open_all(rows: Vec<ClaimedRow>, sealer: &Sealer) -> Vec<Leased> {
+    rows.into_iter()
+        .filter_map(|r| {
+            let (delivery, webhook) = (r.delivery_id, r.webhook_id);
+            r.open(sealer)
+                .map_err(|err| tracing::error!(%delivery, %webhook, error = %err, "a webhook secret does not open; not handed out"))
+                .ok()
+        })
+        .collect()
+}
