@@ -78,7 +78,11 @@ export function deliveryStatus(status) {
 export function attemptRow(a) {
   const result = a.success
     ? h("span", { class: "badge ok" }, `${a.responseStatus}`)
-    : h("span", { class: "badge bad" }, a.responseStatus ? `${a.errorKind} ${a.responseStatus}` : a.errorKind);
+    : h(
+        "span",
+        { class: "badge bad", title: a.errorKind === "relay_offline" ? "No hookrelay listen took this delivery within HOOKRELAY_RELAY_HOLD" : null },
+        a.responseStatus ? `${a.errorKind} ${a.responseStatus}` : a.errorKind,
+      );
   const details = h(
     "details",
     {},
@@ -87,7 +91,7 @@ export function attemptRow(a) {
       "dl",
       {},
       h("dt", {}, "Request URL"),
-      h("dd", {}, h("code", {}, a.requestUrl)),
+      h("dd", {}, h("code", {}, a.requestUrl || "—")),
       h("dt", {}, "Delivery"),
       h("dd", {}, link(`/deliveries/${a.deliveryId}`, a.deliveryId)),
       h("dt", {}, "Event"),
@@ -209,7 +213,19 @@ export function deliveriesTable(params) {
 export function webhookForm(w, submitLabel, onSubmit) {
   const input = (name, value, attrs = {}) => h("input", { name, value: value ?? "", ...attrs });
   const name = input("name", w?.name, { required: true, maxlength: 100 });
+  // the kind is chosen once, on create (it cannot change), and only by a tenant: a relay
+  // webhook has no url, its deliveries wait for `hookrelay listen`, which a portal session cannot run
+  const kind =
+    w || session.mode !== "tenant"
+      ? null
+      : h("select", { name: "kind" }, h("option", { value: "http" }, "HTTP endpoint"), h("option", { value: "relay" }, "Relay to hookrelay listen"));
+  const relay = () => (kind ? kind.value : w?.kind) === "relay";
   const url = input("url", w?.url, { required: true, type: "url", placeholder: "https://example.com/hook" });
+  const urlField = relay() ? null : field("URL", url);
+  kind?.addEventListener("change", () => {
+    urlField.hidden = relay();
+    url.required = !relay();
+  });
   const events = input("events", w ? w.events.join(", ") : "*", { required: true });
   const description = h("textarea", { name: "description", rows: 2, value: w?.description ?? "" });
   const consumer = input("consumerId", w?.consumerId, { placeholder: "optional: your customer's id" });
@@ -226,7 +242,8 @@ export function webhookForm(w, submitLabel, onSubmit) {
     "form",
     { class: "card webhook-form" },
     field("Name", name),
-    field("URL", url),
+    kind ? field("Kind", kind, "Relay: no URL; its deliveries wait for a developer's hookrelay listen --webhook <id>") : null,
+    urlField,
     field("Events", events, "Comma-separated filters: message.new, message.*, or * for every event"),
     session.mode === "tenant" ? field("Consumer id", consumer, "Only events published with this consumerId reach it") : null,
     field("Description", description),
@@ -246,7 +263,6 @@ export function webhookForm(w, submitLabel, onSubmit) {
     const number = (s) => (s.trim() === "" ? null : Number(s));
     const body = {
       name: name.value,
-      url: url.value,
       events: list(events.value),
       description: description.value || null,
       headers: Object.fromEntries(
@@ -262,6 +278,8 @@ export function webhookForm(w, submitLabel, onSubmit) {
       maxConcurrency: number(concurrency.value),
       retrySchedule: schedule.value.trim() ? list(schedule.value).map(Number) : null,
     };
+    if (kind) body.kind = kind.value;
+    if (!relay()) body.url = url.value;
     if (session.mode === "tenant") body.consumerId = consumer.value || null;
     try {
       await onSubmit(body);
@@ -286,7 +304,7 @@ export async function webhooks(el) {
           "tr",
           { class: "webhook", "data-id": w.id },
           h("td", {}, link(`/webhooks/${w.id}`, w.name)),
-          h("td", {}, h("code", {}, w.url)),
+          h("td", {}, w.kind === "relay" ? [h("span", { class: "badge info" }, "relay"), " · ", h("code", {}, "hookrelay listen")] : h("code", {}, w.url)),
           h("td", {}, w.events.join(", ")),
           h("td", {}, w.consumerId ?? "—"),
           h("td", {}, webhookState(w)),

@@ -1,7 +1,7 @@
 // One webhook: its settings and actions, attempt log, stats, deliveries and live tail,
 // each a tab of its own route (`#/webhooks/<id>/<tab>`).
 
-import { get, post, patch, del, query } from "./api.js";
+import { session, get, post, patch, del, query } from "./api.js";
 import { h, fill, field, flash, when, isoOrNull, localInput } from "./dom.js";
 import {
   pagedTable,
@@ -34,7 +34,7 @@ export async function webhookPage(el, id, tab) {
   fill(
     el,
     h("div", { class: "title" }, h("h1", {}, w.name), webhookState(w)),
-    h("p", {}, h("code", { class: "url" }, w.url)),
+    w.kind === "relay" ? relayStatus(w) : h("p", {}, h("code", { class: "url" }, w.url)),
     h("nav", { class: "tabs" }, TABS.map(([t, label]) => h("a", { href: `#/webhooks/${id}${t === "settings" ? "" : `/${t}`}`, class: t === tab ? "current" : null }, label))),
     body,
   );
@@ -57,6 +57,22 @@ export async function webhookPage(el, id, tab) {
       return liveTail(body, id);
   }
   return null;
+}
+
+/** A relay webhook in place of its url: the command that takes its deliveries and, for a
+ * tenant (a portal session cannot read it), whether a listener is connected now. */
+function relayStatus(w) {
+  const command = h("p", {}, "Relay webhook: deliveries wait for ", h("code", {}, `hookrelay listen --webhook ${w.id} --forward-to <your local URL>`));
+  if (session.mode !== "tenant") return command;
+  const listener = h("p", { class: "relay-listener" }, "Checking for a listener…");
+  get(`/relay/webhooks/${w.id}`)
+    .then((s) => {
+      listener.dataset.connected = s.connected;
+      if (s.connected) fill(listener, "Listener connected since ", when(s.connectedSince), ` (${s.listeners.map((l) => l.host).join(", ")})`);
+      else fill(listener, "No listener connected: deliveries wait (up to HOOKRELAY_RELAY_HOLD, then fail as relay_offline)");
+    })
+    .catch((err) => fill(listener, `Listener status unavailable: ${err.message}`));
+  return h("div", { class: "relay" }, command, listener);
 }
 
 function settings(body, w) {

@@ -204,8 +204,21 @@ test("a tenant logs in, creates a webhook, sends a test event and sees it in the
   assert.match(await page.textContent(".secret-value"), /^hrk_/);
   await page.waitForSelector("tr.api-key >> text=publish");
 
+  // a relay webhook: no URL to give, and its page says whether a listener is connected
   await page.click("#nav >> text=Webhooks");
-  await page.waitForSelector("tr.webhook");
+  await page.click("text=New webhook");
+  await page.fill("input[name=name]", "my laptop");
+  await page.selectOption("select[name=kind]", "relay");
+  assert.equal(await page.locator("input[name=url]").isVisible(), false, "a relay webhook has no URL");
+  await page.fill("input[name=events]", "order.*");
+  await page.click("button:text('Create webhook')");
+  await page.waitForSelector(".relay-listener[data-connected=false]");
+  assert.match(await page.textContent(".relay"), /hookrelay listen --webhook/);
+  const relayId = page.url().split("/").pop();
+  assert.equal((await api("GET", `/webhooks/${relayId}`, await tenantToken(page))).body.kind, "relay");
+
+  await page.click("#nav >> text=Webhooks");
+  await page.waitForSelector(`tr.webhook[data-id="${relayId}"] >> text=relay`);
   await shot(page, "webhooks");
 
   assert.deepEqual(page.problems, []);

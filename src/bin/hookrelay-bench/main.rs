@@ -19,7 +19,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(about = "hookrelay benchmark")]
 pub struct Args {
     /// Scenarios to run: throughput, fanout, latency, publish, floor, faults, backlog, scale,
-    /// neighbour, flood, parked, delete, streams, recover, saturated, ingest, dupstorm, or all.
+    /// neighbour, flood, parked, delete, streams, recover, saturated, ingest, dupstorm, relay, or all.
     #[arg(default_value = "all")]
     pub scenarios: Vec<String>,
     /// The hookrelay binary to benchmark.

@@ -6,13 +6,14 @@
 //!
 //! | function | current definition | called by |
 //! |---|---|---|
-//! | `hookrelay_claim` | `migrations/2026-12-07-000018_claim_source_headers/up.sql` (migration 16's fast path, rows with the event's source) | [`claim`] |
-//! | `hookrelay_claim_full` | `migrations/2026-12-07-000018_claim_source_headers/up.sql` (migration 10's `hookrelay_claim`, renamed by migration 16; rows with the event's source) | `hookrelay_claim`, when its fast path does not apply |
+//! | `hookrelay_claim` | `migrations/2026-12-07-000020_relay_webhooks/up.sql` (migration 16's fast path, rows with the event's source, http webhooks only) | [`claim`] |
+//! | `hookrelay_claim_full` | `migrations/2026-12-07-000020_relay_webhooks/up.sql` (migration 10's `hookrelay_claim`, renamed by migration 16; rows with the event's source, http webhooks only) | `hookrelay_claim`, when its fast path does not apply |
 //! | `hookrelay_add_counts` | `migrations/2026-12-01-000005_add_counts_plpgsql/up.sql` | `db::stats::apply` |
 //! | `hookrelay_match_keys` | `migrations/2026-12-01-000006_webhook_match_keys/up.sql` | the generated column `webhooks.match_keys` |
 //! | `hookrelay_uuid_v7` | `migrations/2026-11-23-000003_uuid_v7/up.sql` | the publish statements (`db::events`) |
 //!
-//! One file per step: [`claim`], [`record`] (with [`pressure`]), [`wake`] and the
+//! One file per step: [`claim`], [`record`] (with [`pressure`]), [`relay`] (the claims
+//! of relay webhooks' listeners, which the dispatcher's claim never takes), [`wake`] and the
 //! dispatcher [`registry`], the [`gauges`] of `/metrics`, and the [`publisher`], the
 //! enqueue side (group-committed publishes, with claim at publish: its `writer` tasks,
 //! and the `ingest` statement of verified inbound requests).

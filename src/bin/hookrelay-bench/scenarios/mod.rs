@@ -10,10 +10,12 @@
 //! - `unclaimable`: 9 parked backlog, 10 big delete, 13 saturated backlog
 //! - `ingest`: 14 a GitHub source's ingest URL (steady and as fast as answered), 15 a
 //!   storm of duplicate requests
+//! - `relay`: 16 deliveries through `hookrelay listen` (steady, and a backlog drained)
 
 mod delivery;
 mod floor;
 mod ingest;
+mod relay;
 mod scale;
 mod tenants;
 mod unclaimable;
@@ -32,6 +34,7 @@ use crate::Args;
 use delivery::{backlog, deliver};
 use floor::{floor_api, floor_commit};
 use ingest::{dupstorm, ingest, INGEST_STEADY, INGEST_THROUGHPUT};
+use relay::relay;
 use scale::scale;
 use tenants::{flood, neighbour, recover, streams};
 use unclaimable::{unclaimable, Harm};
@@ -93,7 +96,7 @@ impl Setup {
 }
 
 /// Every scenario, in the order `all` runs them.
-const ALL: [&str; 17] = [
+const ALL: [&str; 18] = [
     "throughput",
     "fanout",
     "latency",
@@ -111,6 +114,7 @@ const ALL: [&str; 17] = [
     "saturated",
     "ingest",
     "dupstorm",
+    "relay",
 ];
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -184,6 +188,13 @@ async fn run_scenario(args: &Args, name: &str, rows: &mut Vec<Row>) -> anyhow::R
             ingest(args, INGEST_THROUGHPUT, scaled(50_000.0), Load::Closed { clients: 32 }).await?
         }
         "dupstorm" => dupstorm(args, 100, 20).await?,
+        "relay" => {
+            // scenario 3's steady rate through a listener, then 10,000 waiting for one
+            let seconds = (60.0 * args.scale).max(5.0);
+            let (steady, backlog) = relay(args, (200.0 * seconds) as u64, scaled(10_000.0)).await?;
+            record(rows, steady);
+            backlog
+        }
         other => anyhow::bail!("unknown scenario {other:?}; use {}", ALL.join(", ")),
     };
     record(rows, row);
