@@ -24,6 +24,8 @@ const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 const AT_ONCE: usize = 10;
 /// The longest pause between reconnection attempts.
 const MOST_BACKOFF: Duration = Duration::from_secs(30);
+/// Tries of an API call answered 429 or 503.
+const MOST_TRIES: u32 = 5;
 /// How much of a local answer's body is reported.
 const REPORTED_BODY: usize = 4096;
 
@@ -98,12 +100,31 @@ impl Api {
         Ok(Api { base: base.trim_end_matches('/').to_owned(), key: key.to_owned(), http })
     }
 
+    /// One API call; a 429 or 503 is tried again after its `Retry-After` (a listener's
+    /// reports count against the tenant's API rate, and a report given up is a delivery
+    /// handed out again).
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base)).bearer_auth(&self.key);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.with_context(|| format!("{method} {}{path}", self.base))?;
+        let mut tries = 0;
+        let res = loop {
+            tries += 1;
+            let mut req = self.http.request(method.clone(), format!("{}{path}", self.base)).bearer_auth(&self.key);
+            if let Some(body) = &body {
+                req = req.json(body);
+            }
+            let res = req.send().await.with_context(|| format!("{method} {}{path}", self.base))?;
+            let busy = matches!(res.status().as_u16(), 429 | 503);
+            if !busy || tries >= MOST_TRIES {
+                break res;
+            }
+            let wait = res
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(1)
+                .clamp(1, 10);
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+        };
         let status = res.status();
         let text = res.text().await.unwrap_or_default();
         if !status.is_success() {

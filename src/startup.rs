@@ -27,7 +27,7 @@ use crate::dispatch;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::queue::pg::publisher::Publisher;
-use crate::queue::pg::{PgQueue, Wakeup, ATTEMPTS_CHANNEL};
+use crate::queue::pg::{PgQueue, Wakeup, ATTEMPTS_CHANNEL, WAKE_CHANNEL};
 
 /// A started service: the HTTP server listening on `addr` (the API, or for a
 /// dispatcher-only process just health, readiness and metrics), the dispatcher (if its
@@ -82,6 +82,16 @@ impl Service {
         let addr = listener.local_addr()?;
         let streams = StreamHub::spawn(pool.clone(), metrics.clone(), attempts, shutdown.clone());
         let wakeup = Wakeup::spawn(pool.clone(), local_dispatcher, shutdown.clone());
+        if serves_api {
+            // relay listeners waiting here hear of other processes' publishes too
+            let relay = wakeup.clone();
+            let on_wake = move |_: &str| relay.relay().notify_waiters();
+            let listen = listener::listen(config.database_url.clone(), WAKE_CHANNEL, on_wake, shutdown.clone());
+            tasks.push(tokio::spawn(async move {
+                listen.await;
+                Ok(())
+            }));
+        }
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             jwt: JwtKeys::new(config.jwt_secret.expose_secret().as_bytes(), config.token_ttl),

@@ -304,3 +304,155 @@ async fn deliveries_no_listener_takes_within_the_hold_fail_as_relay_offline() {
     let (_, stats) = app.get(&format!("/api/v1/webhooks/{id}/stats"), &token).await;
     assert_eq!(stats["errorsByKind"]["relay_offline"], 1, "{stats}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_meta_sources_request_reaches_the_laptop_with_metas_signature_intact() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let (status, source) = app
+        .post(
+            "/api/v1/sources",
+            &token,
+            json!({"name": "WhatsApp", "provider": "meta", "config": {"appSecret": "app-secret-relay-0123", "verifyToken": "vt"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{source}");
+    let local = Receiver::ok().await;
+    let secret = printed_secret(&app, &token, &["--events", "meta.*"]);
+    let _listening = Listening::start(&app, &token, &local.url, &["--events", "meta.*"]);
+    let body = r#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"text":"héllo 👋"}}]}]}"#;
+    let signature = format!("sha256={}", crate::sources::hmac_hex(b"app-secret-relay-0123", body.as_bytes()));
+    let res = app
+        .http
+        .post(source["ingestUrl"].as_str().unwrap())
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", &signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    local.wait_arrivals(1, Duration::from_secs(10)).await;
+    let r = &answered(&local, 1).await[0];
+    assert_eq!(r.body, body.as_bytes(), "the raw body");
+    assert_eq!(r.header("x-hub-signature-256"), signature, "Meta's header, which verifies with the app secret");
+    assert_eq!(
+        r.header("x-hub-signature-256"),
+        format!("sha256={}", crate::sources::hmac_hex(b"app-secret-relay-0123", &r.body))
+    );
+    assert!(x_signature_ok(r, &secret, "x-webhook-signature"), "and hookrelay's own");
+    assert_eq!(r.header("x-webhook-event"), "meta.whatsapp_business_account.messages");
+}
+
+/// An HTTP server that is down until `start`: answers 200 to each request, counting them.
+struct LateServer {
+    port: u16,
+    count: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl LateServer {
+    fn reserve() -> LateServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        LateServer { port, count: Arc::default() }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    async fn start(&self) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        let count = self.count.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let count = count.clone();
+                tokio::spawn(async move {
+                    let mut read = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    // the head, then as many body bytes as it announces
+                    loop {
+                        let Ok(n) = socket.read(&mut buf).await else { return };
+                        if n == 0 {
+                            return;
+                        }
+                        read.extend_from_slice(&buf[..n]);
+                        let text = String::from_utf8_lossy(&read).to_lowercase();
+                        if let Some(end) = text.find("\r\n\r\n") {
+                            let length = text
+                                .lines()
+                                .find_map(|l| {
+                                    l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                                })
+                                .unwrap_or(0);
+                            if read.len() >= end + 4 + length {
+                                break;
+                            }
+                        }
+                    }
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let _ =
+                        socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                });
+            }
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_server_that_is_down_fails_with_connect_and_gets_the_delivery_once_it_is_up() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let (_, relay) = app
+        .post(
+            "/api/v1/webhooks",
+            &token,
+            json!({"name": "r", "kind": "relay", "events": ["*"], "retrySchedule": [1, 1, 1, 1, 1]}),
+        )
+        .await;
+    let id = relay["id"].as_str().unwrap();
+    let server = LateServer::reserve();
+    let _listening = Listening::start(&app, &token, &server.url(), &["--webhook", id]);
+    let e = app.publish(&token, "order.created", json!({})).await;
+    let delivery = app.deliveries_of(&token, e["id"].as_str().unwrap()).await[0]["id"].as_str().unwrap().to_owned();
+    app.wait_delivery(&token, &delivery, Duration::from_secs(10), |d| d["attemptCount"].as_i64() >= Some(2)).await;
+    let (_, logs) = app.get(&format!("/api/v1/webhooks/{id}/logs?status=failed"), &token).await;
+    assert_eq!(logs["data"][0]["errorKind"], "connect", "{logs}");
+    server.start().await;
+    let d = app.wait_delivery(&token, &delivery, Duration::from_secs(10), |d| d["status"] == "succeeded").await;
+    assert_eq!(server.count.load(std::sync::atomic::Ordering::SeqCst), 1, "{d}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_listeners_share_a_relay_webhook_and_a_second_api_process_wakes_them() {
+    let app = TestApp::spawn().await;
+    let other = TestApp::spawn_on(app.db.clone(), &[]).await;
+    let (token, _) = app.tenant("Acme").await;
+    let (_, relay) = app.post("/api/v1/webhooks", &token, json!({"name": "r", "kind": "relay", "events": ["*"]})).await;
+    let id = relay["id"].as_str().unwrap();
+    let local = Receiver::ok().await;
+    let first = Listening::start(&app, &token, &local.url, &["--webhook", id]);
+    let second = Listening::start(&app, &token, &local.url, &["--webhook", id]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.get(&format!("/api/v1/relay/webhooks/{id}"), &token).await.1["listeners"].as_array().unwrap().len() < 2 {
+        assert!(Instant::now() < deadline, "both listeners connected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // published through the other API process: the listeners wait on the first
+    let started = Instant::now();
+    for n in 0..30 {
+        other.publish(&token, "order.created", json!({"n": n})).await;
+    }
+    local.wait_arrivals(30, Duration::from_secs(10)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "woken, not left to the end of a poll: {:?}",
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ids: std::collections::HashSet<String> =
+        local.received().iter().map(|r| r.header("x-webhook-id").to_owned()).collect();
+    assert_eq!((local.received().len(), ids.len()), (30, 30), "each delivery went to one listener, once");
+    let forwarded = |l: &Listening| l.lines().iter().filter(|line| line.contains(" -> 200")).count();
+    assert_eq!(forwarded(&first) + forwarded(&second), 30);
+}

@@ -69,11 +69,13 @@ struct Others {
     others: bool,
 }
 
-/// Whether a dispatcher process other than this one is alive.
+/// Whether another process may be waiting for a wake-up: a dispatcher process other than
+/// this one is alive, or a relay listener polled within the last minute (it may wait on
+/// another API process, which hears the NOTIFY: `startup`).
 pub(super) async fn other_dispatchers(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
     let row: Others = diesel::sql_query(format!(
         "SELECT EXISTS (SELECT 1 FROM dispatchers WHERE instance <> $1 AND seen_at > now() - interval '{ALIVE}') \
-           AS others"
+           OR EXISTS (SELECT 1 FROM relay_listeners WHERE seen_at > now() - interval '60 seconds') AS others"
     ))
     .bind::<Text, _>(instance())
     .get_result(conn)

@@ -5,8 +5,11 @@
 //! claim, so that an outcome is recorded by the same `record` and a lease that a dead
 //! listener leaves expires and hands its delivery out again.
 //!
-//! Upkeep parks a relay webhook's pending deliveries (`db::parking`), so a claim looks for
-//! them two ways: parked (`deliveries_parked_idx`, by webhook) and not yet parked.
+//! A claim finds a webhook's due deliveries through two exact indexes, never by walking
+//! its history: those never attempted (`deliveries_unattempted_webhook_idx`, oldest
+//! first), and the parked ones (`deliveries_parked_idx`). A delivery a claim takes is
+//! parked with it, so that its retries are found the second way; upkeep parks the rest
+//! (a recovered delivery, say) within a second (`db::parking`).
 
 use std::time::Duration;
 
@@ -29,11 +32,11 @@ const ROW: &str = "d.id AS delivery_id, d.tenant_id, d.event_id, d.webhook_id, d
                    w.retry_schedule, e.body, d.created_at AS delivery_created_at, false AS throttled, e.source_id, \
                    e.source_headers";
 
-/// The due deliveries of `webhook`, parked or not: the ids a claim may lease.
-const DUE: &str = "SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.parked AND d.status = 'pending' \
-                   AND d.next_attempt_at <= now() \
-                   UNION ALL SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND NOT d.parked \
-                   AND d.status = 'pending' AND d.next_attempt_at <= now()";
+/// The due deliveries of `webhook` that a claim may lease: never attempted, or parked.
+const DUE: &str = "SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status = 'pending' \
+                   AND d.attempt_count = 0 AND d.next_attempt_at <= now() \
+                   UNION SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.parked AND d.status = 'pending' \
+                   AND d.next_attempt_at <= now()";
 
 #[derive(QueryableByName)]
 struct NextDue {
@@ -67,7 +70,8 @@ pub async fn claim_relay(
          l AS (INSERT INTO leases (delivery_id, webhook_id, lease_id, locked_until) \
            SELECT c.id, $1, $4, now() + make_interval(secs => $5) FROM c \
            ON CONFLICT (delivery_id) DO UPDATE SET lease_id = EXCLUDED.lease_id, locked_until = EXCLUDED.locked_until \
-           RETURNING delivery_id, lease_id) \
+           RETURNING delivery_id, lease_id), \
+         p AS (UPDATE deliveries SET parked = true WHERE id IN (SELECT id FROM c) AND NOT parked) \
          SELECT {ROW} FROM l JOIN deliveries d ON d.id = l.delivery_id JOIN webhooks w ON w.id = d.webhook_id \
          JOIN events e ON e.id = d.event_id ORDER BY d.next_attempt_at, d.id"
     );
@@ -175,10 +179,9 @@ pub async fn release(
 /// pending deliveries that is not due yet (a retry's time) or of its leases that has not
 /// expired (a listener that died), if any.
 pub async fn next_due(conn: &mut AsyncPgConnection, webhook: WebhookId) -> QueryResult<Option<DateTime<Utc>>> {
+    // (a claimed delivery is parked with its lease, so its retry is among the parked ones)
     let row: NextDue = diesel::sql_query(
         "SELECT least((SELECT min(next_attempt_at) FROM deliveries WHERE webhook_id = $1 AND parked \
-           AND status = 'pending' AND next_attempt_at > now()), \
-         (SELECT min(next_attempt_at) FROM deliveries WHERE webhook_id = $1 AND NOT parked \
            AND status = 'pending' AND next_attempt_at > now()), \
          (SELECT min(locked_until) FROM leases WHERE webhook_id = $1 AND locked_until > now())) AS next_due",
     )

@@ -1,5 +1,5 @@
 //! Waking dispatchers after a publish: NOTIFY, coalesced, and only while another
-//! process's dispatcher is alive to hear it.
+//! process's dispatcher, or a relay listener, is alive to hear it.
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
