@@ -38,9 +38,22 @@ pub async fn run(pool: PgPool, config: Arc<Config>, wake: Arc<Notify>, shutdown:
     // the first evaluation waits a whole interval: a process just started has seen nothing
     let mut evaluated = Instant::now();
     let mut windows = parking::Windows::default();
+    let mut offline_checked = Instant::now();
     loop {
         if let Err(err) = round(&pool, &config, &wake, &mut windows).await {
             tracing::warn!(error = format!("{err:#}"), "delivery upkeep failed; will retry");
+        }
+        // a relay's hold is hours by default: a pass every quarter of it (at most a minute
+        // apart) fails what outlived it soon enough, without walking the relay backlogs
+        // every second
+        if offline_checked.elapsed() >= (config.relay_hold / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)) {
+            offline_checked = Instant::now();
+            if let Err(err) = fail_offline(&pool, &config).await {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "failing relay deliveries past their hold failed; will retry"
+                );
+            }
         }
         if evaluated.elapsed() >= config.health_interval {
             evaluated = Instant::now();
@@ -77,7 +90,6 @@ async fn round(pool: &PgPool, config: &Config, wake: &Notify, windows: &mut park
             wake.notify_one();
         }
     }
-    fail_offline(&mut conn, config).await?;
     let parked = parking::park_front(&mut conn, FRONT, PARK_BATCH, windows).await?
         + parking::park_arrivals(&mut conn, PARK_BATCH, windows).await?;
     if parked > 0 {
@@ -89,8 +101,10 @@ async fn round(pool: &PgPool, config: &Config, wake: &Notify, windows: &mut park
 /// Fails the deliveries of relay webhooks that waited longer than `HOOKRELAY_RELAY_HOLD`
 /// while no listener was connected: leased, then recorded like any attempt (a log with
 /// `relay_offline`, stats, `hookrelay.delivery.failed`), at most [`BATCH`] per round.
-async fn fail_offline(conn: &mut diesel_async::AsyncPgConnection, config: &Config) -> anyhow::Result<()> {
+async fn fail_offline(pool: &PgPool, config: &Config) -> anyhow::Result<()> {
     let Ok(hold) = chrono::Duration::from_std(config.relay_hold) else { return Ok(()) };
+    let mut conn = pool.get().await.map_err(|err| anyhow::anyhow!("database pool: {err}"))?;
+    let conn = &mut *conn;
     let gone_after = Duration::from_secs(relay_listeners::GONE_AFTER_SECS.unsigned_abs());
     let leased = relay::claim_offline(conn, Utc::now() - hold, gone_after, BATCH, config.lease, &config.sealer).await?;
     if leased.is_empty() {

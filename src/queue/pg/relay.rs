@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Double, Nullable, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use uuid::Uuid;
 
 use super::claim::ClaimedRow;
@@ -32,11 +32,19 @@ const ROW: &str = "d.id AS delivery_id, d.tenant_id, d.event_id, d.webhook_id, d
                    w.retry_schedule, e.body, d.created_at AS delivery_created_at, false AS throttled, e.source_id, \
                    e.source_headers";
 
-/// The due deliveries of `webhook` that a claim may lease: never attempted, or parked.
-const DUE: &str = "SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status = 'pending' \
-                   AND d.attempt_count = 0 AND d.next_attempt_at <= now() \
-                   UNION SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.parked AND d.status = 'pending' \
-                   AND d.next_attempt_at <= now()";
+/// The earliest `$3` due and unleased deliveries of `webhook` of each way a claim finds
+/// them: never attempted (oldest first), and parked (earliest due first). Each is an
+/// ordered index scan that stops after `$3` rows (and the live leases it passes, at most
+/// the webhook's `maxConcurrency`): a backlog of any size costs a claim the same.
+const DUE: &str = "(SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status = 'pending' \
+                     AND d.attempt_count = 0 AND d.next_attempt_at <= now() \
+                     AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.delivery_id = d.id AND l.locked_until > now()) \
+                     ORDER BY d.created_at LIMIT $3) \
+                   UNION ALL \
+                   (SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.parked AND d.status = 'pending' \
+                     AND d.next_attempt_at <= now() \
+                     AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.delivery_id = d.id AND l.locked_until > now()) \
+                     ORDER BY d.next_attempt_at LIMIT $3)";
 
 #[derive(QueryableByName)]
 struct NextDue {
@@ -78,10 +86,15 @@ pub async fn claim_relay(
     let lease_id = Uuid::now_v7();
     let rows: Vec<ClaimedRow> = conn
         .transaction(async move |conn| {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7))")
-                .bind::<diesel::sql_types::Text, _>(format!("relay {}", webhook.0))
-                .execute(conn)
-                .await?;
+            // the claim's plan is pinned, as the dispatcher's is (migration 10): statistics
+            // of a queue are always stale, and a plan made while a backlog looked small
+            // sorted all of it on every claim
+            conn.batch_execute(&format!(
+                "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; \
+                 SELECT pg_advisory_xact_lock(hashtextextended('relay {}', 7))",
+                webhook.0
+            ))
+            .await?;
             diesel::sql_query(sql)
                 .bind::<SqlUuid, _>(webhook.0)
                 .bind::<SqlUuid, _>(tenant.0)
