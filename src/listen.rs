@@ -5,6 +5,7 @@
 //! it has not forwarded when it stops is handed back. It reconnects by itself, with
 //! back-off, and says so. Nothing here touches the database: it needs no `DATABASE_URL`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
@@ -22,6 +23,8 @@ const TAKE_TIMEOUT: Duration = Duration::from_secs(WAIT_SECS + 15);
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deliveries taken at once (forwarded one after the other, oldest first).
 const AT_ONCE: usize = 10;
+/// Reports sent at once, in the background of the forwarding.
+const REPORTS_IN_FLIGHT: usize = 32;
 /// The longest pause between reconnection attempts.
 const MOST_BACKOFF: Duration = Duration::from_secs(30);
 /// Tries of an API call answered 429 or 503.
@@ -80,8 +83,18 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
         let _ = tokio::signal::ctrl_c().await;
         on_signal.cancel();
     });
-    let listener = Listener { api, relay, host, forward_to, id: Uuid::now_v7(), forwarder: forwarder()? };
+    let listener =
+        Listener { api: Arc::new(api), relay, host, forward_to, id: Uuid::now_v7(), forwarder: forwarder()? };
     listener.listen(stop).await
+}
+
+/// Reports a forwarded delivery's answer, recorded as its attempt.
+async fn report_outcome(api: Arc<Api>, relay: String, id: String, report: Value) {
+    let path = format!("/api/v1/relay/webhooks/{relay}/deliveries/{id}/outcome");
+    if let Err(err) = api.call(reqwest::Method::POST, &path, Some(report)).await {
+        // its lease expires and it is handed out again: at least once
+        println!("{} could not report delivery {id} ({err:#}); it will be handed out again", now());
+    }
 }
 
 /// The API's relay routes, with the run's credential.
@@ -184,7 +197,7 @@ fn relay_of(w: &Value) -> Relay {
 }
 
 struct Listener {
-    api: Api,
+    api: Arc<Api>,
     relay: Relay,
     host: String,
     forward_to: reqwest::Url,
@@ -198,6 +211,7 @@ impl Listener {
         let path = format!("/api/v1/relay/webhooks/{}", self.relay.id);
         let mut backoff = Duration::from_secs(1);
         let mut lost = false;
+        let mut reports = tokio::task::JoinSet::new();
         while !stop.is_cancelled() {
             let body = json!({"listenerId": self.id, "host": self.host, "wait": WAIT_SECS, "max": AT_ONCE});
             let take = format!("{path}/take");
@@ -225,21 +239,27 @@ impl Listener {
                     continue;
                 }
             };
-            // one at a time, in the order handed over (oldest first); each report goes
-            // while the next delivery is forwarded
-            let mut reports = Vec::new();
+            // one at a time, in the order handed over (oldest first); the reports go in
+            // the background, so the next delivery and the next take do not wait for them
             let mut unforwarded = Vec::new();
             for d in &handed {
                 match self.forward_one(d, &stop).await {
-                    Some(report) => reports.push(self.report(d, report)),
+                    Some(report) => {
+                        while reports.len() >= REPORTS_IN_FLIGHT {
+                            reports.join_next().await;
+                        }
+                        let id = d["deliveryId"].as_str().unwrap_or_default().to_owned();
+                        reports.spawn(report_outcome(self.api.clone(), self.relay.id.clone(), id, report));
+                    }
                     None => unforwarded.push(d),
                 }
             }
-            futures_util::future::join_all(reports).await;
             if !unforwarded.is_empty() {
                 self.hand_back(&path, &unforwarded).await;
             }
         }
+        // what was forwarded is reported before the goodbye
+        while reports.join_next().await.is_some() {}
         // goodbye: the dashboard shows the listener gone at once
         let _ = self.api.call(reqwest::Method::DELETE, &format!("{path}/listeners/{}", self.id), None).await;
         println!("{} stopped", now());
@@ -282,16 +302,6 @@ impl Listener {
             answer.duration.as_millis()
         );
         Some(report)
-    }
-
-    /// Reports a forwarded delivery's answer, recorded as its attempt.
-    async fn report(&self, d: &Value, report: Value) {
-        let id = d["deliveryId"].as_str().unwrap_or_default();
-        let path = format!("/api/v1/relay/webhooks/{}/deliveries/{id}/outcome", self.relay.id);
-        if let Err(err) = self.api.call(reqwest::Method::POST, &path, Some(report)).await {
-            // its lease expires and it is handed out again: at least once
-            println!("{} could not report delivery {id} ({err:#}); it will be handed out again", now());
-        }
     }
 
     /// Sends the delivery's exact request to the local URL.

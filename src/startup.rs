@@ -100,6 +100,7 @@ impl Service {
             wakeup: wakeup.clone(),
             publisher: Publisher::spawn(&url, intake, config.sealer.clone(), wakeup)?,
             sources: Default::default(),
+            relay_outcomes: crate::queue::pg::relay::OutcomeRecorder::spawn(pool.clone()),
             shutdown: shutdown.clone(),
             auth_limiter: AuthLimiter::new(config.auth_rate_limit),
             tenant_limits: TenantLimits::new(pool.clone(), config.tenant_publish_rate, config.tenant_api_rate),

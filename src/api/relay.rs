@@ -257,8 +257,8 @@ async fn outcome(
         error_kind,
         error_message: input.error_message,
     };
-    let outcome = outcome_of(&leased, report, state.config.max_retry_after);
-    crate::queue::pg::record(&mut conn, std::slice::from_ref(&outcome)).await?;
+    drop(conn);
+    state.relay_outcomes.record(outcome_of(&leased, report, state.config.max_retry_after)).await?;
     // a retry is due later, and a slot of the webhook's concurrency is free now
     state.wakeup.relay().notify_waiters();
     Ok(HttpResponse::NoContent().finish())

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::db::PgPool;
 use crate::metrics::Metrics;
 use crate::queue::pg::publisher::Publisher;
+use crate::queue::pg::relay::OutcomeRecorder;
 use crate::queue::pg::Wakeup;
 
 /// What every request handler can reach.
@@ -28,6 +29,8 @@ pub struct AppState {
     pub publisher: Publisher,
     /// The sources ingest URLs named lately.
     pub sources: SourceCache,
+    /// Records relay listeners' outcomes, batched.
+    pub relay_outcomes: OutcomeRecorder,
     /// Cancelled at shutdown: ends the live streams.
     pub shutdown: CancellationToken,
     pub auth_limiter: AuthLimiter,

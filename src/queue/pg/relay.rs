@@ -88,9 +88,10 @@ pub async fn claim_relay(
         .transaction(async move |conn| {
             // the claim's plan is pinned, as the dispatcher's is (migration 10): statistics
             // of a queue are always stale, and a plan made while a backlog looked small
-            // sorted all of it on every claim
+            // sorted all of it on every claim. Its commit does not wait for the WAL: a
+            // lease lost in a crash only means the delivery is handed out again.
             conn.batch_execute(&format!(
-                "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; \
+                "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; SET LOCAL synchronous_commit = off; \
                  SELECT pg_advisory_xact_lock(hashtextextended('relay {}', 7))",
                 webhook.0
             ))
@@ -215,4 +216,54 @@ fn open_all(rows: Vec<ClaimedRow>, sealer: &Sealer) -> Vec<Leased> {
                 .ok()
         })
         .collect()
+}
+
+/// Records relay listeners' outcomes in batches: each report waits for the transaction
+/// that holds it, and whatever reports queued up while one transaction ran go into the
+/// next (`record` takes the record lock and writes logs, stats and the deliveries' next
+/// state once per batch, not once per report).
+#[derive(Clone)]
+pub struct OutcomeRecorder {
+    tx: tokio::sync::mpsc::Sender<Recording>,
+}
+
+/// An outcome to record, and where its caller waits for the commit.
+type Recording = (crate::queue::Outcome, tokio::sync::oneshot::Sender<anyhow::Result<()>>);
+
+/// Most outcomes in one recording transaction.
+const MOST_RECORDED: usize = 500;
+
+impl OutcomeRecorder {
+    /// Starts the recording task on `pool`; it ends once every clone is dropped.
+    pub fn spawn(pool: crate::db::PgPool) -> OutcomeRecorder {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Recording>(4 * MOST_RECORDED);
+        tokio::spawn(async move {
+            let mut batch: Vec<Recording> = Vec::with_capacity(MOST_RECORDED);
+            while rx.recv_many(&mut batch, MOST_RECORDED).await > 0 {
+                let (outcomes, answers): (Vec<crate::queue::Outcome>, Vec<_>) = batch.drain(..).unzip();
+                let recorded = async {
+                    let mut conn = pool.get().await.map_err(|e| anyhow::anyhow!("database pool: {e}"))?;
+                    super::record(&mut conn, &outcomes).await.map_err(anyhow::Error::from)
+                }
+                .await;
+                // each caller gets the error, an unreachable database still as one (a 503)
+                let failure = recorded.as_ref().err().map(|e| (format!("{e:#}"), crate::db::unreachable_in(e)));
+                for answer in answers {
+                    let _ = answer.send(match &failure {
+                        None => Ok(()),
+                        Some((e, true)) => Err(anyhow::Error::new(crate::db::Unreachable(e.clone()))),
+                        Some((e, false)) => Err(anyhow::anyhow!("recording a relay outcome: {e}")),
+                    });
+                }
+            }
+        });
+        OutcomeRecorder { tx }
+    }
+
+    /// Records `outcome`; answers once it is committed.
+    pub async fn record(&self, outcome: crate::queue::Outcome) -> anyhow::Result<()> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        self.tx.send((outcome, done)).await.map_err(|_| anyhow::anyhow!("the relay recorder has stopped"))?;
+        answer.await.map_err(|_| anyhow::anyhow!("the relay recorder stopped before answering"))?
+    }
 }
