@@ -152,9 +152,16 @@ async fn take(
         tokio::pin!(woken);
         woken.as_mut().enable();
         let mut conn = state.pool.get().await?;
-        let leased =
-            relay::claim_relay(&mut conn, caller.tenant, webhook, max, state.config.lease, &state.config.sealer)
-                .await?;
+        let leased = relay::claim_relay(
+            &mut conn,
+            caller.tenant,
+            webhook,
+            listener,
+            max,
+            state.config.lease,
+            &state.config.sealer,
+        )
+        .await?;
         if !leased.is_empty() {
             let handed = leased.iter().map(|d| Handed::of(d, Utc::now())).collect::<Result<Vec<_>, ApiError>>()?;
             return Ok(HttpResponse::Ok().json(json!({"data": handed})));
@@ -304,6 +311,8 @@ async fn disconnect(
     let listener = path_id(&listener)?;
     let mut conn = state.pool.get().await?;
     relay_listeners::gone(&mut conn, webhook, listener).await?;
+    // a poll it left behind wakes, finds it gone and takes nothing
+    state.wakeup.relay().notify_waiters();
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -456,3 +456,27 @@ async fn two_listeners_share_a_relay_webhook_and_a_second_api_process_wakes_them
     let forwarded = |l: &Listening| l.lines().iter().filter(|line| line.contains(" -> 200")).count();
     assert_eq!(forwarded(&first) + forwarded(&second), 30);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_webhooks_rate_limit_holds_its_listener_back() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let (_, relay) = app
+        .post(
+            "/api/v1/webhooks",
+            &token,
+            json!({"name": "r", "kind": "relay", "events": ["*"], "rateLimitPerMinute": 2}),
+        )
+        .await;
+    let id = relay["id"].as_str().unwrap();
+    for n in 0..4 {
+        app.publish(&token, "order.created", json!({"n": n})).await;
+    }
+    let local = Receiver::ok().await;
+    let _listening = Listening::start(&app, &token, &local.url, &["--webhook", id]);
+    local.wait_arrivals(2, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(local.arrivals().len(), 2, "two a minute: the others wait, neither attempted nor failed");
+    let (_, pending) = app.get("/api/v1/deliveries?status=pending", &token).await;
+    assert_eq!(pending["data"].as_array().unwrap().len(), 2, "{pending}");
+}

@@ -54,26 +54,32 @@ struct NextDue {
 
 /// Leases up to `limit` due deliveries of the tenant's relay webhook `webhook`, oldest
 /// first, within its `maxConcurrency` (counting every live lease of it: two listeners
-/// share it), for `lease`. Its inactive webhook's deliveries wait, test deliveries aside,
+/// share it) and its `rateLimitPerMinute` (attempts logged in the last 60 s and live
+/// leases; what is over it waits), for `lease`, to `listener`, unless it has said goodbye meanwhile (a poll
+/// it left when it stopped must not take deliveries no one will forward). Its inactive webhook's deliveries wait, test deliveries aside,
 /// as a dispatcher's would. Claims of one webhook are serialised by an advisory lock
 /// held to their commit, so that two listeners never lease past the limit together.
 pub async fn claim_relay(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     webhook: WebhookId,
+    listener: Uuid,
     limit: usize,
     lease: Duration,
     sealer: &Sealer,
 ) -> QueryResult<Vec<Leased>> {
     let sql = format!(
-        "WITH w AS (SELECT id, max_concurrency, active FROM webhooks WHERE id = $1 AND tenant_id = $2 \
-           AND kind = 'relay' AND deleted_at IS NULL), \
+        "WITH w AS (SELECT id, max_concurrency, active, rate_limit_per_minute FROM webhooks WHERE id = $1 AND tenant_id = $2 \
+           AND kind = 'relay' AND deleted_at IS NULL \
+           AND EXISTS (SELECT 1 FROM relay_listeners r WHERE r.id = $6 AND r.webhook_id = $1)), \
          live AS (SELECT count(*) AS n FROM leases l WHERE l.webhook_id = $1 AND l.locked_until > now()), \
+         rate AS (SELECT w.rate_limit_per_minute - (SELECT count(*) FROM webhook_logs g WHERE g.webhook_id = $1 \
+           AND g.created_at > now() - interval '60 seconds') - (SELECT n FROM live) AS room FROM w), \
          c AS (SELECT d.id, d.next_attempt_at FROM deliveries d JOIN w ON w.id = d.webhook_id \
            WHERE d.id IN ({DUE}) AND d.status = 'pending' AND d.next_attempt_at <= now() AND (w.active OR d.test) \
            AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.delivery_id = d.id AND l.locked_until > now()) \
            ORDER BY d.next_attempt_at, d.id \
-           LIMIT greatest(0, least($3, (SELECT max_concurrency FROM w) - (SELECT n FROM live))) \
+           LIMIT greatest(0, least($3, (SELECT max_concurrency FROM w) - (SELECT n FROM live), (SELECT room FROM rate))) \
            FOR UPDATE OF d SKIP LOCKED), \
          l AS (INSERT INTO leases (delivery_id, webhook_id, lease_id, locked_until) \
            SELECT c.id, $1, $4, now() + make_interval(secs => $5) FROM c \
@@ -102,6 +108,7 @@ pub async fn claim_relay(
                 .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
                 .bind::<SqlUuid, _>(lease_id)
                 .bind::<Double, _>(lease.as_secs_f64())
+                .bind::<SqlUuid, _>(listener)
                 .load(conn)
                 .await
         })
