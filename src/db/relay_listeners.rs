@@ -7,6 +7,7 @@ use diesel::sql_types::{Double, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::prepared::prepared;
 use super::schema::relay_listeners;
 use super::TenantId;
 use crate::domain::ids::WebhookId;
@@ -35,20 +36,22 @@ pub async fn seen(
     listener: Uuid,
     host: &str,
 ) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO relay_listeners (id, tenant_id, webhook_id, host, connected_at, seen_at) \
+    prepared(
+        diesel::sql_query(
+            "INSERT INTO relay_listeners (id, tenant_id, webhook_id, host, connected_at, seen_at) \
          VALUES ($1, $2, $3, $4, now(), now()) \
          ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, seen_at = EXCLUDED.seen_at, \
          connected_at = CASE WHEN relay_listeners.seen_at < now() - make_interval(secs => $5) \
            THEN EXCLUDED.connected_at ELSE relay_listeners.connected_at END \
          WHERE relay_listeners.webhook_id = EXCLUDED.webhook_id",
+        )
+        // (a listener's id is its run's: the WHERE keeps it from moving to another webhook)
+        .bind::<SqlUuid, _>(listener)
+        .bind::<SqlUuid, _>(tenant.0)
+        .bind::<SqlUuid, _>(webhook.0)
+        .bind::<Text, _>(host)
+        .bind::<Double, _>(GONE_AFTER_SECS as f64),
     )
-    // (a listener's id is its run's: the WHERE keeps it from moving to another webhook)
-    .bind::<SqlUuid, _>(listener)
-    .bind::<SqlUuid, _>(tenant.0)
-    .bind::<SqlUuid, _>(webhook.0)
-    .bind::<Text, _>(host)
-    .bind::<Double, _>(GONE_AFTER_SECS as f64)
     .execute(conn)
     .await?;
     Ok(())

@@ -5,7 +5,8 @@
 //! claim, so that an outcome is recorded by the same `record` and a lease that a dead
 //! listener leaves expires and hands its delivery out again.
 //!
-//! A claim finds a webhook's due deliveries through two exact indexes, never by walking
+//! Every statement here is fixed text, kept prepared on its connection (`db::prepared`):
+//! planned once, not at every poll. A claim finds a webhook's due deliveries through two exact indexes, never by walking
 //! its history: those never attempted (`deliveries_unattempted_webhook_idx`, oldest
 //! first), and the parked ones (`deliveries_parked_idx`). A delivery a claim takes is
 //! parked with it, so that its retries are found the second way; upkeep parks the rest
@@ -20,6 +21,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 use uuid::Uuid;
 
 use super::claim::ClaimedRow;
+use crate::db::prepared::prepared;
 use crate::domain::ids::{DeliveryId, LeaseId, TenantId, WebhookId};
 use crate::queue::Leased;
 use crate::secrets::Sealer;
@@ -102,15 +104,17 @@ pub async fn claim_relay(
                 webhook.0
             ))
             .await?;
-            diesel::sql_query(sql)
-                .bind::<SqlUuid, _>(webhook.0)
-                .bind::<SqlUuid, _>(tenant.0)
-                .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
-                .bind::<SqlUuid, _>(lease_id)
-                .bind::<Double, _>(lease.as_secs_f64())
-                .bind::<SqlUuid, _>(listener)
-                .load(conn)
-                .await
+            prepared(
+                diesel::sql_query(sql)
+                    .bind::<SqlUuid, _>(webhook.0)
+                    .bind::<SqlUuid, _>(tenant.0)
+                    .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .bind::<SqlUuid, _>(lease_id)
+                    .bind::<Double, _>(lease.as_secs_f64())
+                    .bind::<SqlUuid, _>(listener),
+            )
+            .load(conn)
+            .await
         })
         .await?;
     Ok(open_all(rows, sealer))
@@ -144,14 +148,16 @@ pub async fn claim_offline(
          SELECT {ROW} FROM l JOIN deliveries d ON d.id = l.delivery_id JOIN webhooks w ON w.id = d.webhook_id \
          JOIN events e ON e.id = d.event_id ORDER BY d.created_at"
     );
-    let rows: Vec<ClaimedRow> = diesel::sql_query(sql)
-        .bind::<Double, _>(gone_after.as_secs_f64())
-        .bind::<Timestamptz, _>(created_before)
-        .bind::<BigInt, _>(limit)
-        .bind::<SqlUuid, _>(Uuid::now_v7())
-        .bind::<Double, _>(lease.as_secs_f64())
-        .load(conn)
-        .await?;
+    let rows: Vec<ClaimedRow> = prepared(
+        diesel::sql_query(sql)
+            .bind::<Double, _>(gone_after.as_secs_f64())
+            .bind::<Timestamptz, _>(created_before)
+            .bind::<BigInt, _>(limit)
+            .bind::<SqlUuid, _>(Uuid::now_v7())
+            .bind::<Double, _>(lease.as_secs_f64()),
+    )
+    .load(conn)
+    .await?;
     Ok(open_all(rows, sealer))
 }
 
@@ -170,13 +176,15 @@ pub async fn leased(
          JOIN events e ON e.id = d.event_id WHERE l.delivery_id = $1 AND l.lease_id = $2 AND l.locked_until > now() \
          AND d.webhook_id = $3 AND d.tenant_id = $4 AND w.kind = 'relay' AND d.status = 'pending'"
     );
-    let rows: Vec<ClaimedRow> = diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(delivery.0)
-        .bind::<SqlUuid, _>(lease.0)
-        .bind::<SqlUuid, _>(webhook.0)
-        .bind::<SqlUuid, _>(tenant.0)
-        .load(conn)
-        .await?;
+    let rows: Vec<ClaimedRow> = prepared(
+        diesel::sql_query(sql)
+            .bind::<SqlUuid, _>(delivery.0)
+            .bind::<SqlUuid, _>(lease.0)
+            .bind::<SqlUuid, _>(webhook.0)
+            .bind::<SqlUuid, _>(tenant.0),
+    )
+    .load(conn)
+    .await?;
     Ok(open_all(rows, sealer).into_iter().next())
 }
 
@@ -201,12 +209,14 @@ pub async fn release(
 /// expired (a listener that died), if any.
 pub async fn next_due(conn: &mut AsyncPgConnection, webhook: WebhookId) -> QueryResult<Option<DateTime<Utc>>> {
     // (a claimed delivery is parked with its lease, so its retry is among the parked ones)
-    let row: NextDue = diesel::sql_query(
-        "SELECT least((SELECT min(next_attempt_at) FROM deliveries WHERE webhook_id = $1 AND parked \
+    let row: NextDue = prepared(
+        diesel::sql_query(
+            "SELECT least((SELECT min(next_attempt_at) FROM deliveries WHERE webhook_id = $1 AND parked \
            AND status = 'pending' AND next_attempt_at > now()), \
          (SELECT min(locked_until) FROM leases WHERE webhook_id = $1 AND locked_until > now())) AS next_due",
+        )
+        .bind::<SqlUuid, _>(webhook.0),
     )
-    .bind::<SqlUuid, _>(webhook.0)
     .get_result(conn)
     .await?;
     Ok(row.next_due)
