@@ -22,7 +22,7 @@ const TAKE_TIMEOUT: Duration = Duration::from_secs(WAIT_SECS + 15);
 /// The local URL's answer timeout (as a dispatcher's attempt).
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deliveries taken at once (forwarded one after the other, oldest first).
-const AT_ONCE: usize = 10;
+const AT_ONCE: usize = 50;
 /// Reports sent at once, in the background of the forwarding.
 const REPORTS_IN_FLIGHT: usize = 32;
 /// The longest pause between reconnection attempts.

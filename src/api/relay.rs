@@ -225,7 +225,7 @@ async fn outcome(
     if lease.is_none() {
         errors.add("leaseId", "is required: the lease the delivery was handed over with");
     }
-    let url = input.url.filter(|u| (1..=2048).contains(&u.len())).unwrap_or_else(|| {
+    let url = input.url.filter(|u| (1..=2048).contains(&u.chars().count())).unwrap_or_else(|| {
         errors.add("url", "must be the local URL forwarded to (1-2,048 characters)");
         String::new()
     });
