@@ -16,7 +16,7 @@ use crate::domain::ids::WebhookId;
 /// noticed within 60 s).
 pub const GONE_AFTER_SECS: i64 = 60;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = relay_listeners)]
 pub struct Listener {
     pub id: Uuid,

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use diesel_async::AsyncPgConnection;
 use tokio::sync::oneshot;
 
-use super::writer::{failure, refused_by_database, Statement};
+use super::writer::{fail_all, refused_by_database, Statement};
 use crate::db::events::Event;
 use crate::db::inbound::{accept, accept_many, duplicates, Accepted, Verified};
 use crate::domain::ids::EventId;
@@ -67,14 +67,7 @@ impl Statement for Inbounds {
     }
 
     fn fail(&self, err: &anyhow::Error, batch: Vec<InboundJob>) {
-        if batch.is_empty() {
-            return;
-        }
-        tracing::warn!(error = format!("{err:#}"), requests = batch.len(), "a batch of inbound requests failed");
-        let error = failure(err);
-        for job in batch {
-            let _ = job.done.send(Err(error()));
-        }
+        fail_all(err, "inbound requests", batch.into_iter().map(|j| j.done).collect());
     }
 }
 

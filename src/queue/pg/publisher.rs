@@ -35,7 +35,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::ingest::{InboundJob, Inbounds};
 use super::wake::Wakeup;
-use super::writer::{failure, refused_by_database, Handing, Statement, Writer};
+use super::writer::{fail_all, refused_by_database, Handing, Statement, Writer};
 use crate::db::events::{insert_many, Event, Plain};
 use crate::db::inbound::{Accepted, Verified};
 use crate::domain::ids::{EventId, TenantId};
@@ -191,11 +191,7 @@ impl Statement for Plains {
     }
 
     fn fail(&self, err: &anyhow::Error, batch: Vec<Job>) {
-        tracing::warn!(error = format!("{err:#}"), publishes = batch.len(), "a publish batch failed");
-        let error = failure(err);
-        for job in batch {
-            let _ = job.done.send(Err(error()));
-        }
+        fail_all(err, "publishes", batch.into_iter().map(|j| j.done).collect());
     }
 }
 
@@ -237,11 +233,7 @@ impl Plains {
             }
             Err(err) => {
                 let n = answers.len();
-                tracing::warn!(error = format!("{err:#}"), publishes = n, "a publish batch failed");
-                let error = failure(&err);
-                for answer in answers {
-                    let _ = answer.send(Err(error()));
-                }
+                fail_all(&err, "publishes", answers);
                 vec![0; n]
             }
         }

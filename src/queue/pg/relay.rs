@@ -257,18 +257,17 @@ impl OutcomeRecorder {
             while rx.recv_many(&mut batch, MOST_RECORDED).await > 0 {
                 let (outcomes, answers): (Vec<crate::queue::Outcome>, Vec<_>) = batch.drain(..).unzip();
                 let recorded = async {
-                    let mut conn = pool.get().await.map_err(|e| anyhow::anyhow!("database pool: {e}"))?;
+                    let mut conn = anyhow::Context::context(pool.get().await, "database pool")?;
                     super::record(&mut conn, &outcomes).await.map_err(anyhow::Error::from)
                 }
                 .await;
-                // each caller gets the error, an unreachable database still as one (a 503)
-                let failure = recorded.as_ref().err().map(|e| (format!("{e:#}"), crate::db::unreachable_in(e)));
-                for answer in answers {
-                    let _ = answer.send(match &failure {
-                        None => Ok(()),
-                        Some((e, true)) => Err(anyhow::Error::new(crate::db::Unreachable(e.clone()))),
-                        Some((e, false)) => Err(anyhow::anyhow!("recording a relay outcome: {e}")),
-                    });
+                match recorded {
+                    Ok(()) => {
+                        for answer in answers {
+                            let _ = answer.send(Ok(()));
+                        }
+                    }
+                    Err(err) => super::writer::fail_all(&err, "relay outcomes", answers),
                 }
             }
         });

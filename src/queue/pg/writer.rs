@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
 use diesel_async::AsyncPgConnection;
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::wake::Wakeup;
 use crate::db::PgPool;
@@ -36,7 +36,7 @@ pub(super) trait Statement: Send + Sync + 'static {
         batch: Vec<Self::Job>,
     ) -> impl Future<Output = Vec<(EventId, i32)>> + Send;
 
-    /// Answers every caller of a batch that could not be written with `err` (see [`failure`]).
+    /// Answers every caller of a batch that could not be written with `err` (see [`fail_all`]).
     fn fail(&self, err: &anyhow::Error, batch: Vec<Self::Job>);
 }
 
@@ -107,17 +107,23 @@ impl<S: Statement> Writer<S> {
     }
 }
 
-/// The error to answer each caller of a batch that could not be written with, logged
-/// once by the caller of this. Unreachable database, pool exhausted: retrying one by one
-/// would only keep every caller waiting longer for the same error.
-pub(super) fn failure(err: &anyhow::Error) -> impl Fn() -> anyhow::Error + '_ {
+/// Logs once that a batch of `what` could not be written, and answers each of its callers
+/// with `err` (an unreachable database still as one, a 503). Unreachable database, pool
+/// exhausted: retrying one by one would only keep every caller waiting longer for the
+/// same error.
+pub(super) fn fail_all<T>(err: &anyhow::Error, what: &str, answers: Vec<oneshot::Sender<anyhow::Result<T>>>) {
+    if answers.is_empty() {
+        return;
+    }
+    tracing::warn!(error = format!("{err:#}"), callers = answers.len(), "a batch of {what} failed");
     let unreachable = crate::db::unreachable_in(err);
-    move || {
-        if unreachable {
+    for answer in answers {
+        // a caller that went away no longer needs its answer
+        let _ = answer.send(Err(if unreachable {
             anyhow::Error::new(crate::db::Unreachable(format!("{err:#}")))
         } else {
             anyhow!("{err:#}")
-        }
+        }));
     }
 }
 
