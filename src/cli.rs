@@ -132,6 +132,11 @@ pub struct Settings {
     /// How often the queue gauges of /metrics are read from the database.
     #[arg(long, env = "HOOKRELAY_METRICS_REFRESH", default_value = "10s", global = true)]
     pub metrics_refresh: String,
+    /// Development only: serve the dashboard's files from this directory (e.g.
+    /// assets/dashboard) instead of the copies built into the binary, so that an edit shows
+    /// on reload without a rebuild.
+    #[arg(long, env = "HOOKRELAY_DASHBOARD_DIR", global = true)]
+    pub dashboard_dir: Option<std::path::PathBuf>,
     /// Largest request body, in bytes, that a source's ingest URL accepts.
     #[arg(long, env = "HOOKRELAY_INGEST_BODY_LIMIT", default_value_t = 1_048_576, global = true)]
     pub ingest_body_limit: usize,

@@ -52,6 +52,8 @@ pub struct Config {
     /// The portal's CSP `frame-ancestors` sources.
     pub portal_frame_ancestors: String,
     pub ingest_body_limit: usize,
+    /// Development only: where the dashboard's files are read from at each request.
+    pub dashboard_dir: Option<std::path::PathBuf>,
     /// How long a source secret replaced by a PATCH keeps verifying.
     pub source_secret_overlap: Duration,
     /// How long a relay webhook's deliveries wait for a listener.
@@ -115,6 +117,7 @@ impl Config {
             portal_frame_ancestors: portal_frame_ancestors(s)?,
             health_interval: health_interval(s)?,
             ingest_body_limit: s.ingest_body_limit,
+            dashboard_dir: dashboard_dir(s)?,
             source_secret_overlap: parse_duration("HOOKRELAY_SOURCE_SECRET_OVERLAP", &s.source_secret_overlap)?,
             relay_hold: parse_duration("HOOKRELAY_RELAY_HOLD", &s.relay_hold)?,
         })
@@ -182,6 +185,19 @@ fn portal_frame_ancestors(s: &Settings) -> anyhow::Result<String> {
         }
         a => a.to_owned(),
     })
+}
+
+/// `HOOKRELAY_DASHBOARD_DIR`: a development aid; production serves what was built and tested.
+fn dashboard_dir(s: &Settings) -> anyhow::Result<Option<std::path::PathBuf>> {
+    match &s.dashboard_dir {
+        Some(_) if s.mode == Mode::Production => {
+            bail!("HOOKRELAY_DASHBOARD_DIR is for development: production mode serves the dashboard built into the binary")
+        }
+        Some(dir) if !dir.join("index.html").is_file() => {
+            bail!("HOOKRELAY_DASHBOARD_DIR {} holds no index.html: point it at assets/dashboard", dir.display())
+        }
+        dir => Ok(dir.clone()),
+    }
 }
 
 /// `HOOKRELAY_HEALTH_INTERVAL`: at most a minute.

@@ -1,18 +1,22 @@
 // The public API, as the browser calls it, and the session's credential.
 //
-// Where the token lives: a tenant's access token in sessionStorage (this tab only, gone
-// when the tab closes or on log out; never localStorage), so that a reload keeps the
-// user logged in. A portal token only in memory: it comes in the URL's fragment, which
-// is then replaced, so it stays out of the address bar, the history and any server log.
+// Where the token lives: in sessionStorage (this tab only, gone when the tab closes or on
+// log out; never localStorage), so that a reload keeps the session. A tenant's access
+// token and a portal token under keys of their own, so that a portal opened in a tab of
+// the tenant's dashboard cannot take the tenant's place or the other way round. A portal
+// token comes in the URL's fragment, which is then replaced, so it stays out of the
+// address bar, the history and any server log.
 
 const KEY = "hookrelay.accessToken";
+const PORTAL_KEY = "hookrelay.portalToken";
 
 export const session = {
   /** "tenant" on `/`, "portal" on `/portal`. */
   mode: location.pathname === "/portal" ? "portal" : "tenant",
   token: null,
-  /** The portal session's consumer, read from its token. */
+  /** The portal session's consumer and tenant, read from its token (for display only). */
   consumerId: null,
+  tenantName: null,
   expiresAt: null,
 };
 
@@ -24,13 +28,22 @@ export function setUnauthorizedHandler(f) {
 
 export function startSession() {
   if (session.mode === "portal") {
-    const token = new URLSearchParams(location.hash.slice(1)).get("token");
-    if (token) {
+    // a link just opened wins over the session this tab kept: it is the newer one
+    const fresh = new URLSearchParams(location.hash.slice(1)).get("token");
+    if (fresh) {
       history.replaceState(null, "", location.pathname + "#/webhooks");
+      sessionStorage.setItem(PORTAL_KEY, fresh);
+    }
+    const token = sessionStorage.getItem(PORTAL_KEY);
+    const claims = token ? decodeClaims(token) : null;
+    // an expired token would only earn a 401: show the ended session at once instead
+    if (token && !(claims?.exp && claims.exp * 1000 <= Date.now())) {
       session.token = token;
-      const claims = decodeClaims(token);
       session.consumerId = claims?.cid ?? null;
+      session.tenantName = typeof claims?.tenant_name === "string" && claims.tenant_name ? claims.tenant_name : null;
       session.expiresAt = claims?.exp ? new Date(claims.exp * 1000) : null;
+    } else {
+      sessionStorage.removeItem(PORTAL_KEY);
     }
   } else {
     session.token = sessionStorage.getItem(KEY);
@@ -45,14 +58,16 @@ export function logIn(token) {
 
 export function logOut() {
   session.token = null;
-  sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(session.mode === "portal" ? PORTAL_KEY : KEY);
 }
 
 // Only to show who the session is for: the server checks the token on every request.
 function decodeClaims(token) {
   try {
     const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(part));
+    // atob gives bytes: decode them as UTF-8, or a tenant named "Zürich" reads "ZÃ¼rich"
+    const bytes = Uint8Array.from(atob(part), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return null;
   }
@@ -70,6 +85,16 @@ export class ApiError extends Error {
 
 /** Calls `/api/v1<path>`; resolves to the JSON answer (null for 204). */
 export async function api(method, path, body) {
+  return (await call(method, path, body)).value;
+}
+
+/**
+ * GETs `/api/v1<path>` and resolves to `{value, text}`: the parsed answer and the answer's
+ * text as the server wrote it, for payloads whose numbers JSON.parse would round.
+ */
+export const getRaw = (path) => call("GET", path);
+
+async function call(method, path, body) {
   const headers = {};
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -79,13 +104,19 @@ export async function api(method, path, body) {
   } catch {
     throw new ApiError(0, { detail: "The server cannot be reached. Check that hookrelay is running, then try again." });
   }
-  if (res.status === 204) return null;
-  const answer = await res.json().catch(() => null);
+  if (res.status === 204) return { value: null, text: "" };
+  const text = await res.text().catch(() => "");
+  let answer = null;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    // not JSON (a proxy's error page): the status speaks for it
+  }
   if (!res.ok) {
     if (res.status === 401 && session.token && !path.startsWith("/auth/")) onUnauthorized();
     throw new ApiError(res.status, answer);
   }
-  return answer;
+  return { value: answer, text };
 }
 
 export const get = (path) => api("GET", path);

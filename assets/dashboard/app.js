@@ -3,10 +3,14 @@
 
 import { session, startSession, logIn, logOut, setUnauthorizedHandler, post } from "./api.js";
 import { h, fill, field, flash } from "./dom.js";
+import { when, zoneToggle } from "./time.js";
 import * as views from "./views.js";
 import { webhookPage } from "./webhook.js";
 import { sources, newSource } from "./sources.js";
 import { sourcePage } from "./source.js";
+import { deliveries, delivery } from "./deliveries.js";
+import { tail } from "./tail.js";
+import { EVENT_ROUTES } from "./events.js";
 
 const main = document.getElementById("main");
 
@@ -16,9 +20,10 @@ const routes = [
   ["webhooks/new", views.newWebhook],
   ["webhooks/:id", (el, p) => webhookPage(el, p.id, "settings")],
   ["webhooks/:id/:tab", (el, p) => webhookPage(el, p.id, p.tab)],
-  ["deliveries", views.deliveries],
-  ["deliveries/:id", (el, p) => views.delivery(el, p.id)],
-  ["tail", views.tail],
+  ...EVENT_ROUTES,
+  ["deliveries", deliveries],
+  ["deliveries/:id", (el, p) => delivery(el, p.id)],
+  ["tail", tail],
   ["stats", views.tenantStats, "tenant"],
   ["api-keys", views.apiKeys, "tenant"],
   ["sources", sources, "tenant"],
@@ -45,6 +50,11 @@ let cleanup = null;
 async function render() {
   if (cleanup) cleanup();
   cleanup = null;
+  // a portal link opened in a tab already on the portal only changes the fragment
+  if (session.mode === "portal" && /[#&]token=/.test(location.hash)) {
+    startSession();
+    brand();
+  }
   const route = location.hash.replace(/^#\/?/, "").split("?")[0];
   nav(route);
   if (!session.token) {
@@ -70,6 +80,7 @@ function nav(route) {
   const items = session.token
     ? [
         ["webhooks", "Webhooks"],
+        ...(session.mode === "tenant" ? [["events", "Events"]] : []),
         ["deliveries", "Deliveries"],
         ["tail", "Live tail"],
         ...(session.mode === "tenant" ? [["sources", "Sources"], ["stats", "Stats"], ["api-keys", "API keys"]] : []),
@@ -80,16 +91,37 @@ function nav(route) {
     items.map(([r, label]) => h("a", { href: `#/${r}`, class: route.split("/")[0] === r ? "current" : null }, label)),
   );
   const who = document.getElementById("who");
-  if (!session.token) fill(who);
+  if (!session.token) fill(who, zoneToggle());
   else if (session.mode === "portal")
-    fill(who, `Consumer ${session.consumerId ?? ""}`, session.expiresAt ? ` · until ${session.expiresAt.toLocaleTimeString()}` : "");
+    // the consumer sees whose webhooks these are; the internal consumer id only in small print
+    fill(
+      who,
+      zoneToggle(),
+      h(
+        "small",
+        { class: "portal-session" },
+        session.consumerId ? `account ${session.consumerId}` : null,
+        session.expiresAt ? [session.consumerId ? " · " : null, "until ", when(session.expiresAt.toISOString())] : null,
+      ),
+    );
   else
     fill(
       who,
+      zoneToggle(),
       h("a", { href: "/docs" }, "API docs"),
       " ",
       h("button", { type: "button", class: "link", id: "logout", onclick: () => (logOut(), render()) }, "Log out"),
     );
+}
+
+/** The header's brand: the tenant's name in its portal ("Webhooks" when the token has none). */
+function brand() {
+  const el = document.querySelector("#top .brand");
+  if (session.mode === "portal") {
+    el.textContent = session.tenantName ?? "Webhooks";
+    el.title = session.tenantName ? `${session.tenantName}: webhooks` : "";
+    document.title = session.tenantName ? `${session.tenantName} · Webhooks` : "Webhooks";
+  }
 }
 
 function loginPage() {
@@ -152,6 +184,7 @@ setUnauthorizedHandler(() => {
 });
 
 startSession();
+brand();
 if (!location.hash || location.hash === "#") location.replace("#/webhooks");
 window.addEventListener("hashchange", render);
 render();

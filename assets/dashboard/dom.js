@@ -34,12 +34,9 @@ export function fill(el, ...children) {
 /** A link inside the app (the routes are fragments: `#/webhooks`). */
 export const link = (route, ...children) => h("a", { href: "#" + route }, ...children);
 
-/** A timestamp as the user's local time with its zone, the exact UTC value in the tooltip. */
-export function when(ts) {
-  if (!ts) return "—";
-  const d = new Date(ts);
-  return h("time", { datetime: ts, title: ts }, d.toLocaleString(undefined, { timeZoneName: "short" }));
-}
+// Timestamps are time.js's (one format, the zone shown, the UTC toggle): kept here too so
+// that older imports of `when` from dom.js show the same thing.
+export { when } from "./time.js";
 
 /** A short, copyable id. */
 export const shortId = (id) => h("code", { title: id, class: "id" }, id ? id.slice(-12) : "—");

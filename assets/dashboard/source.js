@@ -3,7 +3,8 @@
 // dry run of its checks on a request pasted from the provider's console.
 
 import { get, post, patch, del, query } from "./api.js";
-import { h, fill, field, flash, when, shortId } from "./dom.js";
+import { h, fill, field, flash, shortId } from "./dom.js";
+import { when } from "./time.js";
 import { pagedTable, showError } from "./views.js";
 import { PROVIDERS, providerLabel, sourceState, pastePanel, copyButton, takeCreated } from "./sources.js";
 
@@ -155,7 +156,7 @@ function requestRow(r) {
     h("td", {}, requestStatus(r.status)),
     h("td", {}, checkWords(r.check)),
     h("td", {}, r.matched ? MATCHED[r.matched] ?? r.matched : "—"),
-    h("td", { class: "event-cell" }, r.eventId ? [shortId(r.eventId), " ", copyButton(r.eventId)] : "—"),
+    h("td", { class: "event-cell" }, r.eventId ? [h("a", { href: `#/events/${r.eventId}`, title: "The event it published" }, shortId(r.eventId)), " ", copyButton(r.eventId)] : "—"),
     h("td", {}, toggle),
   );
   const both = document.createDocumentFragment();

@@ -3,7 +3,8 @@
 // and its request log are in source.js.
 
 import { get, post, query, ApiError } from "./api.js";
-import { h, fill, link, field, flash, when } from "./dom.js";
+import { h, fill, link, field, flash } from "./dom.js";
+import { when } from "./time.js";
 import { pagedTable } from "./views.js";
 
 const secret = (name, label, hint, extra = {}) => ({ name, label, hint, secret: true, required: true, ...extra });

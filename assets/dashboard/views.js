@@ -1,9 +1,17 @@
 // The pages of the dashboard and the parts they share (tables of webhooks, deliveries
 // and attempts, the stats panel, the webhook form).
 
-import { session, get, post, del, query, stream, ApiError } from "./api.js";
-import { h, fill, link, field, flash, when, shortId } from "./dom.js";
-import { stackedBars, line } from "./chart.js";
+import { session, get, post, del, query, ApiError } from "./api.js";
+import { h, fill, link, field, flash } from "./dom.js";
+import { when } from "./time.js";
+import { healthBadge, successRate24h } from "./health.js";
+import { showFieldErrors } from "./form.js";
+// moved to modules of their own; re-exported so that older imports from here keep working
+export { deliveriesTable, deliveries, delivery } from "./deliveries.js";
+export { liveTail, tail } from "./tail.js";
+import { statsPanel } from "./stats.js";
+import { webhookForm } from "./webhook-form.js";
+export { statsPanel, webhookForm };
 
 // ---------------------------------------------------------------- shared parts
 
@@ -34,19 +42,13 @@ export function pagedTable(headings, load, row, empty = "Nothing here yet.") {
   };
 }
 
-/** Reports an API error: in the flash, and beside the fields a 422 names. */
+/**
+ * Reports an API error: in the flash, and beside the fields a 422 names, in words (the
+ * field's label and the rule, never a parser's message; see form.js).
+ */
 export function showError(err, form) {
-  if (form) for (const old of form.querySelectorAll(".field-error")) old.remove();
-  if (form && err instanceof ApiError && err.errors.length) {
-    for (const { field: name, message } of err.errors) {
-      const input = form.querySelector(`[name="${CSS.escape(name.split(/[.[]/)[0])}"]`);
-      const note = h("small", { class: "field-error" }, `${name} ${message}`);
-      if (input) input.after(note);
-    }
-    flash(err.errors.map((e) => `${e.field} ${e.message}`).join("; "), "error");
-  } else {
-    flash(err.message, "error");
-  }
+  if (form && err instanceof ApiError && err.errors.length) showFieldErrors(form, err.errors);
+  else flash(err.message, "error");
 }
 
 /** A secret or key shown once, with a copy button. */
@@ -63,11 +65,9 @@ export function secretBox(label, value) {
   return h("div", { class: "secret" }, h("span", {}, label), h("code", { class: "secret-value" }, value), copy);
 }
 
+/** A webhook's state: its health (health.js), and "Paused until …" while paused. */
 export function webhookState(w) {
-  if (w.active && w.pausedUntil && new Date(w.pausedUntil) > new Date())
-    return h("span", { class: "badge warn", title: `Receiver asked to wait until ${w.pausedUntil}` }, "paused");
-  if (w.active) return h("span", { class: "badge ok" }, "active");
-  return h("span", { class: "badge bad", title: w.disabledAt ? `since ${w.disabledAt}` : null }, w.disabledReason === "failing" ? "disabled: failing" : "inactive");
+  return healthBadge(w);
 }
 
 export function deliveryStatus(status) {
@@ -95,7 +95,8 @@ export function attemptRow(a) {
       h("dt", {}, "Delivery"),
       h("dd", {}, link(`/deliveries/${a.deliveryId}`, a.deliveryId)),
       h("dt", {}, "Event"),
-      h("dd", {}, h("code", {}, a.eventId)),
+      // a portal cannot read events: the id alone there
+      h("dd", {}, session.mode === "tenant" ? link(`/events/${a.eventId}`, h("code", {}, a.eventId)) : h("code", {}, a.eventId)),
       a.errorMessage ? [h("dt", {}, "Error"), h("dd", { class: "error-message" }, a.errorMessage)] : null,
       h("dt", {}, "Response body"),
       h("dd", {}, a.responseBody === null || a.responseBody === "" ? "—" : h("pre", { class: "response-body" }, a.responseBody)),
@@ -114,182 +115,6 @@ export function attemptRow(a) {
 }
 export const ATTEMPT_HEADINGS = ["Time", "Event", "Attempt", "Result", "Duration", ""];
 
-/** The stats of a webhook or of the tenant, for a window the user picks. */
-export function statsPanel(path) {
-  const windows = [
-    ["1h", 3600e3],
-    ["6h", 6 * 3600e3],
-    ["24h", 24 * 3600e3],
-    ["7d", 7 * 24 * 3600e3],
-    ["30d", 30 * 24 * 3600e3],
-  ];
-  const pick = h("select", { name: "window" }, windows.map(([label]) => h("option", { value: label }, `Last ${label}`)));
-  pick.value = "1h";
-  const refresh = h("button", { type: "button", class: "secondary" }, "Refresh");
-  const body = h("div", { class: "stats-body" });
-  const el = h("div", { class: "stats" }, h("div", { class: "toolbar" }, pick, refresh), body);
-  const load = async () => {
-    const span = windows.find(([l]) => l === pick.value)[1];
-    const until = new Date();
-    const s = await get(`${path}${query({ since: new Date(until - span).toISOString(), until: until.toISOString() })}`);
-    const pct = (v) => (v === null ? "—" : `${Math.round(v * 1000) / 10} %`);
-    const ms = (v) => (v === null || v === undefined ? "—" : `${v} ms`);
-    const tile = (label, value, name) => h("div", { class: "tile", "data-stat": name }, h("span", {}, label), h("strong", {}, value));
-    fill(
-      body,
-      h(
-        "div",
-        { class: "tiles" },
-        tile("Deliveries", s.deliveries.total, "deliveries"),
-        tile("Succeeded", s.deliveries.succeeded, "succeeded"),
-        tile("Failed", s.deliveries.failed, "failed"),
-        tile("Pending", s.deliveries.pending, "pending"),
-        tile("Success rate", pct(s.successRate), "successRate"),
-        tile("Attempts", s.attempts, "attempts"),
-        tile("Attempt success", pct(s.attemptSuccessRate), "attemptSuccessRate"),
-        tile("p50 / p95", `${ms(s.responseTimeMs.p50)} / ${ms(s.responseTimeMs.p95)}`, "p50p95"),
-      ),
-      h("h3", {}, "Attempts over time"),
-      stackedBars("Attempts over time", s.series, [
-        { key: "succeeded", label: "succeeded", class: "ok" },
-        { key: "failed", label: "failed", class: "bad" },
-      ]),
-      h("h3", {}, "Attempt success rate"),
-      line(
-        "Attempt success rate",
-        s.series.map((b) => ({ ...b, rate: b.attempts ? Math.round((1000 * b.succeeded) / b.attempts) / 10 : null })),
-        "rate",
-        " %",
-      ),
-      h("h3", {}, "p95 response time"),
-      line("p95 response time", s.series, "p95Ms", " ms"),
-      h("h3", {}, "Errors by kind"),
-      Object.keys(s.errorsByKind).length
-        ? h("table", { class: "compact" }, h("tbody", {}, Object.entries(s.errorsByKind).map(([k, n]) => h("tr", {}, h("td", {}, k), h("td", {}, n)))))
-        : h("p", { class: "empty" }, "No errors in this window."),
-      h("p", { class: "hint" }, "Percentiles are the upper bound of the latency histogram bucket that holds their rank (buckets at most 10 % wide)."),
-    );
-  };
-  const reload = () => load().catch((err) => flash(err.message, "error"));
-  pick.addEventListener("change", reload);
-  refresh.addEventListener("click", reload);
-  return { el, load };
-}
-
-/** Deliveries, newest first, with a retry for each finished one. */
-export function deliveriesTable(params) {
-  const retry = async (d, button) => {
-    try {
-      await post(`/deliveries/${d.id}/retry`);
-      button.disabled = true;
-      flash(`Delivery ${d.id} will be attempted again.`);
-    } catch (err) {
-      showError(err);
-    }
-  };
-  return pagedTable(
-    ["Created", "Event", "Webhook", "Status", "Attempts", "Next attempt", ""],
-    (cursor) => get(`/deliveries${query({ ...params, cursor })}`),
-    (d) => {
-      const button = d.status === "pending" ? null : h("button", { type: "button", class: "secondary retry" }, "Retry");
-      if (button) button.addEventListener("click", () => retry(d, button));
-      return h(
-        "tr",
-        { class: "delivery", "data-id": d.id },
-        h("td", {}, link(`/deliveries/${d.id}`, when(d.createdAt))),
-        h("td", {}, d.eventType, d.test ? h("span", { class: "badge" }, "test") : null),
-        h("td", {}, link(`/webhooks/${d.webhookId}`, shortId(d.webhookId))),
-        h("td", {}, deliveryStatus(d.status)),
-        h("td", {}, d.attemptCount),
-        h("td", {}, when(d.nextAttemptAt)),
-        h("td", {}, button),
-      );
-    },
-    "No deliveries match.",
-  );
-}
-
-/** The webhook form, for create (`w` null) and edit. Resolves the request body. */
-export function webhookForm(w, submitLabel, onSubmit) {
-  const input = (name, value, attrs = {}) => h("input", { name, value: value ?? "", ...attrs });
-  const name = input("name", w?.name, { required: true, maxlength: 100 });
-  // the kind is chosen once, on create (it cannot change), and only by a tenant: a relay
-  // webhook has no url, its deliveries wait for `hookrelay listen`, which a portal session cannot run
-  const kind =
-    w || session.mode !== "tenant"
-      ? null
-      : h("select", { name: "kind" }, h("option", { value: "http" }, "HTTP endpoint"), h("option", { value: "relay" }, "Relay to hookrelay listen"));
-  const relay = () => (kind ? kind.value : w?.kind) === "relay";
-  const url = input("url", w?.url, { required: true, type: "url", placeholder: "https://example.com/hook" });
-  const urlField = relay() ? null : field("URL", url);
-  kind?.addEventListener("change", () => {
-    urlField.hidden = relay();
-    url.required = !relay();
-  });
-  const events = input("events", w ? w.events.join(", ") : "*", { required: true });
-  const description = h("textarea", { name: "description", rows: 2, value: w?.description ?? "" });
-  const consumer = input("consumerId", w?.consumerId, { placeholder: "optional: your customer's id" });
-  const headers = h("textarea", {
-    name: "headers",
-    rows: 2,
-    placeholder: "X-Custom: value",
-    value: Object.entries(w?.headers ?? {}).map(([k, v]) => `${k}: ${v}`).join("\n"),
-  });
-  const rate = input("rateLimitPerMinute", w ? w.rateLimitPerMinute : 100, { type: "number", min: 1 });
-  const concurrency = input("maxConcurrency", w ? w.maxConcurrency : 10, { type: "number", min: 1, max: 100 });
-  const schedule = input("retrySchedule", w?.retrySchedule?.join(", "), { placeholder: "4, 8, 10 (the default)" });
-  const form = h(
-    "form",
-    { class: "card webhook-form" },
-    field("Name", name),
-    kind ? field("Kind", kind, "Relay: no URL; its deliveries wait for a developer's hookrelay listen --webhook <id>") : null,
-    urlField,
-    field("Events", events, "Comma-separated filters: message.new, message.*, or * for every event"),
-    session.mode === "tenant" ? field("Consumer id", consumer, "Only events published with this consumerId reach it") : null,
-    field("Description", description),
-    field("Custom headers", headers, "One per line: Name: value"),
-    h(
-      "div",
-      { class: "row" },
-      field("Rate limit per minute", rate, "Empty: no limit"),
-      field("Max concurrency", concurrency),
-      field("Retry schedule (s)", schedule, "Empty: 4, 8, 10"),
-    ),
-    h("div", { class: "actions" }, h("button", { type: "submit" }, submitLabel)),
-  );
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const list = (s) => s.split(",").map((v) => v.trim()).filter(Boolean);
-    const number = (s) => (s.trim() === "" ? null : Number(s));
-    const body = {
-      name: name.value,
-      events: list(events.value),
-      description: description.value || null,
-      headers: Object.fromEntries(
-        headers.value
-          .split("\n")
-          .filter((l) => l.trim())
-          .map((l) => {
-            const at = l.indexOf(":");
-            return at < 0 ? [l.trim(), ""] : [l.slice(0, at).trim(), l.slice(at + 1).trim()];
-          }),
-      ),
-      rateLimitPerMinute: number(rate.value),
-      maxConcurrency: number(concurrency.value),
-      retrySchedule: schedule.value.trim() ? list(schedule.value).map(Number) : null,
-    };
-    if (kind) body.kind = kind.value;
-    if (!relay()) body.url = url.value;
-    if (session.mode === "tenant") body.consumerId = consumer.value || null;
-    try {
-      await onSubmit(body);
-    } catch (err) {
-      showError(err, form);
-    }
-  });
-  return form;
-}
-
 // ---------------------------------------------------------------- pages
 
 export async function webhooks(el) {
@@ -297,7 +122,8 @@ export async function webhooks(el) {
   const list = h("div");
   const load = async () => {
     const table = pagedTable(
-      ["Name", "URL", "Events", "Consumer", "State", "Created"],
+      // health at a glance: state in colour and words, the last 24 h, the last attempt
+      ["Name", "URL", "Events", "Consumer", "Health", "Last 24 h", "Last attempt"],
       (cursor) => get(`/webhooks${query({ consumerId: consumer.value, cursor })}`),
       (w) =>
         h(
@@ -307,8 +133,9 @@ export async function webhooks(el) {
           h("td", {}, w.kind === "relay" ? [h("span", { class: "badge info" }, "relay"), " · ", h("code", {}, "hookrelay listen")] : h("code", {}, w.url)),
           h("td", {}, w.events.join(", ")),
           h("td", {}, w.consumerId ?? "—"),
-          h("td", {}, webhookState(w)),
-          h("td", {}, when(w.createdAt)),
+          h("td", { class: "health-cell" }, webhookState(w)),
+          h("td", {}, successRate24h(w)),
+          h("td", {}, when(w.health?.lastAttemptAt)),
         ),
       "No webhooks yet: add an endpoint to receive events.",
     );
@@ -335,79 +162,6 @@ export async function newWebhook(el) {
       location.hash = `#/webhooks/${w.id}`;
     }),
   );
-}
-
-export async function deliveries(el) {
-  const status = h("select", { name: "status" }, ["", "pending", "succeeded", "failed"].map((s) => h("option", { value: s }, s || "any status")));
-  const list = h("div");
-  const load = async () => {
-    const table = deliveriesTable({ status: status.value });
-    fill(list, table.el);
-    await table.next();
-  };
-  status.addEventListener("change", () => load().catch((err) => flash(err.message, "error")));
-  fill(el, h("h1", {}, "Deliveries"), h("div", { class: "toolbar" }, status), list);
-  await load();
-}
-
-export async function delivery(el, id) {
-  const d = await get(`/deliveries/${id}`);
-  const retry = h("button", { type: "button", disabled: d.status === "pending" }, "Retry");
-  retry.addEventListener("click", async () => {
-    try {
-      await post(`/deliveries/${id}/retry`);
-      flash("The delivery will be attempted again.");
-      await delivery(el, id);
-    } catch (err) {
-      showError(err);
-    }
-  });
-  const attempts = h("table", {}, h("thead", {}, h("tr", {}, ATTEMPT_HEADINGS.map((t) => h("th", {}, t)))), h("tbody", {}, d.attempts.map(attemptRow)));
-  fill(
-    el,
-    h("div", { class: "title" }, h("h1", {}, "Delivery ", shortId(d.id)), retry),
-    h(
-      "dl",
-      { class: "facts" },
-      h("dt", {}, "Status"),
-      h("dd", {}, deliveryStatus(d.status)),
-      h("dt", {}, "Event"),
-      h("dd", {}, d.eventType, " ", h("code", {}, d.eventId)),
-      h("dt", {}, "Webhook"),
-      h("dd", {}, link(`/webhooks/${d.webhookId}`, d.webhookId)),
-      h("dt", {}, "Attempts"),
-      h("dd", {}, d.attemptCount),
-      h("dt", {}, "Next attempt"),
-      h("dd", {}, when(d.nextAttemptAt)),
-      h("dt", {}, "Created"),
-      h("dd", {}, when(d.createdAt)),
-    ),
-    h("h2", {}, "Attempts"),
-    d.attempts.length ? attempts : h("p", { class: "empty" }, "Not attempted yet."),
-  );
-}
-
-/** The live tail: attempts as they are recorded (the stream API). Returns its cleanup. */
-export function liveTail(el, webhookId) {
-  const state = h("span", { class: "badge warn", id: "tail-state" }, "connecting");
-  const table = pagedTable(ATTEMPT_HEADINGS, async () => ({ data: [], nextCursor: null }), attemptRow, "Waiting for attempts…");
-  fill(el, h("div", { class: "toolbar" }, h("span", {}, "Stream: "), state), table.el);
-  table.next();
-  const source = stream(webhookId);
-  source.addEventListener("open", () => fill(state, "live").setAttribute("class", "badge ok"));
-  source.addEventListener("attempt", (e) => table.prepend(JSON.parse(e.data)));
-  source.addEventListener("error", () => {
-    // EventSource reconnects by itself (resuming with Last-Event-ID) unless the server refused it
-    const closed = source.readyState === EventSource.CLOSED;
-    fill(state, closed ? "closed" : "reconnecting").setAttribute("class", "badge bad");
-  });
-  return () => source.close();
-}
-
-export function tail(el) {
-  const body = h("div");
-  fill(el, h("h1", {}, "Live tail"), h("p", { class: "hint" }, "Every attempt of your webhooks, as it is recorded."), body);
-  return liveTail(body, null);
 }
 
 export async function tenantStats(el) {

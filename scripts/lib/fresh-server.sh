@@ -4,6 +4,8 @@
 #
 #   start_fresh_server NAME [VAR=value …]   sets $base (http://127.0.0.1:<port>) and an EXIT trap
 #
+# HOOKRELAY_BIN names a binary to serve instead of building one.
+#
 # The settings given are added to the server's environment. The per-tenant and sign-up
 # rate limits are off: test tools send many requests from one address.
 
@@ -13,7 +15,15 @@ start_fresh_server() {
     pg_env=$(scripts/pg env) || { echo "$0: scripts/pg env failed" >&2; exit 1; }
     eval "$pg_env"
     export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${HOME:?HOME is not set; set CARGO_TARGET_DIR}/.cache/hookrelay-target}
-    cargo build --locked --bin hookrelay
+    # HOOKRELAY_BIN: an already built binary (no cargo run), e.g. while another build runs
+    # (serving the dashboard from assets/dashboard: its built-in copy may be older)
+    local bin=${HOOKRELAY_BIN:-} dashboard=()
+    if [[ -z $bin ]]; then
+        cargo build --locked --bin hookrelay
+        bin=$CARGO_TARGET_DIR/debug/hookrelay
+    else
+        dashboard=(HOOKRELAY_DASHBOARD_DIR="$PWD/assets/dashboard")
+    fi
     fresh_db="hookrelay_${name}_$$"
     fresh_admin_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/postgres")))' "$DATABASE_URL")
     local db_url port
@@ -21,7 +31,7 @@ start_fresh_server() {
     psql -q "$fresh_admin_url" -c "CREATE DATABASE $fresh_db"
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     env DATABASE_URL="$db_url" HOOKRELAY_BIND="127.0.0.1:$port" HOOKRELAY_TENANT_API_RATE=0 HOOKRELAY_TENANT_PUBLISH_RATE=0 \
-        HOOKRELAY_AUTH_RATE_LIMIT=0 RUST_LOG=${RUST_LOG:-error} "$@" "$CARGO_TARGET_DIR/debug/hookrelay" serve &
+        HOOKRELAY_AUTH_RATE_LIMIT=0 RUST_LOG=${RUST_LOG:-error} "${dashboard[@]}" "$@" "$bin" serve &
     fresh_server=$!
     trap stop_fresh_server EXIT
     base=http://127.0.0.1:$port

@@ -22,9 +22,18 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("webhook.js", JS, include_bytes!("../../assets/dashboard/webhook.js")),
     ("sources.js", JS, include_bytes!("../../assets/dashboard/sources.js")),
     ("source.js", JS, include_bytes!("../../assets/dashboard/source.js")),
-    ("style.css", "text/css; charset=utf-8", include_bytes!("../../assets/dashboard/style.css")),
+    ("time.js", JS, include_bytes!("../../assets/dashboard/time.js")),
+    ("events.js", JS, include_bytes!("../../assets/dashboard/events.js")),
+    ("deliveries.js", JS, include_bytes!("../../assets/dashboard/deliveries.js")),
+    ("tail.js", JS, include_bytes!("../../assets/dashboard/tail.js")),
+    ("health.js", JS, include_bytes!("../../assets/dashboard/health.js")),
+    ("form.js", JS, include_bytes!("../../assets/dashboard/form.js")),
+    ("webhook-form.js", JS, include_bytes!("../../assets/dashboard/webhook-form.js")),
+    ("stats.js", JS, include_bytes!("../../assets/dashboard/stats.js")),
+    ("style.css", CSS, include_bytes!("../../assets/dashboard/style.css")),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
 
 /// Scripts and styles from this server only (no inline script, no `eval`), requests to
 /// this server only; `frame-ancestors` is appended per page.
@@ -39,16 +48,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The tenant's dashboard is never framed: a framing page could trick a logged-in user
 /// into clicks (clickjacking).
-async fn dashboard() -> HttpResponse {
-    page(format!("{CSP}; frame-ancestors 'none'"))
+async fn dashboard(state: web::Data<AppState>) -> HttpResponse {
+    page(&state, format!("{CSP}; frame-ancestors 'none'"))
 }
 
 /// The portal is framed by the tenant's own pages, as `HOOKRELAY_PORTAL_FRAME_ANCESTORS` allows.
 async fn portal(state: web::Data<AppState>) -> HttpResponse {
-    page(format!("{CSP}; frame-ancestors {}", state.config.portal_frame_ancestors))
+    page(&state, format!("{CSP}; frame-ancestors {}", state.config.portal_frame_ancestors))
 }
 
-fn page(csp: String) -> HttpResponse {
+fn page(state: &AppState, csp: String) -> HttpResponse {
+    let body = match &state.config.dashboard_dir {
+        Some(dir) => std::fs::read(dir.join("index.html")).unwrap_or_else(|_| INDEX_HTML.to_vec()),
+        None => INDEX_HTML.to_vec(),
+    };
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CONTENT_SECURITY_POLICY, csp))
@@ -57,16 +70,33 @@ fn page(csp: String) -> HttpResponse {
         // the portal's token is in the fragment, which browsers never send as a referrer;
         // no page of ours needs to tell another site where it was opened from
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .body(INDEX_HTML)
+        .body(body)
 }
 
-async fn asset(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let (_, content_type, body) =
-        ASSETS.iter().find(|(name, _, _)| *name == file.as_str()).ok_or(ApiError::NotFound)?;
+async fn asset(state: web::Data<AppState>, file: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (content_type, body) = match &state.config.dashboard_dir {
+        Some(dir) => {
+            // any script or style sheet of the directory, so that a new module needs no
+            // rebuild either; a plain name only: the directory is never left or browsed
+            let name = file.as_str();
+            let plain = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+            let content_type = match name.rsplit_once('.') {
+                Some((stem, "js")) if plain && !stem.contains('.') => JS,
+                Some((stem, "css")) if plain && !stem.contains('.') => CSS,
+                _ => return Err(ApiError::NotFound),
+            };
+            (content_type, std::fs::read(dir.join(name)).map_err(|_| ApiError::NotFound)?)
+        }
+        None => {
+            let (_, content_type, body) =
+                ASSETS.iter().find(|(name, _, _)| *name == file.as_str()).ok_or(ApiError::NotFound)?;
+            (*content_type, body.to_vec())
+        }
+    };
     Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, *content_type))
+        .insert_header((header::CONTENT_TYPE, content_type))
         // not fingerprinted: revalidate, so that an upgraded server's pages load whole
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(*body))
+        .body(body))
 }

@@ -62,7 +62,11 @@ async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<Sessi
         return Err(ApiError::field("consumerId", "is required"));
     };
     let expires_at = Utc::now().timestamp() + expires_in;
-    let token = state.jwt.issue_portal(caller.tenant.0, &consumer, expires_at).map_err(ApiError::Internal)?;
+    let mut conn = state.pool.get().await?;
+    let tenant_name = crate::db::tenants::name(&mut conn, caller.tenant).await?;
+    drop(conn);
+    let token =
+        state.jwt.issue_portal(caller.tenant.0, &tenant_name, &consumer, expires_at).map_err(ApiError::Internal)?;
     let expires_at = Utc
         .timestamp_opt(expires_at, 0)
         .single()

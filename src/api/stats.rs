@@ -19,6 +19,11 @@ use crate::error::{ApiError, ApiResult};
 pub const MAX_WINDOW_DAYS: i64 = 90;
 /// Windows up to this long get a per-minute series; longer ones an hourly one.
 const MINUTE_SERIES_UP_TO_HOURS: i64 = 2;
+/// The most buckets a series with a chosen `bucket` may have.
+pub const MAX_BUCKETS: i64 = 1_500;
+
+/// The series bucket sizes a request may choose, UTC-aligned.
+const BUCKETS: [(&str, i64); 5] = [("1m", 1), ("5m", 5), ("15m", 15), ("1h", 60), ("1d", 1_440)];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/api/v1/webhooks/{id}/stats").route(web::get().to(webhook_stats)))
@@ -89,10 +94,37 @@ fn rate(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-/// Folds the rollup rows of [since, until) into the answer. `unattempted` counts the
-/// deliveries created in the window that no attempt has finished yet.
-pub fn summarize(rows: &[StatsRow], unattempted: i64, since: DateTime<Utc>, until: DateTime<Utc>) -> Stats {
-    let step = series_step(since, until);
+/// The series' bucket length: the request's `bucket` (at most [`MAX_BUCKETS`] of them over
+/// the window), else the default for the window's length.
+pub fn step(params: &Params, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<TimeDelta, ApiError> {
+    let Some(name) = params.string("bucket") else {
+        return Ok(series_step(since, until));
+    };
+    let Some(&(_, minutes)) = BUCKETS.iter().find(|(n, _)| *n == name) else {
+        return Err(ApiError::field("bucket", "must be one of 1m, 5m, 15m, 1h, 1d"));
+    };
+    let step = TimeDelta::minutes(minutes);
+    let first = since.duration_trunc(step).unwrap_or(since);
+    let buckets = ((until - first).num_minutes() + minutes - 1) / minutes;
+    if buckets > MAX_BUCKETS {
+        return Err(ApiError::field(
+            "bucket",
+            format!("{name} buckets over this window would be {buckets}; at most {MAX_BUCKETS}: choose a larger bucket or a shorter window"),
+        ));
+    }
+    Ok(step)
+}
+
+/// Folds the rollup rows of [since, until) into the answer, with a series of `step`
+/// buckets. `unattempted` counts the deliveries created in the window that no attempt has
+/// finished yet.
+pub fn summarize(
+    rows: &[StatsRow],
+    unattempted: i64,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    step: TimeDelta,
+) -> Stats {
     let first = since.duration_trunc(step).unwrap_or(since);
     let mut series: Vec<(DateTime<Utc>, i64, i64, Vec<i64>)> = Vec::new();
     let mut start = first;
@@ -177,15 +209,18 @@ fn errors_by_kind(errors: &[i64]) -> serde_json::Map<String, serde_json::Value> 
 
 async fn load(state: &AppState, caller: &Caller, webhook: Option<Uuid>, req: &HttpRequest) -> ApiResult<Stats> {
     let tenant = caller.tenant;
-    let (since, until) = window(&Params::from_request(req)?, Utc::now())?;
+    let params = Params::from_request(req)?;
+    let (since, until) = window(&params, Utc::now())?;
+    let step = step(&params, since, until)?;
     let mut conn = state.pool.get().await?;
     if let Some(id) = webhook {
         caller.webhook(&mut conn, id).await?;
     }
-    let hourly = until - since > TimeDelta::hours(MINUTE_SERIES_UP_TO_HOURS);
+    // hour rows fit a series of whole hours or days; smaller buckets need the minutes
+    let hourly = step >= TimeDelta::hours(1);
     let rows = db::stats::rows(&mut conn, tenant, webhook.unwrap_or(TENANT_WIDE), since, until, hourly).await?;
     let unattempted = db::stats::unattempted(&mut conn, tenant, webhook, since, until).await?;
-    Ok(summarize(&rows, unattempted, since, until))
+    Ok(summarize(&rows, unattempted, since, until, step))
 }
 
 async fn webhook_stats(
@@ -252,7 +287,7 @@ mod tests {
     #[test]
     fn sums_rates_percentiles_and_a_dense_series() {
         let rows = [row("2024-01-01T10:05:00Z", &[2, 3, 100], 1), row("2024-01-01T10:07:00Z", &[2], 0)];
-        let s = summarize(&rows, 2, at("2024-01-01T10:00:00Z"), at("2024-01-01T10:10:00Z"));
+        let s = summarize(&rows, 2, at("2024-01-01T10:00:00Z"), at("2024-01-01T10:10:00Z"), TimeDelta::minutes(1));
         assert_eq!(s.deliveries, DeliveryCounts { total: 5, succeeded: 3, failed: 0, pending: 2 });
         assert_eq!(s.success_rate, Some(1.0));
         assert_eq!((s.attempts, s.retries), (4, 1));
@@ -270,11 +305,31 @@ mod tests {
 
     #[test]
     fn nothing_to_compute_gives_nulls_and_hourly_buckets_for_long_windows() {
-        let s = summarize(&[], 0, at("2024-01-01T10:30:00Z"), at("2024-01-02T10:30:00Z"));
+        let s = summarize(&[], 0, at("2024-01-01T10:30:00Z"), at("2024-01-02T10:30:00Z"), TimeDelta::hours(1));
         assert_eq!(s.success_rate, None);
         assert_eq!(s.attempt_success_rate, None);
         assert_eq!(s.response_time_ms, ResponseTimes { avg: None, p50: None, p95: None, p99: None });
         assert_eq!(s.series.len(), 25, "aligned hours from 10:00 to 10:00 the next day");
         assert_eq!(s.series[0].start, "2024-01-01T10:00:00.000Z");
+    }
+
+    #[test]
+    fn a_chosen_bucket_sizes_the_series_up_to_1500_buckets() {
+        let q = |s: &str| {
+            Params(web::Query::<std::collections::HashMap<String, String>>::from_query(s).unwrap().into_inner())
+        };
+        let (since, until) = (at("2024-01-01T10:07:00Z"), at("2024-01-01T16:07:00Z"));
+        assert_eq!(step(&q(""), since, until).unwrap(), TimeDelta::hours(1), "the default for 6 h");
+        let five = step(&q("bucket=5m"), since, until).unwrap();
+        let s = summarize(&[row("2024-01-01T10:08:00Z", &[2], 0)], 0, since, until, five);
+        assert_eq!(s.series.len(), 73, "10:05 to 16:05, aligned to the clock, the edges partial");
+        assert_eq!((s.series[0].start.as_str(), s.series[0].attempts), ("2024-01-01T10:05:00.000Z", 1));
+        let day = step(&q("bucket=1d"), since, until).unwrap();
+        assert_eq!(summarize(&[], 0, since, until, day).series[0].start, "2024-01-01T00:00:00.000Z");
+        // 25 h of minutes is 1,500 buckets; a minute more is too many
+        let long = (at("2024-01-01T00:00:00Z"), at("2024-01-02T01:00:00Z"));
+        assert!(step(&q("bucket=1m"), long.0, long.1).is_ok());
+        assert!(step(&q("bucket=1m"), long.0, long.1 + TimeDelta::minutes(1)).is_err());
+        assert!(step(&q("bucket=2m"), since, until).is_err());
     }
 }

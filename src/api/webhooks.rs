@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Duration, Utc};
+use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -13,8 +14,9 @@ use crate::api::route::resource;
 use crate::api::state::AppState;
 use crate::api::webhook_input::{kind_of, validate, WebhookInput, RELAY};
 use crate::db::webhooks::{Inserted, Webhook, DISABLED_MANUALLY};
-use crate::db::{self, new_id};
+use crate::db::{self, new_id, TenantId};
 use crate::domain::secret::SigningSecret;
+use crate::domain::webhook_health::{Counted, Health, Kept};
 use crate::domain::{ts, ts_opt};
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::Sealer;
@@ -57,12 +59,22 @@ pub struct WebhookView {
     rate_limit_per_minute: Option<i32>,
     max_concurrency: i32,
     retry_schedule: Option<Vec<i32>>,
+    health: Health,
     created_at: String,
     updated_at: String,
 }
 
-impl From<Webhook> for WebhookView {
-    fn from(w: Webhook) -> WebhookView {
+impl WebhookView {
+    /// The webhook with its health, from its row and its rollup counts.
+    fn new(w: Webhook, counted: Option<&Counted>) -> WebhookView {
+        let kept = Kept {
+            active: w.active,
+            degraded: w.health.degraded,
+            failing_since: w.health.health_failing_since,
+            last_attempt_at: w.health.last_attempt_at,
+            last_success_at: w.health.last_success_at,
+        };
+        let health = Health::of(&kept, counted.unwrap_or(&Counted::default()), Utc::now());
         WebhookView {
             id: w.id,
             name: w.name,
@@ -79,6 +91,7 @@ impl From<Webhook> for WebhookView {
             rate_limit_per_minute: w.rate_limit_per_minute,
             max_concurrency: w.max_concurrency,
             retry_schedule: w.retry_schedule,
+            health,
             created_at: ts(w.created_at),
             updated_at: ts(w.updated_at),
         }
@@ -97,14 +110,14 @@ struct WebhookWithSecret {
 
 impl WebhookWithSecret {
     /// The webhook with its secret opened (it is stored sealed, see `secrets`).
-    fn open(w: Webhook, sealer: &Sealer) -> ApiResult<WebhookWithSecret> {
+    fn open(w: Webhook, counted: Option<&Counted>, sealer: &Sealer) -> ApiResult<WebhookWithSecret> {
         let now = Utc::now();
         let previous_secret_expires_at =
             if w.live_previous_secret(now).is_some() { ts_opt(w.previous_secret_expires_at) } else { None };
         let secret = sealer
             .open(w.id, &w.secret)
             .map_err(|err| ApiError::Internal(anyhow::anyhow!("opening the secret of webhook {}: {err}", w.id)))?;
-        Ok(WebhookWithSecret { webhook: w.into(), secret, previous_secret_expires_at })
+        Ok(WebhookWithSecret { webhook: WebhookView::new(w, counted), secret, previous_secret_expires_at })
     }
 }
 
@@ -170,10 +183,14 @@ async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<Webho
         updated_at: now,
         paused_until: None,
         adaptive_concurrency: None,
+        health: Default::default(),
     };
     let mut conn = state.pool.get().await?;
     match db::webhooks::insert(&mut conn, webhook, state.config.max_webhooks).await? {
-        Inserted::Created(w) => Ok(HttpResponse::Created().json(WebhookWithSecret::open(*w, &state.config.sealer)?)),
+        // a new webhook has made no attempts: nothing to count
+        Inserted::Created(w) => {
+            Ok(HttpResponse::Created().json(WebhookWithSecret::open(*w, None, &state.config.sealer)?))
+        }
         Inserted::LimitReached => Err(ApiError::Conflict(format!(
             "this tenant already holds the maximum of {} webhooks; delete one first",
             state.config.max_webhooks
@@ -188,14 +205,25 @@ async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> A
     // a portal session lists its own consumer's webhooks, whatever the query says
     let consumer = caller.consumer.as_deref().or(params.string("consumerId"));
     let rows = db::webhooks::list(&mut conn, caller.tenant, consumer, after, limit + 1).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |w| w.id, WebhookView::from)))
+    let ids: Vec<Uuid> = rows.iter().map(|w| w.id).collect();
+    let counted = db::webhook_health::counted(&mut conn, caller.tenant, &ids, Utc::now()).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(
+        rows,
+        limit,
+        |w| w.id,
+        |w| {
+            let c = counted.get(&w.id);
+            WebhookView::new(w, c)
+        },
+    )))
 }
 
 async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     let webhook = caller.webhook(&mut conn, id).await?;
-    Ok(HttpResponse::Ok().json(WebhookView::from(webhook)))
+    let counted = counted_one(&mut conn, caller.tenant, id).await?;
+    Ok(HttpResponse::Ok().json(WebhookView::new(webhook, counted.as_ref())))
 }
 
 async fn patch(
@@ -236,11 +264,17 @@ async fn patch(
     }
     let mut conn = state.pool.get().await?;
     let webhook = db::webhooks::update(&mut conn, caller.tenant, id, &changes).await?;
+    let counted = counted_one(&mut conn, caller.tenant, id).await?;
     if changes.active == Some(true) {
         // deliveries that waited while the webhook was inactive are due again
         state.wakeup.soon();
     }
-    Ok(HttpResponse::Ok().json(WebhookView::from(webhook)))
+    Ok(HttpResponse::Ok().json(WebhookView::new(webhook, counted.as_ref())))
+}
+
+/// The rollup counts of one webhook's health.
+async fn counted_one(conn: &mut AsyncPgConnection, tenant: TenantId, id: Uuid) -> ApiResult<Option<Counted>> {
+    Ok(db::webhook_health::counted(conn, tenant, &[id], Utc::now()).await?.remove(&id))
 }
 
 async fn delete(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -258,7 +292,8 @@ async fn secret(state: web::Data<AppState>, caller: Caller, id: web::Path<String
     let id = path_id(&id)?;
     let mut conn = state.pool.get().await?;
     let webhook = caller.webhook(&mut conn, id).await?;
-    Ok(HttpResponse::Ok().json(WebhookWithSecret::open(webhook, &state.config.sealer)?))
+    let counted = counted_one(&mut conn, caller.tenant, id).await?;
+    Ok(HttpResponse::Ok().json(WebhookWithSecret::open(webhook, counted.as_ref(), &state.config.sealer)?))
 }
 
 #[derive(Default, Deserialize, Serialize)]
@@ -287,5 +322,6 @@ async fn rotate_secret(
     let overlap_until = Utc::now() + Duration::hours(ROTATION_OVERLAP_HOURS);
     let sealed = state.config.sealer.seal(id, new_secret.expose());
     let webhook = db::webhooks::rotate_secret(&mut conn, caller.tenant, id, &sealed, overlap_until).await?;
-    Ok(HttpResponse::Ok().json(WebhookWithSecret::open(webhook, &state.config.sealer)?))
+    let counted = counted_one(&mut conn, caller.tenant, id).await?;
+    Ok(HttpResponse::Ok().json(WebhookWithSecret::open(webhook, counted.as_ref(), &state.config.sealer)?))
 }

@@ -30,6 +30,9 @@ pub struct PortalClaims {
     pub tid: Uuid,
     /// The consumer the session is limited to.
     pub cid: String,
+    /// The tenant's name, for the portal's header only (never trusted).
+    #[serde(default)]
+    pub tenant_name: String,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -84,11 +87,18 @@ impl JwtKeys {
     }
 
     /// A portal token for `consumer` of `tenant`, valid until `expires_at` (Unix seconds).
-    pub fn issue_portal(&self, tenant: Uuid, consumer: &str, expires_at: i64) -> anyhow::Result<String> {
+    pub fn issue_portal(
+        &self,
+        tenant: Uuid,
+        tenant_name: &str,
+        consumer: &str,
+        expires_at: i64,
+    ) -> anyhow::Result<String> {
         let claims = PortalClaims {
             sub: Uuid::new_v4(),
             tid: tenant,
             cid: consumer.to_owned(),
+            tenant_name: tenant_name.to_owned(),
             iss: ISSUER.into(),
             aud: PORTAL_AUDIENCE.into(),
             iat: chrono::Utc::now().timestamp(),
@@ -146,12 +156,12 @@ mod tests {
     fn portal_and_access_tokens_are_never_taken_for_each_other() {
         let keys = JwtKeys::new(&[7; 32], Duration::from_secs(3600));
         let now = chrono::Utc::now().timestamp();
-        let portal = keys.issue_portal(Uuid::now_v7(), "cus_1", now + 60).unwrap();
+        let portal = keys.issue_portal(Uuid::now_v7(), "Acme", "cus_1", now + 60).unwrap();
         let access = keys.issue(Uuid::now_v7(), Uuid::now_v7()).unwrap();
         assert_eq!(keys.verify_portal(&portal).unwrap().cid, "cus_1");
         assert!(keys.verify(&portal).is_none(), "a portal token is not an access token");
         assert!(keys.verify_portal(&access).is_none(), "an access token is not a portal token");
-        let expired = keys.issue_portal(Uuid::now_v7(), "cus_1", now).unwrap();
+        let expired = keys.issue_portal(Uuid::now_v7(), "Acme", "cus_1", now).unwrap();
         assert!(keys.verify_portal(&expired).is_none(), "refused from its expiry on");
         let other = JwtKeys::new(&[8; 32], Duration::from_secs(3600));
         assert!(other.verify_portal(&portal).is_none(), "signed with another key");

@@ -20,6 +20,7 @@ pub mod sources;
 pub mod stats;
 pub mod tenants;
 pub mod tls;
+pub mod webhook_health;
 pub mod webhook_secrets;
 pub mod webhooks;
 

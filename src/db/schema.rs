@@ -65,6 +65,9 @@ diesel::table! {
         degraded -> Bool,
         backlogged -> Bool,
         kind -> Text,
+        last_attempt_at -> Nullable<Timestamptz>,
+        last_success_at -> Nullable<Timestamptz>,
+        health_failing_since -> Nullable<Timestamptz>,
     }
 }
 

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::new_id;
 use super::schema::{tenants, users};
+use super::{new_id, TenantId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tenants)]
@@ -60,6 +60,11 @@ pub async fn register(
         diesel::result::Error::RollbackTransaction => Ok(Registered::EmailTaken),
         other => Err(other),
     })
+}
+
+/// A tenant's name (the organization given at registration).
+pub async fn name(conn: &mut AsyncPgConnection, tenant: TenantId) -> QueryResult<String> {
+    tenants::table.find(tenant.0).select(tenants::name).first(conn).await
 }
 
 pub async fn find_user_by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<Option<User>> {

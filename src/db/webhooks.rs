@@ -6,6 +6,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{tenants, webhook_logs, webhooks};
+use super::webhook_health::HealthColumns;
 use super::TenantId;
 
 /// No `Debug`: it holds the signing secrets.
@@ -38,6 +39,9 @@ pub struct Webhook {
     /// `manual` or `failing` while inactive (see [`DISABLED_MANUALLY`]).
     pub disabled_reason: Option<String>,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Kept by the recorder for `health`; a new webhook has none.
+    #[diesel(embed)]
+    pub health: HealthColumns,
 }
 
 /// The `disabledReason` of a webhook its owner made inactive.

@@ -9,6 +9,7 @@ pub mod latency;
 pub mod operational;
 pub mod secret;
 pub mod url;
+pub mod webhook_health;
 
 /// A time as the API and every payload write it: RFC 3339, UTC, milliseconds.
 pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {

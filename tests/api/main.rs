@@ -8,6 +8,7 @@ mod contract;
 mod dashboard;
 mod deliveries;
 mod delivery;
+mod glance;
 mod health;
 mod helpers;
 mod limits;

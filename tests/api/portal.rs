@@ -36,6 +36,11 @@ async fn a_portal_session_sees_and_changes_only_its_consumers_webhooks() {
     assert_eq!(s["url"], format!("https://hooks.example.com/portal#token={portal}"));
     let expires = chrono::DateTime::parse_from_rfc3339(s["expiresAt"].as_str().unwrap()).unwrap().timestamp();
     assert!((before + 599..=before + 602).contains(&expires), "{s}");
+    // the page names whose portal it is from the token's claims (display only)
+    use base64::Engine;
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(portal.split('.').nth(1).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(&claims).unwrap();
+    assert_eq!((claims["tenant_name"].as_str(), claims["cid"].as_str()), (Some("Acme"), Some("cus_1")), "{claims}");
 
     // its own webhooks only
     let (status, page) = app.get("/api/v1/webhooks?consumerId=cus_2", &portal).await;

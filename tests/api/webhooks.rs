@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
-const WEBHOOK_FIELDS: [&str; 17] = [
+const WEBHOOK_FIELDS: [&str; 18] = [
     "active",
     "consumerId",
     "createdAt",
@@ -14,6 +14,7 @@ const WEBHOOK_FIELDS: [&str; 17] = [
     "disabledReason",
     "events",
     "headers",
+    "health",
     "id",
     "kind",
     "maxConcurrency",

@@ -24,6 +24,10 @@ struct Pressure {
     /// Deliveries that ended failed after `last_success` (all, without one), and the
     /// start of the first one's last attempt.
     failed: Vec<DateTime<Utc>>,
+    /// The start of the batch's last attempt, and of its last successful one, operational
+    /// events' included (what `health` shows as last attempt and last success).
+    last_attempt: Option<DateTime<Utc>>,
+    last_success_any: Option<DateTime<Utc>>,
 }
 
 /// An attempt of one of hookrelay's own operational events.
@@ -47,8 +51,12 @@ pub(super) fn operational(o: &Outcome) -> bool {
 /// failure ends it. Deliveries of operational events count for neither: they raise no
 /// operational events, `hookrelay.webhook.disabled` included.
 ///
-/// A webhook is written only when something of it changes: a healthy endpoint's row is
-/// only read.
+/// Health at a glance (`domain::webhook_health`): the last attempt and the last success
+/// (each written when it moved on by a second or more, so that a busy healthy endpoint's
+/// row is written about once a second, not by every batch), and `health_failing_since`,
+/// the failing streak as above that neither re-enabling nor auto-disable restarts.
+///
+/// A webhook is otherwise written only when something of it changes.
 pub(super) async fn update_endpoints(
     mut conn: &AsyncPgConnection,
     live: &[&Outcome],
@@ -62,6 +70,10 @@ pub(super) async fn update_endpoints(
         p.eased += i32::from(o.strain == Strain::Eased);
         p.throttled |= o.throttled;
         p.pause_until = p.pause_until.max(o.pause_until);
+        p.last_attempt = p.last_attempt.max(Some(o.log.created_at));
+        if o.log.success {
+            p.last_success_any = p.last_success_any.max(Some(o.log.created_at));
+        }
         if o.log.success && !operational(o) {
             p.last_success = p.last_success.max(Some(o.log.created_at));
         }
@@ -73,9 +85,6 @@ pub(super) async fn update_endpoints(
             }
         }
     }
-    by_webhook.retain(|_, p| {
-        p.strained > 0 || p.pause_until.is_some() || p.eased > 0 || p.last_success.is_some() || !p.failed.is_empty()
-    });
     if by_webhook.is_empty() {
         return Ok(0);
     }
@@ -86,6 +95,7 @@ pub(super) async fn update_endpoints(
     let mut pauses = Vec::with_capacity(n);
     let (mut last_success, mut failed, mut first_failed) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut last_attempt, mut last_success_any) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for (id, p) in by_webhook {
         ids.push(id);
         strained.push(p.strained);
@@ -95,6 +105,8 @@ pub(super) async fn update_endpoints(
         last_success.push(p.last_success);
         failed.push(i32::try_from(p.failed.len()).unwrap_or(i32::MAX));
         first_failed.push(p.failed.iter().min().copied());
+        last_attempt.push(p.last_attempt);
+        last_success_any.push(p.last_success_any);
     }
     prepared(
         diesel::sql_query(
@@ -104,11 +116,19 @@ pub(super) async fn update_endpoints(
                failing_since = CASE WHEN u.last_success >= w.failing_since THEN u.first_failed \
                  ELSE least(w.failing_since, u.first_failed) END, \
                failed_streak = CASE WHEN u.last_success >= w.failing_since THEN u.failed \
-                 ELSE w.failed_streak + u.failed END \
-             FROM unnest($1, $2, $3, $4, $5, $6, $7, $8) \
-               AS u(id, strained, eased, throttled, pause_until, last_success, failed, first_failed) \
+                 ELSE w.failed_streak + u.failed END, \
+               health_failing_since = CASE WHEN u.last_success >= w.health_failing_since THEN u.first_failed \
+                 ELSE least(w.health_failing_since, u.first_failed) END, \
+               last_attempt_at = greatest(w.last_attempt_at, u.last_attempt), \
+               last_success_at = greatest(w.last_success_at, u.last_success_any) \
+             FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+               AS u(id, strained, eased, throttled, pause_until, last_success, failed, first_failed, \
+                    last_attempt, last_success_any) \
              WHERE w.id = u.id AND (u.strained > 0 OR u.pause_until IS NOT NULL OR (u.throttled AND u.eased > 0) \
-               OR u.failed > 0 OR u.last_success >= w.failing_since)",
+               OR u.failed > 0 OR u.last_success >= w.failing_since OR u.last_success >= w.health_failing_since \
+               OR w.last_attempt_at IS NULL OR u.last_attempt >= w.last_attempt_at + interval '1 second' \
+               OR (u.last_success_any IS NOT NULL AND w.last_success_at IS NULL) \
+               OR u.last_success_any >= w.last_success_at + interval '1 second')",
         )
         .bind::<Array<SqlUuid>, _>(ids)
         .bind::<Array<Int4>, _>(strained)
@@ -117,7 +137,9 @@ pub(super) async fn update_endpoints(
         .bind::<Array<Nullable<Timestamptz>>, _>(pauses)
         .bind::<Array<Nullable<Timestamptz>>, _>(last_success)
         .bind::<Array<Int4>, _>(failed)
-        .bind::<Array<Nullable<Timestamptz>>, _>(first_failed),
+        .bind::<Array<Nullable<Timestamptz>>, _>(first_failed)
+        .bind::<Array<Nullable<Timestamptz>>, _>(last_attempt)
+        .bind::<Array<Nullable<Timestamptz>>, _>(last_success_any),
     )
     .execute(&mut conn)
     .await

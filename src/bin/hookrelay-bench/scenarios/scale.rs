@@ -37,6 +37,8 @@ pub(super) async fn scale(args: &Args, events: u64, log_rows: u64) -> anyhow::Re
     seed_logs(&db, &webhook_id, log_rows).await?;
     eprintln!("{log_rows} attempt logs seeded in {:?}", seeded.elapsed());
     let (webhook_stats, tenant_stats) = time_stats(&api, &webhook_id).await?;
+    spread_rollups(&db, &webhook_id).await?;
+    let glance = time_glance(&api, &webhook_id).await?;
     let peak = hookrelay.peak_rss_mib();
     hookrelay.stop();
     Ok(Row {
@@ -49,7 +51,7 @@ pub(super) async fn scale(args: &Args, events: u64, log_rows: u64) -> anyhow::Re
         publish_p99_ms: ms(&publish, 0.99),
         peak_rss_mib: peak,
         notes: format!(
-            "{} webhooks; stats over {log_rows} log rows (24 h window): webhook p50 {:.1} ms p99 {:.1} ms, tenant p50 {:.1} ms p99 {:.1} ms",
+            "{} webhooks; stats over {log_rows} log rows (24 h window): webhook p50 {:.1} ms p99 {:.1} ms, tenant p50 {:.1} ms p99 {:.1} ms; {glance}",
             others + 1,
             quantile(&webhook_stats, 0.5),
             quantile(&webhook_stats, 0.99),
@@ -96,6 +98,57 @@ async fn time_stats(api: &Api, webhook_id: &str) -> anyhow::Result<(Vec<f64>, Ve
     webhook_stats.sort_by(f64::total_cmp);
     tenant_stats.sort_by(f64::total_cmp);
     Ok((webhook_stats, tenant_stats))
+}
+
+/// Copies the seeded day's rollups of the webhook to the 29 days before it, and to 199 other
+/// webhooks: a month of history for the long stats windows, and a list page of 200 webhooks
+/// whose health has a day of rollups to read.
+async fn spread_rollups(db: &str, webhook_id: &str) -> anyhow::Result<()> {
+    const COLUMNS: &str = "attempts, attempt_successes, retries, answered, latency_sum_ms, latency_hist, errors, \
+                           deliveries_started, deliveries_succeeded, deliveries_failed";
+    let client = sql(db).await?;
+    client
+        .batch_execute(&format!(
+            "INSERT INTO stats_rollups (tenant_id, webhook_id, span, start, {COLUMNS})
+               SELECT tenant_id, webhook_id, span, start - k * interval '1 day', {COLUMNS}
+               FROM stats_rollups, generate_series(1, 29) k WHERE webhook_id = '{webhook_id}'
+             ON CONFLICT DO NOTHING;
+             INSERT INTO stats_rollups (tenant_id, webhook_id, span, start, {COLUMNS})
+               SELECT r.tenant_id, w.id, r.span, r.start, {COLUMNS}
+               FROM stats_rollups r, (SELECT id FROM webhooks WHERE id <> '{webhook_id}' ORDER BY id LIMIT 199) w
+               WHERE r.webhook_id = '{webhook_id}' AND r.start > now() - interval '25 hours'
+             ON CONFLICT DO NOTHING;
+             ANALYZE stats_rollups;"
+        ))
+        .await?;
+    Ok(())
+}
+
+/// What a dashboard asks at a glance, 50 times each: the first page of 200 webhooks with
+/// their health, and the webhook's stats over the longest windows its bucket sizes allow
+/// (15 days at 15 minutes is 1,440 buckets; 30 days of them would be more than 1,500).
+async fn time_glance(api: &Api, webhook_id: &str) -> anyhow::Result<String> {
+    let now = chrono::Utc::now();
+    let since = |days: i64| (now - chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let stats = format!("/api/v1/webhooks/{webhook_id}/stats");
+    let asks = [
+        ("list of 200 with health", "/api/v1/webhooks?limit=200".to_owned()),
+        ("stats 15 d at 15m", format!("{stats}?since={}&bucket=15m", since(15))),
+        ("stats 30 d at 1h", format!("{stats}?since={}&bucket=1h", since(30))),
+        ("stats 30 d at 1d", format!("{stats}?since={}&bucket=1d", since(30))),
+    ];
+    let mut notes = Vec::new();
+    for (what, path) in asks {
+        let mut took = Vec::new();
+        for _ in 0..50 {
+            let (status, d) = api.get(&path).await?;
+            anyhow::ensure!(status == 200, "{what} answered {status}");
+            took.push(d.as_secs_f64() * 1000.0);
+        }
+        took.sort_by(f64::total_cmp);
+        notes.push(format!("{what} p50 {:.1} ms p99 {:.1} ms", quantile(&took, 0.5), quantile(&took, 0.99)));
+    }
+    Ok(notes.join(", "))
 }
 
 /// Seeds `rows` attempt logs over the last 24 h for one webhook (5 attempts per delivery:
