@@ -5,7 +5,7 @@ import { session, startSession, logIn, logOut, setUnauthorizedHandler, post } fr
 import { h, fill, field, flash } from "./dom.js";
 import { when, zoneToggle } from "./time.js";
 import * as views from "./views.js";
-import { webhookPage } from "./webhook.js";
+import { webhookPage, newWebhook } from "./webhook.js";
 import { sources, newSource } from "./sources.js";
 import { sourcePage } from "./source.js";
 import { deliveries, delivery } from "./deliveries.js";
@@ -17,7 +17,7 @@ const main = document.getElementById("main");
 /** Routes: a pattern of path segments (`:id` takes one) and the view that draws it. */
 const routes = [
   ["webhooks", views.webhooks],
-  ["webhooks/new", views.newWebhook],
+  ["webhooks/new", newWebhook],
   ["webhooks/:id", (el, p) => webhookPage(el, p.id, "settings")],
   ["webhooks/:id/:tab", (el, p) => webhookPage(el, p.id, p.tab)],
   ...EVENT_ROUTES,
@@ -45,9 +45,15 @@ function match(route) {
   return null;
 }
 
-/** The view of the current fragment. Views may keep a stream open: `cleanup` ends it. */
+/**
+ * The view of the current fragment. Views may keep a stream or a listener open: the
+ * cleanup they return ends it. A view still loading when the fragment changes again is
+ * cleaned up as soon as it returns (`shown` counts the renders).
+ */
 let cleanup = null;
+let shown = 0;
 async function render() {
+  const mine = ++shown;
   if (cleanup) cleanup();
   cleanup = null;
   // a portal link opened in a tab already on the portal only changes the fragment
@@ -70,7 +76,9 @@ async function render() {
   const el = h("section", { class: "view" });
   fill(main, el);
   try {
-    cleanup = (await found.view(el, found.params)) || null;
+    const done = (await found.view(el, found.params)) || null;
+    if (mine === shown) cleanup = done;
+    else done?.();
   } catch (err) {
     fill(el, h("p", { class: "error" }, err.message));
   }
@@ -93,15 +101,15 @@ function nav(route) {
   const who = document.getElementById("who");
   if (!session.token) fill(who, zoneToggle());
   else if (session.mode === "portal")
-    // the consumer sees whose webhooks these are; the internal consumer id only in small print
+    // the header names the tenant (brand()), never the internal consumer id: that is only
+    // in the tooltip, for a support conversation
     fill(
       who,
       zoneToggle(),
       h(
         "small",
-        { class: "portal-session" },
-        session.consumerId ? `account ${session.consumerId}` : null,
-        session.expiresAt ? [session.consumerId ? " · " : null, "until ", when(session.expiresAt.toISOString())] : null,
+        { class: "portal-session", title: session.consumerId ? `Portal session of account ${session.consumerId}` : null },
+        session.expiresAt ? ["Session until ", when(session.expiresAt.toISOString())] : null,
       ),
     );
   else

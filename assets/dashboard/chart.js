@@ -4,8 +4,12 @@
 //
 // Each chart is drawn for the width its container has (`width`, in CSS pixels), so that
 // text keeps its size, and scales with the page through its viewBox after that.
+//
+// Times are in the zone the page shows (time.js: the browser's, or UTC on the toggle),
+// except for buckets of a day or more: the API's days start at 00:00 UTC, so their labels
+// are UTC dates (a local date would name the wrong day west of UTC) and the axis says so.
 
-import { utcMode } from "./time.js";
+import { utcMode, zoneName } from "./time.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const H = 230;
@@ -31,16 +35,11 @@ export function sizeWords(ms) {
 /** The short form for an axis title: "5 min", "1 h", "4 h", "1 day". */
 const sizeShort = (ms) => (ms % DAY === 0 ? `${ms / DAY} day` : ms % HOUR === 0 ? `${ms / HOUR} h` : `${ms / MINUTE} min`);
 
-/** The zone the labels are in ("UTC", or the browser's short zone name). */
-function zoneName() {
-  if (utcMode()) return "UTC";
-  const part = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(new Date()).find((p) => p.type === "timeZoneName");
-  return part ? part.value : "local time";
-}
+/** True when labels of buckets of `size` are in UTC: day buckets always, else on the toggle. */
+const inUtc = (size) => size >= DAY || utcMode();
 
-/** Wall-clock parts of `d` in the zone the dashboard shows (the browser's, or UTC). */
-function clock(d) {
-  const utc = utcMode();
+/** Wall-clock parts of `d`, in UTC or in the browser's zone. */
+function clock(d, utc) {
   return {
     minutes: utc ? d.getUTCHours() * 60 + d.getUTCMinutes() : d.getHours() * 60 + d.getMinutes(),
     day: utc ? d.toISOString().slice(0, 10) : `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`,
@@ -73,7 +72,7 @@ function labelled(series, size) {
   const picks = [];
   if (step && step < DAY) {
     series.forEach((b, i) => {
-      if (clock(new Date(b.start)).minutes % (step / MINUTE) === 0) picks.push(i);
+      if (clock(new Date(b.start), inUtc(size)).minutes % (step / MINUTE) === 0) picks.push(i);
     });
   }
   // day-sized (or larger) buckets, or a zone whose offset puts no bucket on a round time:
@@ -106,7 +105,7 @@ function frame({ title, width, max, ticks, tickText, yTitle, series, size }) {
   let lastDay = null;
   for (const i of labelled(series, size)) {
     const d = new Date(series[i].start);
-    const c = clock(d);
+    const c = clock(d, inUtc(size));
     const x = PAD.left + i * step;
     xAxis.append(svg("line", { x1: x, x2: x, y1: PAD.top + plotH, y2: PAD.top + plotH + 4, class: "tickmark" }));
     // a date under the time where the day changes (and under the first label); days alone for day-sized buckets
@@ -119,16 +118,17 @@ function frame({ title, width, max, ticks, tickText, yTitle, series, size }) {
     lastDay = c.day;
     xAxis.append(text);
   }
-  xAxis.append(svg("text", { x: PAD.left + plotW / 2, y: H - 4, class: "axis axis-title", "text-anchor": "middle" }, `Time (${zoneName()}) · one bar = ${sizeWords(size)}`));
+  xAxis.append(svg("text", { x: PAD.left + plotW / 2, y: H - 4, class: "axis axis-title", "text-anchor": "middle" }, `Time (${size >= DAY ? "UTC days" : zoneName()}) · one bar = ${sizeWords(size)}`));
   root.append(xAxis);
   return { root, W, plotW, plotH, step, y };
 }
 
 /** A bucket's time span for tooltips: "Dec 7, 14:00–14:15". */
 function spanText(b, size) {
-  const from = clock(new Date(b.start));
-  const to = clock(new Date(new Date(b.start).getTime() + size));
-  return size >= DAY ? from.date : `${from.date}, ${from.time}–${to.time}`;
+  const utc = inUtc(size);
+  const from = clock(new Date(b.start), utc);
+  const to = clock(new Date(new Date(b.start).getTime() + size), utc);
+  return size >= DAY ? `${from.date} (UTC day)` : `${from.date}, ${from.time}–${to.time}`;
 }
 
 /**

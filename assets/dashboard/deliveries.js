@@ -3,49 +3,38 @@
 // waits, its payload and the headers it is sent with.
 
 import { session, get, post, query } from "./api.js";
-import { h, fill, link, flash } from "./dom.js";
+import { h, fill, link, flash, shortId, copyButton } from "./dom.js";
 import { when } from "./time.js";
-import { pagedTable, showError, deliveryStatus, attemptRow, ATTEMPT_HEADINGS } from "./views.js";
-import { rawEvent, payloadView, eventType } from "./events.js";
+import { pagedTable, deliveryStatus, attemptRow, ATTEMPT_HEADINGS } from "./views.js";
+import { showError } from "./form.js";
+import { rawEvent, payloadView, eventType, isJson } from "./payload.js";
 
 // ---------------------------------------------------------------- names, not ids
 
-/** Two overlapping sheets, drawn (a glyph for it is missing from many fonts). */
-function copyIcon() {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 16 16");
-  svg.setAttribute("class", "icon");
-  svg.setAttribute("aria-hidden", "true");
-  for (const [x, y] of [[5, 1], [1, 5]]) {
-    const r = document.createElementNS(ns, "rect");
-    for (const [k, v] of Object.entries({ x, y, width: 10, height: 10, rx: 1.5 })) r.setAttribute(k, v);
-    svg.append(r);
-  }
-  return svg;
+// What the tables need to know of the caller's webhooks (names, states, relay listeners),
+// asked once per page shown: a table of 50 deliveries then costs one request, not 50.
+// Kept 5 s at most, and forgotten at once when the dashboard changes a webhook
+// (`forgetWebhooks`), so that a row never shows a state the user has just changed.
+const FRESH_MS = 5_000;
+const empty = () => ({ at: Date.now(), directory: null, listeners: new Map() });
+let known = { ...empty(), at: 0 };
+
+/** The current cache, a new one once it is older than FRESH_MS. */
+function current() {
+  if (Date.now() - known.at > FRESH_MS) known = empty();
+  return known;
 }
 
-/** A small button that copies an id (the id itself in its tooltip); `label` instead of the icon. */
-export function copyId(id, label) {
-  const b = h("button", { type: "button", class: "secondary copy copy-id", title: `Copy id ${id}`, "aria-label": `Copy id ${id}`, "data-id": id }, label ?? copyIcon());
-  b.addEventListener("click", () =>
-    navigator.clipboard.writeText(id).then(
-      () => flash(`Copied ${id}.`),
-      () => flash(`The browser refused the clipboard: the id is ${id}.`, "error"),
-    ),
-  );
-  return b;
+/** Forgets what is known of the webhooks: call after each create, PATCH, delete or rotate. */
+export function forgetWebhooks() {
+  known = { ...empty(), at: 0 };
 }
 
-// The caller's webhooks by id, loaded page by page once per page shown: a table of 50
-// deliveries then costs one request, not 50. Kept 5 s only, so that a state that changed
-// (deactivated, renamed) shows on the next page.
-let directory = null;
-let directoryAt = 0;
+/** The caller's webhooks by id, loaded page by page. */
 export function webhookDirectory() {
-  if (!directory || Date.now() - directoryAt > 5_000) {
-    directoryAt = Date.now();
-    directory = (async () => {
+  const cache = current();
+  if (!cache.directory) {
+    const loading = (async () => {
       const byId = new Map();
       let cursor = null;
       do {
@@ -55,9 +44,13 @@ export function webhookDirectory() {
       } while (cursor);
       return byId;
     })();
-    directory.catch(() => (directory = null));
+    cache.directory = loading;
+    // a failed load is asked again next time; a newer one is left alone
+    loading.catch(() => {
+      if (cache.directory === loading) cache.directory = null;
+    });
   }
-  return directory;
+  return cache.directory;
 }
 
 /** A webhook by its name, linked to its page, with its id one click away. */
@@ -65,9 +58,9 @@ export function webhookRef(id, w) {
   return h(
     "span",
     { class: "ref" },
-    link(`/webhooks/${id}`, w ? w.name : h("code", { title: id }, id.slice(-12))),
+    link(`/webhooks/${id}`, w ? w.name : shortId(id)),
     " ",
-    copyId(id),
+    copyButton(id, { id: true }),
   );
 }
 
@@ -80,16 +73,17 @@ export function eventRef(d) {
     session.mode === "tenant" ? link(`/events/${d.eventId}`, type) : type,
     d.test ? h("span", { class: "badge" }, "test") : null,
     " ",
-    copyId(d.eventId),
+    copyButton(d.eventId, { id: true }),
   );
 }
 
 // ---------------------------------------------------------------- why a delivery waits
 
-// Relay webhooks' listener state, asked once per webhook per page (a portal may not ask).
-const listeners = new Map();
+// Relay webhooks' listener state, asked once per webhook while the cache above is fresh
+// (a portal may not ask).
 function relayConnected(id) {
   if (session.mode !== "tenant") return Promise.resolve(null);
+  const { listeners } = current();
   if (!listeners.has(id)) listeners.set(id, get(`/relay/webhooks/${id}`).then((s) => s.connected, () => null));
   return listeners.get(id);
 }
@@ -127,10 +121,12 @@ export function pendingReason(d, w) {
 
 /**
  * Deliveries, newest first, with a retry for each finished one. `params` are the list
- * route's filters; `showEvent: false` leaves the event column out (the event's own page).
+ * route's filters; `showEvent: false` leaves the event column out (the event's own page);
+ * `webhook`: the one webhook all rows belong to, as its page has just read it (its rows
+ * then show its state as it is now, and no directory is asked for).
  */
-export function deliveriesTable(params, { showEvent = true } = {}) {
-  const webhooks = webhookDirectory().catch(() => new Map());
+export function deliveriesTable(params, { showEvent = true, webhook = null } = {}) {
+  const webhooks = webhook ? Promise.resolve(new Map([[webhook.id, webhook]])) : webhookDirectory().catch(() => new Map());
   let byId = new Map();
   const row = (d) => {
     const w = byId.get(d.webhookId);
@@ -248,19 +244,35 @@ async function eventOf(d) {
       sourceId: event.sourceId,
       source,
       headers: request?.headers ?? {},
+      // the request log keeps the body as text, its first 64 KiB
+      body: request && !request.bodyTruncated && typeof request.body === "string" ? request.body : null,
       unipileHeader: source?.provider === "unipile" ? source.config?.headerName || "X-Hookrelay-Token" : null,
     };
   }
   return { event, data, inbound };
 }
 
+/**
+ * A source's request body as received (and sent on), from the event's `data`: the body
+ * itself when it was JSON, else the raw body as a JSON string (SPEC). A JSON string is
+ * ambiguous — a form or XML body published as a string, or a body that was a JSON string
+ * ("hello", quotes and all) — so the request log's copy decides when it is there.
+ */
+function inboundBody(data, inbound) {
+  if (!data.startsWith('"')) return data;
+  if (inbound.body !== null) return inbound.body;
+  const text = JSON.parse(data);
+  // a body that was JSON is published as it is: if the text is JSON, `data` was the body
+  if (isJson(text)) return data;
+  const type = Object.entries(inbound.headers).find(([name]) => name.toLowerCase() === "content-type")?.[1] ?? "";
+  return /json/i.test(type) ? data : text;
+}
+
 /** The body as sent: a source's raw request body, else the event's envelope around `data`. */
 function bodyView(d, found) {
   const { event, data, inbound } = found;
   if (inbound) {
-    // a body that was not JSON was published as a JSON string: its text is what is sent
-    const raw = data.startsWith('"') ? JSON.parse(data) : data;
-    return [h("p", { class: "hint" }, "The provider's request body as received, sent with its original Content-Type."), payloadView(raw, { label: "Body" })];
+    return [h("p", { class: "hint" }, "The provider's request body as received, sent with its original Content-Type."), payloadView(inboundBody(data, inbound), { label: "Body" })];
   }
   const envelope = `{"id":${JSON.stringify(event.id)},"event":${JSON.stringify(event.event)},"timestamp":${JSON.stringify(event.timestamp)},"data":${data}}`;
   return [h("p", { class: "hint" }, "The body of every attempt (the same bytes each time): the event's envelope, its data exactly as published."), payloadView(envelope, { label: "Body" })];
@@ -298,9 +310,9 @@ export async function delivery(el, id) {
       h("dd", {}, webhookRef(d.webhookId, w), w?.url ? [" ", h("code", { class: "url" }, w.url)] : null),
       h("dt", {}, "Event"),
       h("dd", {}, eventRef(d)),
-      source ? [h("dt", {}, "Source"), h("dd", {}, link(`/sources/${source.sourceId}`, source.source?.name ?? source.sourceId), " ", copyId(source.sourceId))] : null,
+      source ? [h("dt", {}, "Source"), h("dd", {}, link(`/sources/${source.sourceId}`, source.source?.name ?? source.sourceId), " ", copyButton(source.sourceId, { id: true }))] : null,
       h("dt", {}, "Id"),
-      h("dd", {}, h("code", {}, d.id), " ", copyId(d.id)),
+      h("dd", {}, h("code", {}, d.id), " ", copyButton(d.id, { id: true })),
       h("dt", {}, "Attempts"),
       h("dd", {}, d.attemptCount),
       h("dt", {}, "Next attempt"),

@@ -34,23 +34,8 @@ export function fill(el, ...children) {
 /** A link inside the app (the routes are fragments: `#/webhooks`). */
 export const link = (route, ...children) => h("a", { href: "#" + route }, ...children);
 
-// Timestamps are time.js's (one format, the zone shown, the UTC toggle): kept here too so
-// that older imports of `when` from dom.js show the same thing.
-export { when } from "./time.js";
-
 /** A short, copyable id. */
 export const shortId = (id) => h("code", { title: id, class: "id" }, id ? id.slice(-12) : "—");
-
-/** A table with a header row; `rows` are arrays of cells (or elements already made). */
-export function table(headings, rows, empty = "Nothing here yet.") {
-  if (!rows.length) return h("p", { class: "empty" }, empty);
-  return h(
-    "table",
-    {},
-    h("thead", {}, h("tr", {}, headings.map((t) => h("th", {}, t)))),
-    h("tbody", {}, rows.map((r) => (r instanceof Node ? r : h("tr", {}, r.map((c) => h("td", {}, c)))))),
-  );
-}
 
 /** A labelled form field. */
 export function field(label, input, hint) {
@@ -66,13 +51,35 @@ export function flash(message, kind = "ok") {
   flashTimer = setTimeout(() => el.replaceChildren(), kind === "error" ? 8000 : 4000);
 }
 
-/** The ISO form of a `datetime-local` input's value ("" → null). */
-export function isoOrNull(local) {
-  return local ? new Date(local).toISOString() : null;
+/** Two overlapping sheets, drawn (a glyph for it is missing from many fonts). */
+function copyIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("class", "icon");
+  svg.setAttribute("aria-hidden", "true");
+  for (const [x, y] of [[5, 1], [1, 5]]) {
+    const r = document.createElementNS(ns, "rect");
+    for (const [k, v] of Object.entries({ x, y, width: 10, height: 10, rx: 1.5 })) r.setAttribute(k, v);
+    svg.append(r);
+  }
+  return svg;
 }
 
-/** A `datetime-local` value for a Date. */
-export function localInput(date) {
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+/**
+ * The one button that copies text to the clipboard. `id: true` makes it an id's small
+ * button (the icon, the id in its tooltip and in the message); otherwise it shows `label`
+ * and never repeats the text (it may be a secret).
+ */
+export function copyButton(text, { label, id = false } = {}) {
+  const b = id
+    ? h("button", { type: "button", class: "secondary copy copy-id", title: `Copy id ${text}`, "aria-label": `Copy id ${text}`, "data-id": text }, label ?? copyIcon())
+    : h("button", { type: "button", class: "secondary copy" }, label ?? "Copy");
+  b.addEventListener("click", () =>
+    navigator.clipboard.writeText(text).then(
+      () => flash(id ? `Copied ${text}.` : "Copied."),
+      () => flash(id ? `The browser refused the clipboard: the id is ${text}.` : "The browser refused the clipboard: select the text and copy it.", "error"),
+    ),
+  );
+  return b;
 }

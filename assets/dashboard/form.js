@@ -2,6 +2,7 @@
 // form (SPEC "Webhooks", Validation) and the server's 422 problem+json `errors`
 // (`[{field, message}]`, dotted paths such as `headers.Host` or `retrySchedule[1]`).
 
+import { ApiError } from "./api.js";
 import { h, flash } from "./dom.js";
 
 // ---------------------------------------------------------------- the webhook's rules
@@ -209,6 +210,15 @@ export function showFieldErrors(form, errors) {
   const all = [...[...byInput.values()].flat(), ...elsewhere];
   if (all.length) flash(all.length === 1 ? all[0] : `${all.length} fields need a change: ${all.join("; ")}`, "error");
   return all;
+}
+
+/**
+ * Reports an API error: in the flash, and beside the fields a 422 names, in words (the
+ * field's label and the rule, never a parser's message). The one way every page does it.
+ */
+export function showError(err, form) {
+  if (form && err instanceof ApiError && err.errors.length) showFieldErrors(form, err.errors);
+  else flash(err.message, "error");
 }
 
 /** Shows (or, with null, clears) one input's error, right after the input. */

@@ -3,10 +3,11 @@
 // dry run of its checks on a request pasted from the provider's console.
 
 import { get, post, patch, del, query } from "./api.js";
-import { h, fill, field, flash, shortId } from "./dom.js";
+import { h, fill, field, flash, shortId, copyButton } from "./dom.js";
 import { when } from "./time.js";
-import { pagedTable, showError } from "./views.js";
-import { PROVIDERS, providerLabel, sourceState, pastePanel, copyButton, takeCreated } from "./sources.js";
+import { pagedTable } from "./views.js";
+import { showError } from "./form.js";
+import { PROVIDERS, providerLabel, sourceState, pastePanel, takeCreated } from "./sources.js";
 
 /** The failed check of a rejection (SPEC: the 401's `detail`), in words. */
 export const CHECKS = {
@@ -87,7 +88,7 @@ function draw(el, s, created) {
       "dl",
       { class: "facts" },
       h("dt", {}, "Id"),
-      h("dd", {}, h("code", {}, s.id), " ", copyButton(s.id)),
+      h("dd", {}, h("code", {}, s.id), " ", copyButton(s.id, { id: true, label: "Copy" })),
       h("dt", {}, "Provider"),
       h("dd", {}, providerLabel(s.provider)),
       h("dt", {}, "Event type"),
@@ -156,7 +157,7 @@ function requestRow(r) {
     h("td", {}, requestStatus(r.status)),
     h("td", {}, checkWords(r.check)),
     h("td", {}, r.matched ? MATCHED[r.matched] ?? r.matched : "—"),
-    h("td", { class: "event-cell" }, r.eventId ? [h("a", { href: `#/events/${r.eventId}`, title: "The event it published" }, shortId(r.eventId)), " ", copyButton(r.eventId)] : "—"),
+    h("td", { class: "event-cell" }, r.eventId ? [h("a", { href: `#/events/${r.eventId}`, title: "The event it published" }, shortId(r.eventId)), " ", copyButton(r.eventId, { id: true })] : "—"),
     h("td", {}, toggle),
   );
   const both = document.createDocumentFragment();

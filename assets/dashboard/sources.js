@@ -3,7 +3,7 @@
 // and its request log are in source.js.
 
 import { get, post, query, ApiError } from "./api.js";
-import { h, fill, link, field, flash } from "./dom.js";
+import { h, fill, link, field, flash, copyButton } from "./dom.js";
 import { when } from "./time.js";
 import { pagedTable } from "./views.js";
 
@@ -108,20 +108,6 @@ function fieldLabel(provider, name) {
   if (labels[name]) return labels[name];
   const f = PROVIDERS[provider]?.fields.find((x) => `config.${x.name}` === name);
   return f ? f.label : name;
-}
-
-/** A button that copies `value`. */
-export function copyButton(value, label = "Copy") {
-  const b = h("button", { type: "button", class: "secondary copy" }, label);
-  b.addEventListener("click", async () => {
-    try {
-      await navigator.clipboard.writeText(value);
-      flash("Copied.");
-    } catch {
-      flash("The browser refused the clipboard: select the text and copy it.", "error");
-    }
-  });
-  return b;
 }
 
 export function sourceState(s) {

@@ -61,7 +61,7 @@ const ERROR_WORDS = {
   other: "another error",
 };
 
-/** The stats of a webhook or of the tenant, for a window the user picks. */
+/** The stats of a webhook or of the tenant, for a window the user picks: `{el, load, stop}`. */
 export function statsPanel(path) {
   const pick = h("select", { name: "window" }, WINDOWS.map((w) => h("option", { value: w.label }, w.words)));
   pick.value = "1h";
@@ -153,12 +153,12 @@ export function statsPanel(path) {
   const reload = () => load().catch((err) => flash(err.message, "error"));
   pick.addEventListener("change", reload);
   refresh.addEventListener("click", reload);
-  // the time labels follow the UTC toggle; the subscription ends with the panel
+  // the time labels follow the UTC toggle until `stop` (the view's cleanup: app.js calls
+  // it when the page goes, so no listener outlives its panel)
   const stop = onZoneChange(() => {
-    if (!el.isConnected) stop();
-    else if (last) draw();
+    if (last && el.isConnected) draw();
   });
-  return { el, load };
+  return { el, load, stop };
 }
 
 /** The p95 chart, or words where there is nothing to chart: a chart of no points says less. */

@@ -43,7 +43,7 @@ const pad = (n) => String(n).padStart(2, "0");
 
 let zoneNames = null; // one formatter for every time on the page (they are slow to make)
 
-/** The zone's label at `d`: the short name when it is one ("CET"), else "UTC+5:30". */
+/** The browser zone's label at `d`: the short name when it is one ("CET"), else "UTC+5:30". */
 function zoneLabel(d) {
   zoneNames ??= new Intl.DateTimeFormat(undefined, { timeZoneName: "short" });
   const part = zoneNames
@@ -59,6 +59,14 @@ function zoneLabel(d) {
   return `UTC${sign}${Math.floor(abs / 60)}${abs % 60 ? ":" + pad(abs % 60) : ""}`;
 }
 
+/**
+ * The zone times are shown in, as every label of the page says it: "UTC" in UTC mode,
+ * else the browser zone's label at `d` (its offset may differ in summer and winter).
+ */
+export function zoneName(d = new Date()) {
+  return utc ? "UTC" : zoneLabel(d);
+}
+
 /** The text for an ISO timestamp in the current mode ("" for none, the input when unparsable). */
 export function formatTime(iso, { seconds = true } = {}) {
   if (!iso) return "";
@@ -68,7 +76,7 @@ export function formatTime(iso, { seconds = true } = {}) {
     ? [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]
     : [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
   const clock = `${pad(h)}:${pad(mi)}${seconds ? ":" + pad(s) : ""}`;
-  return `${y}-${pad(mo)}-${pad(da)} ${clock} ${utc ? "UTC" : zoneLabel(d)}`;
+  return `${y}-${pad(mo)}-${pad(da)} ${clock} ${zoneName(d)}`;
 }
 
 /** A <time> showing `iso` in the current mode; the exact UTC value in its tooltip. "—" for none. */
@@ -104,4 +112,17 @@ export function inputToIso(value) {
   if (!value) return null;
   const d = new Date(utcMode() ? `${value}Z` : value);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+/**
+ * The `datetime-local` value for an instant (a Date or an ISO string), in the zone the
+ * times are shown in: the inverse of `inputToIso`, to pre-fill a time input.
+ */
+export function isoToInput(instant) {
+  const d = new Date(instant);
+  if (Number.isNaN(d.getTime())) return "";
+  const [y, mo, da, h, mi] = utc
+    ? [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()]
+    : [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes()];
+  return `${y}-${pad(mo)}-${pad(da)}T${pad(h)}:${pad(mi)}`;
 }

@@ -1,17 +1,13 @@
-// The pages of the dashboard and the parts they share (tables of webhooks, deliveries
-// and attempts, the stats panel, the webhook form).
+// The webhooks list, the tenant's stats and API keys pages, and the parts the pages share
+// (a paged table, a secret shown once, delivery and attempt rows). Imports point one way:
+// the other page modules import this one, never the other way round.
 
-import { session, get, post, del, query, ApiError } from "./api.js";
-import { h, fill, link, field, flash } from "./dom.js";
+import { session, get, post, del, query } from "./api.js";
+import { h, fill, link, field, flash, copyButton } from "./dom.js";
 import { when } from "./time.js";
 import { healthBadge, successRate24h } from "./health.js";
-import { showFieldErrors } from "./form.js";
-// moved to modules of their own; re-exported so that older imports from here keep working
-export { deliveriesTable, deliveries, delivery } from "./deliveries.js";
-export { liveTail, tail } from "./tail.js";
+import { showError } from "./form.js";
 import { statsPanel } from "./stats.js";
-import { webhookForm } from "./webhook-form.js";
-export { statsPanel, webhookForm };
 
 // ---------------------------------------------------------------- shared parts
 
@@ -42,32 +38,9 @@ export function pagedTable(headings, load, row, empty = "Nothing here yet.") {
   };
 }
 
-/**
- * Reports an API error: in the flash, and beside the fields a 422 names, in words (the
- * field's label and the rule, never a parser's message; see form.js).
- */
-export function showError(err, form) {
-  if (form && err instanceof ApiError && err.errors.length) showFieldErrors(form, err.errors);
-  else flash(err.message, "error");
-}
-
 /** A secret or key shown once, with a copy button. */
 export function secretBox(label, value) {
-  const copy = h("button", { type: "button", class: "secondary" }, "Copy");
-  copy.addEventListener("click", async () => {
-    try {
-      await navigator.clipboard.writeText(value);
-      flash("Copied.");
-    } catch {
-      flash("The browser refused the clipboard: select the text and copy it.", "error");
-    }
-  });
-  return h("div", { class: "secret" }, h("span", {}, label), h("code", { class: "secret-value" }, value), copy);
-}
-
-/** A webhook's state: its health (health.js), and "Paused until …" while paused. */
-export function webhookState(w) {
-  return healthBadge(w);
+  return h("div", { class: "secret" }, h("span", {}, label), h("code", { class: "secret-value" }, value), copyButton(value));
 }
 
 export function deliveryStatus(status) {
@@ -133,7 +106,7 @@ export async function webhooks(el) {
           h("td", {}, w.kind === "relay" ? [h("span", { class: "badge info" }, "relay"), " · ", h("code", {}, "hookrelay listen")] : h("code", {}, w.url)),
           h("td", {}, w.events.join(", ")),
           h("td", {}, w.consumerId ?? "—"),
-          h("td", { class: "health-cell" }, webhookState(w)),
+          h("td", { class: "health-cell" }, healthBadge(w)),
           h("td", {}, successRate24h(w)),
           h("td", {}, when(w.health?.lastAttemptAt)),
         ),
@@ -152,22 +125,17 @@ export async function webhooks(el) {
   await load();
 }
 
-export async function newWebhook(el) {
-  fill(
-    el,
-    h("h1", {}, "New webhook"),
-    webhookForm(null, "Create webhook", async (body) => {
-      const w = await post("/webhooks", body);
-      flash(`Webhook ${w.name} created.`);
-      location.hash = `#/webhooks/${w.id}`;
-    }),
-  );
-}
-
+/** The tenant's stats; returns the panel's cleanup (app.js calls it when the page goes). */
 export async function tenantStats(el) {
   const panel = statsPanel("/stats");
   fill(el, h("h1", {}, "Stats of all webhooks"), panel.el);
-  await panel.load();
+  try {
+    await panel.load();
+  } catch (err) {
+    panel.stop();
+    throw err;
+  }
+  return panel.stop;
 }
 
 export async function apiKeys(el) {

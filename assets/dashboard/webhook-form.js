@@ -3,9 +3,9 @@
 // errors land beside their fields the same way. An error goes away as soon as its field
 // is fixed.
 
-import { session, ApiError } from "./api.js";
-import { h, field, flash } from "./dom.js";
-import { WEBHOOK_FIELDS, checkWebhookField, parseHeaders, parseSchedule, showFieldErrors, setFieldError, clearFieldErrors, sentence } from "./form.js";
+import { session } from "./api.js";
+import { h, field } from "./dom.js";
+import { WEBHOOK_FIELDS, checkWebhookField, parseHeaders, parseSchedule, showFieldErrors, showError, setFieldError, clearFieldErrors, sentence } from "./form.js";
 
 /** The webhook form, for create (`w` null) and edit. `onSubmit` gets the request body. */
 export function webhookForm(w, submitLabel, onSubmit) {
@@ -113,8 +113,7 @@ export function webhookForm(w, submitLabel, onSubmit) {
     try {
       await onSubmit(body);
     } catch (err) {
-      if (err instanceof ApiError && err.errors.length) showFieldErrors(form, err.errors);
-      else flash(err.message, "error");
+      showError(err, form);
     }
   });
   return form;

@@ -1,15 +1,39 @@
-// One webhook: its settings and actions, attempt log, stats, deliveries and live tail,
-// each a tab of its own route (`#/webhooks/<id>/<tab>`).
+// One webhook: the page that creates one, and a webhook's settings and actions, attempt
+// log, stats, deliveries and live tail, each a tab of its own route
+// (`#/webhooks/<id>/<tab>`). Every change to a webhook made here is followed by
+// `forgetWebhooks()`, so that the tables show the webhook's new state at once.
 
 import { session, get, post, patch, del, query } from "./api.js";
-import { h, fill, field, flash, isoOrNull, localInput } from "./dom.js";
-import { when } from "./time.js";
-import { pagedTable, showError, secretBox, webhookState, deliveryStatus, attemptRow, ATTEMPT_HEADINGS, liveTail } from "./views.js";
-import { deliveriesTable } from "./deliveries.js";
+import { h, fill, field, flash } from "./dom.js";
+import { when, inputToIso, isoToInput } from "./time.js";
+import { pagedTable, secretBox, deliveryStatus, attemptRow, ATTEMPT_HEADINGS } from "./views.js";
+import { deliveriesTable, forgetWebhooks } from "./deliveries.js";
+import { liveTail } from "./tail.js";
 import { statsPanel } from "./stats.js";
 import { webhookForm } from "./webhook-form.js";
-import { healthLine } from "./health.js";
-import { showFieldErrors, clearFieldErrors } from "./form.js";
+import { healthBadge, healthLine } from "./health.js";
+import { showError, showFieldErrors, clearFieldErrors } from "./form.js";
+
+/** A change to a webhook: the request, then what the dashboard knew of webhooks is forgotten. */
+async function changed(request) {
+  try {
+    return await request;
+  } finally {
+    forgetWebhooks();
+  }
+}
+
+export async function newWebhook(el) {
+  fill(
+    el,
+    h("h1", {}, "New webhook"),
+    webhookForm(null, "Create webhook", async (body) => {
+      const w = await changed(post("/webhooks", body));
+      flash(`Webhook ${w.name} created.`);
+      location.hash = `#/webhooks/${w.id}`;
+    }),
+  );
+}
 
 const TABS = [
   ["settings", "Settings"],
@@ -29,7 +53,7 @@ export async function webhookPage(el, id, tab) {
   fill(
     el,
     // health at a glance: the state in colour and words, then the last 24 h
-    h("div", { class: "title" }, h("h1", {}, w.name), h("span", { class: "health-state" }, webhookState(w))),
+    h("div", { class: "title" }, h("h1", {}, w.name), h("span", { class: "health-state" }, healthBadge(w))),
     w.kind === "relay" ? relayStatus(w) : h("p", {}, h("code", { class: "url" }, w.url)),
     healthLine(w),
     h("nav", { class: "tabs" }, TABS.map(([t, label]) => h("a", { href: `#/webhooks/${id}${t === "settings" ? "" : `/${t}`}`, class: t === tab ? "current" : null }, label))),
@@ -43,12 +67,20 @@ export async function webhookPage(el, id, tab) {
     case "stats": {
       const panel = statsPanel(`/webhooks/${id}/stats`);
       fill(body, panel.el);
-      return panel.load();
+      try {
+        await panel.load();
+      } catch (err) {
+        panel.stop();
+        throw err;
+      }
+      // app.js calls it when the tab goes: the panel's zone listener ends with it
+      return panel.stop;
     }
     case "deliveries": {
       const list = h("div");
       const loadTable = async () => {
-        const table = deliveriesTable({ webhookId: id });
+        // the webhook as this page has just read it: its rows show its state as it is now
+        const table = deliveriesTable({ webhookId: id }, { webhook: w });
         fill(list, table.el);
         await table.next();
       };
@@ -108,15 +140,15 @@ function settings(body, w) {
       "div",
       { class: "actions" },
       w.active
-        ? action("Deactivate", async () => (await patch(`/webhooks/${w.id}`, { active: false }), flash("Deactivated: deliveries wait until it is active again."), reload()))
-        : action("Activate", async () => (await patch(`/webhooks/${w.id}`, { active: true }), flash("Activated."), reload()), "primary"),
+        ? action("Deactivate", async () => (await changed(patch(`/webhooks/${w.id}`, { active: false })), flash("Deactivated: deliveries wait until it is active again."), reload()))
+        : action("Activate", async () => (await changed(patch(`/webhooks/${w.id}`, { active: true })), flash("Activated."), reload()), "primary"),
       action("Reveal secret", async () => {
         const s = await get(`/webhooks/${w.id}/secret`);
         fill(shown, secretBox("Signing secret", s.secret), s.previousSecretExpiresAt ? h("p", { class: "hint" }, "The previous secret still signs until ", when(s.previousSecretExpiresAt), ".") : null);
       }),
       action("Rotate secret", async () => {
         if (!confirm("Rotate the signing secret? The current one keeps signing alongside the new one for 24 hours.")) return;
-        const s = await post(`/webhooks/${w.id}/rotate-secret`);
+        const s = await changed(post(`/webhooks/${w.id}/rotate-secret`));
         fill(shown, secretBox("New signing secret", s.secret));
         flash("Secret rotated.");
       }),
@@ -124,7 +156,7 @@ function settings(body, w) {
         "Delete",
         async () => {
           if (!confirm(`Delete the webhook ${w.name} with its deliveries and logs? This cannot be undone.`)) return;
-          await del(`/webhooks/${w.id}`);
+          await changed(del(`/webhooks/${w.id}`));
           flash(`Webhook ${w.name} deleted.`);
           location.hash = "#/webhooks";
         },
@@ -149,7 +181,7 @@ function settings(body, w) {
     ),
     h("h2", {}, "Edit"),
     webhookForm(w, "Save changes", async (changes) => {
-      await patch(`/webhooks/${w.id}`, changes);
+      await changed(patch(`/webhooks/${w.id}`, changes));
       flash("Saved.");
       reload();
     }),
@@ -173,7 +205,7 @@ function logs(body, w) {
   );
   const list = h("div");
   const load = async () => {
-    const params = { status: status.value, eventType: eventType.value, since: isoOrNull(since.value), until: isoOrNull(until.value) };
+    const params = { status: status.value, eventType: eventType.value, since: inputToIso(since.value), until: inputToIso(until.value) };
     const table = pagedTable([...ATTEMPT_HEADINGS, "Delivery"], (cursor) => get(`/webhooks/${w.id}/logs${query({ ...params, cursor })}`), withRetry, "No attempts match.");
     fill(list, table.el);
     await table.next();
@@ -218,19 +250,20 @@ function withRetry(a) {
   return tr;
 }
 
-const MINUTE = 60e3;
-
 /**
  * Recover: re-queue the webhook's failed deliveries created in [since, until). Asks first,
- * in the page, saying how many it will re-queue — the webhook's stats over the same window
- * count them (`deliveries.failed`: deliveries created in the window that ended failed,
- * exactly the ones recover takes). The stats widen a window to whole minutes: `since` is
- * a whole minute (a datetime-local input has no seconds) and `until` is either one too or
- * "now", past which no delivery exists yet, so both count the same deliveries.
+ * in the page, saying how many it will re-queue — counted by the webhook's stats over the
+ * same window (`deliveries.failed`: deliveries created in the window that ended failed).
+ * The stats widen a window to whole minutes: `since` is a whole minute (a datetime-local
+ * input has no seconds) and `until` is either one too or "now", past which no delivery
+ * exists yet. The count is an upper bound, not an exact one: the stats' rollups are kept
+ * 90 days, but finished deliveries are purged after the log retention
+ * (HOOKRELAY_LOG_RETENTION, 30 days by default), and purged ones cannot be re-queued; the
+ * question says so. The times typed are read in the zone the page shows (time.js).
  * `onDone` runs after the recovery (the deliveries table reloads).
  */
 function recoverPanel(w, onDone) {
-  const since = h("input", { name: "since", type: "datetime-local", required: true, value: localInput(new Date(Date.now() - 24 * 3600e3)) });
+  const since = h("input", { name: "since", type: "datetime-local", required: true, value: isoToInput(Date.now() - 24 * 3600e3) });
   const until = h("input", { name: "until", type: "datetime-local" });
   const ask = h("div", { class: "recover-confirm", hidden: true, role: "alertdialog", "aria-live": "polite" });
   const state = h("p", { class: "recovery", "aria-live": "polite" });
@@ -246,9 +279,13 @@ function recoverPanel(w, onDone) {
 
   const chosenWindow = () => {
     const errors = [];
-    const from = since.value ? new Date(since.value) : null;
-    const to = until.value ? new Date(until.value) : new Date();
+    // read in the zone the page shows times in (the UTC toggle), as the user sees them
+    const fromIso = inputToIso(since.value);
+    const toIso = until.value ? inputToIso(until.value) : new Date().toISOString();
+    const from = fromIso ? new Date(fromIso) : null;
+    const to = toIso ? new Date(toIso) : null;
     if (!from) errors.push({ field: "since", words: "Failed since is required: the time from which to recover" });
+    else if (!to) errors.push({ field: "until", words: "Until is not a complete date and time" });
     else if (from < Date.now() - 90 * 24 * 3600e3) errors.push({ field: "since", words: "Failed since must be within the last 90 days" });
     else if (from >= to) errors.push({ field: until.value ? "until" : "since", words: until.value ? "Until must be after Failed since" : "Failed since must be in the past" });
     if (errors.length) {
@@ -266,7 +303,8 @@ function recoverPanel(w, onDone) {
     if (!span) return;
     start.disabled = true;
     try {
-      // one bar a day keeps the answer small (the count is the window's, whatever the buckets)
+      // one bar a day keeps the answer small (the count is the window's, whatever the
+      // buckets); an upper bound of what recover takes (see above)
       const stats = await get(`/webhooks/${w.id}/stats${query({ ...span, bucket: "1d" })}`);
       confirmStep(span, stats.deliveries);
     } catch (err) {
@@ -290,7 +328,14 @@ function recoverPanel(w, onDone) {
       confirm.addEventListener("click", () => run(span, confirm, cancel));
       fill(
         ask,
-        h("p", {}, h("strong", { class: "recover-count", "data-count": n }, `${n} failed ${n === 1 ? "delivery" : "deliveries"}`), " created between ", ...range, ` will be re-queued: each gets a new series of attempts, following the webhook's schedule.`),
+        h(
+          "p",
+          {},
+          h("strong", { class: "recover-count", "data-count": n }, `${n} failed ${n === 1 ? "delivery" : "deliveries"}`),
+          " created between ",
+          ...range,
+          " will be re-queued, each with a new series of attempts following the webhook's schedule; any older than the log retention (30 days by default) are already purged and will not be.",
+        ),
         pendingNote,
         h("div", { class: "actions" }, confirm, cancel),
       );
@@ -303,11 +348,19 @@ function recoverPanel(w, onDone) {
     try {
       let r = await post(`/webhooks/${w.id}/recover`, span);
       ask.hidden = true;
-      // the recovery runs in the background: follow it until it is done
+      // the recovery runs in the background: follow it while its page is shown
       while (r.status === "running" && form.isConnected) {
         fill(state, `Re-queued ${r.deliveries} so far…`);
         await new Promise((resolve) => setTimeout(resolve, 1000));
+        if (!form.isConnected) break;
         r = await get(`/webhooks/${w.id}/recoveries/${r.id}`);
+      }
+      // the user went to another page mid-recovery: its count so far is no result, and
+      // that page is not the place to report it (the recovery goes on in the server)
+      if (!form.isConnected) return;
+      if (r.status !== "done") {
+        fill(state, `Recovery ${r.status}: ${r.deliveries} re-queued so far.`);
+        return;
       }
       fill(state, `Recovery done: ${r.deliveries} ${r.deliveries === 1 ? "delivery" : "deliveries"} re-queued.`);
       state.dataset.deliveries = r.deliveries;
@@ -315,7 +368,7 @@ function recoverPanel(w, onDone) {
       await onDone();
     } catch (err) {
       confirm.disabled = cancel.disabled = false;
-      showError(err, form);
+      if (form.isConnected) showError(err, form);
     } finally {
       start.disabled = false;
     }

@@ -24,6 +24,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("source.js", JS, include_bytes!("../../assets/dashboard/source.js")),
     ("time.js", JS, include_bytes!("../../assets/dashboard/time.js")),
     ("events.js", JS, include_bytes!("../../assets/dashboard/events.js")),
+    ("payload.js", JS, include_bytes!("../../assets/dashboard/payload.js")),
     ("deliveries.js", JS, include_bytes!("../../assets/dashboard/deliveries.js")),
     ("tail.js", JS, include_bytes!("../../assets/dashboard/tail.js")),
     ("health.js", JS, include_bytes!("../../assets/dashboard/health.js")),

@@ -1,4 +1,5 @@
-//! Delivery stats of one webhook or of the whole tenant, from the per-minute and per-hour rollups.
+//! Delivery stats of one webhook or of the whole tenant, from the minute, quarter-hour and
+//! hour rollups.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -10,7 +11,7 @@ use crate::api::params::{path_id, Params};
 use crate::api::route::resource;
 use crate::api::state::AppState;
 use crate::db;
-use crate::db::stats::{StatsRow, TENANT_WIDE};
+use crate::db::stats::{StatsRow, HOUR, MINUTE, QUARTER, TENANT_WIDE};
 use crate::domain::latency::{add_counts, percentile, ERROR_KINDS};
 use crate::domain::ts;
 use crate::error::{ApiError, ApiResult};
@@ -216,9 +217,16 @@ async fn load(state: &AppState, caller: &Caller, webhook: Option<Uuid>, req: &Ht
     if let Some(id) = webhook {
         caller.webhook(&mut conn, id).await?;
     }
-    // hour rows fit a series of whole hours or days; smaller buckets need the minutes
-    let hourly = step >= TimeDelta::hours(1);
-    let rows = db::stats::rows(&mut conn, tenant, webhook.unwrap_or(TENANT_WIDE), since, until, hourly).await?;
+    // the largest rows that fit whole buckets: hours for hours and days, quarter-hours for
+    // 15 minutes, else minutes (the window's ragged edges are always minute rows)
+    let span = if step >= TimeDelta::hours(1) {
+        HOUR
+    } else if step >= TimeDelta::minutes(15) {
+        QUARTER
+    } else {
+        MINUTE
+    };
+    let rows = db::stats::rows(&mut conn, tenant, webhook.unwrap_or(TENANT_WIDE), since, until, span).await?;
     let unattempted = db::stats::unattempted(&mut conn, tenant, webhook, since, until).await?;
     Ok(summarize(&rows, unattempted, since, until, step))
 }

@@ -69,7 +69,6 @@ impl WebhookView {
     fn new(w: Webhook, counted: Option<&Counted>) -> WebhookView {
         let kept = Kept {
             active: w.active,
-            degraded: w.health.degraded,
             failing_since: w.health.health_failing_since,
             last_attempt_at: w.health.last_attempt_at,
             last_success_at: w.health.last_success_at,

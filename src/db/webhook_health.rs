@@ -22,7 +22,6 @@ use crate::domain::webhook_health::Counted;
 #[derive(Debug, Clone, Default, Queryable, Selectable, Insertable)]
 #[diesel(table_name = webhooks)]
 pub struct HealthColumns {
-    pub degraded: bool,
     pub health_failing_since: Option<DateTime<Utc>>,
     pub last_attempt_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,

@@ -12,9 +12,6 @@ use super::ts_opt;
 #[derive(Debug, Clone, Default)]
 pub struct Kept {
     pub active: bool,
-    /// The degraded verdict of the last evaluation (kept while there are too few attempts
-    /// to judge again).
-    pub degraded: bool,
     pub failing_since: Option<DateTime<Utc>>,
     pub last_attempt_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
@@ -49,7 +46,7 @@ impl Health {
             "disabled"
         } else if kept.failing_since.is_some() {
             "failing"
-        } else if degraded_now(kept, counted) {
+        } else if degraded_now(counted) {
             "degraded"
         } else if kept.last_attempt_at.is_some_and(|at| at > now - TimeDelta::hours(24)) || counted.attempts_24h > 0 {
             "healthy"
@@ -68,11 +65,13 @@ impl Health {
     }
 }
 
-/// The degraded rule over the window as it stands now; with too few attempts to judge,
-/// the last evaluation's verdict (silence is not a recovery, as for the operational events).
-fn degraded_now(kept: &Kept, c: &Counted) -> bool {
+/// Whether the degraded rule holds over the window as it stands now. With fewer attempts
+/// than the rule needs it does not (unlike the operational events, which keep the last
+/// verdict so that silence announces no recovery): a webhook whose traffic stopped is not
+/// shown degraded for days.
+fn degraded_now(c: &Counted) -> bool {
     let rate = c.window_successes as f64 / c.window_attempts.max(1) as f64;
-    is_degraded(c.window_attempts, rate, quantile_exceeds(&c.window_hist, 0.95, SLOW_MS)).unwrap_or(kept.degraded)
+    is_degraded(c.window_attempts, rate, quantile_exceeds(&c.window_hist, 0.95, SLOW_MS)) == Some(true)
 }
 
 #[cfg(test)]
@@ -106,19 +105,21 @@ mod tests {
     }
 
     #[test]
-    fn too_few_attempts_keep_the_last_verdict() {
+    fn the_degraded_rule_needs_its_attempts_now() {
         let now = Utc::now();
+        let recent = Kept { last_attempt_at: Some(now), ..kept() };
         let few = Counted { attempts_24h: 5, window_attempts: 5, ..Counted::default() };
-        let was = Kept { degraded: true, last_attempt_at: Some(now), ..kept() };
-        assert_eq!(Health::of(&was, &few, now).state, "degraded");
-        let fine = Counted {
-            attempts_24h: 40,
-            successes_24h: 40,
-            window_attempts: 40,
-            window_successes: 40,
-            ..Counted::default()
+        assert_eq!(Health::of(&recent, &few, now).state, "healthy", "5 failed attempts are too few to judge");
+        let mut hist = vec![0; crate::domain::latency::bucket_count()];
+        hist[crate::domain::latency::bucket(12_000)] = 20;
+        let slow = Counted {
+            attempts_24h: 20,
+            successes_24h: 20,
+            window_attempts: 20,
+            window_successes: 20,
+            window_hist: hist,
         };
-        assert_eq!(Health::of(&was, &fine, now).state, "healthy");
+        assert_eq!(Health::of(&recent, &slow, now).state, "degraded", "p95 above 10 s");
     }
 
     #[test]

@@ -31,6 +31,11 @@ async fn health_when(app: &TestApp, token: &str, id: &str, done: impl Fn(&Value)
     }
 }
 
+/// The start of the quarter-hour of `t`.
+fn span_floor(t: DateTime<Utc>) -> DateTime<Utc> {
+    chrono::DurationRound::duration_trunc(t, TimeDelta::minutes(15)).unwrap()
+}
+
 fn recent(t: &Value) -> bool {
     let t: DateTime<Utc> = t.as_str().unwrap_or_else(|| panic!("a time, got {t}")).parse().unwrap();
     (Utc::now() - t).abs() < TimeDelta::seconds(30)
@@ -153,6 +158,12 @@ async fn a_chosen_bucket_sizes_the_series_and_too_many_buckets_are_refused() {
             assert_eq!(attempts, s["attempts"].as_i64().unwrap(), "{bucket}: the series adds up");
             assert_eq!(attempts, 1, "{bucket}");
         }
+        // whole quarter-hours of a window are read from their own rows, its edges from minutes
+        let (since, until) = (span_floor(now - TimeDelta::hours(2)), span_floor(now) + TimeDelta::minutes(30));
+        let (status, s) =
+            app.get(&format!("{path}?since={}&until={}&bucket=15m", fmt(since), fmt(until)), &token).await;
+        assert_eq!((status, s["attempts"].as_i64()), (200, Some(1)), "{s}");
+        assert_eq!(s["series"].as_array().unwrap().len(), 10, "{s}");
         // 26 h of minutes is more than 1,500 buckets; an unknown size is refused too
         for query in [format!("{}&bucket=1m", window(26)), format!("{}&bucket=2m", window(1))] {
             let (status, err) = app.get(&format!("{path}?{query}"), &token).await;
@@ -163,4 +174,35 @@ async fn a_chosen_bucket_sizes_the_series_and_too_many_buckets_are_refused() {
         assert_eq!(status, 200, "{s}");
         assert!(s["series"].as_array().unwrap().len() > 1_500);
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_successful_operational_event_ends_a_failing_streak_too() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("Acme").await;
+    let failing = Arc::new(AtomicBool::new(true));
+    let switchable = {
+        let failing = failing.clone();
+        Receiver::start(move |_| Reply::status(if failing.load(Ordering::SeqCst) { 500 } else { 200 })).await
+    };
+    let broken = Receiver::start(|_| Reply::status(500)).await;
+    let watcher = app
+        .webhook(
+            &token,
+            json!({"name": "watcher", "url": switchable.url, "events": ["a.w", "hookrelay.delivery.failed"],
+                   "retrySchedule": []}),
+        )
+        .await;
+    app.webhook(&token, json!({"name": "broken", "url": broken.url, "events": ["a.f"], "retrySchedule": []})).await;
+    let id = watcher["id"].as_str().unwrap().to_owned();
+    publish_and_wait(&app, &token, "a.w", 1).await;
+    let h = health_when(&app, &token, &id, |h| h["state"] == "failing").await;
+    assert_eq!(h["state"], "failing", "{h}");
+
+    // the other webhook's failure is announced to this one, which now answers 200
+    failing.store(false, Ordering::SeqCst);
+    publish_and_wait(&app, &token, "a.f", 1).await;
+    let h = health_when(&app, &token, &id, |h| h["state"] == "healthy").await;
+    assert_eq!((h["state"].as_str(), &h["failingSince"]), (Some("healthy"), &Value::Null), "{h}");
+    assert!(recent(&h["lastSuccessAt"]), "{h}");
 }

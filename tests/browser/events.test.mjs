@@ -172,6 +172,29 @@ test("an event's page shows its payload exactly as published and its deliveries 
   assert.match(await page.textContent(".delivery-facts"), /Billing service/);
   await shot(page, "delivery");
 
+  // data that is a JSON string keeps its quotes, and has nothing to format
+  const greeting = await api("POST", "/events", token, { event: "note.added", data: "hello" });
+  assert.equal(greeting.status, 202);
+  await page.evaluate((id) => (location.hash = `#/events/${id}`), greeting.body.id);
+  await page.waitForSelector("h1:has-text('note.added')");
+  assert.equal(await page.textContent("pre.payload"), '"hello"');
+  assert.equal(await page.locator("button:text('Show as sent')").count(), 0, "no toggle for text that formatting leaves as it is");
+
+  // a source's body that is not JSON (a form) is shown exactly as received, without a toggle
+  const source = await api("POST", "/sources", token, { name: "Form posts", provider: "none", eventType: "form.posted", config: {} });
+  assert.equal(source.status, 201, JSON.stringify(source.body));
+  const formHook = await api("POST", "/webhooks", token, { name: "Form relay", url: hookUrl("/ok"), events: ["form.*"] });
+  assert.equal(formHook.status, 201);
+  const form = "name=Ada+Lovelace&note=%3Cb%3Ehi%3C%2Fb%3E&empty=";
+  const ingested = await fetch(source.body.ingestUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form });
+  assert.equal(ingested.status, 200);
+  await until("the form's delivery", () => received["/ok"].some((r) => r.body === form));
+  const formDelivery = (await api("GET", `/deliveries?webhookId=${formHook.body.id}`, token)).body.data[0];
+  await page.evaluate((id) => (location.hash = `#/deliveries/${id}`), formDelivery.id);
+  await page.waitForSelector("h1:has-text('Form relay')");
+  assert.equal(await page.textContent("pre.payload"), form, "the body as the receiver got it");
+  assert.equal(await page.locator("button:text('Show as sent')").count(), 0, "nothing to format");
+
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
@@ -255,6 +278,28 @@ test("a pending delivery says why it waits, and a retry shows the row pending at
   await shot(page, "delivery-pending");
   assert.equal(slow.status, 201);
 
+  // a webhook deactivated and activated again on its page: every deliveries table shows
+  // its new state at once (the Ledger sync delivery waits for its retry, a minute away)
+  const ledger = (await api("GET", `/deliveries?webhookId=${slow.body.id}`, token)).body.data[0];
+  assert.equal(ledger.status, "pending");
+  const why = () => page.locator(`tr.delivery[data-id="${ledger.id}"][data-status=pending] .why`).textContent();
+  await page.evaluate((hook) => (location.hash = `#/webhooks/${hook}`), slow.body.id);
+  await page.click("button:text('Deactivate')");
+  await page.waitForSelector(".title .badge.health:text-is('Disabled (manual)')");
+  await page.click("#nav >> text=Deliveries");
+  await page.waitForSelector("h1:text-is('Deliveries')");
+  assert.match(await why(), /the webhook is inactive/);
+  await page.evaluate((hook) => (location.hash = `#/webhooks/${hook}`), slow.body.id);
+  await page.click("button:text('Activate')");
+  await page.waitForSelector(".title .badge.health:not([data-state=disabled])");
+  await page.click(".tabs >> text=Deliveries");
+  assert.doesNotMatch(await why(), /inactive/, "the webhook's own Deliveries tab");
+  assert.match(await why(), /^Retry \(attempt 2\) waits until /);
+  await page.click("#nav >> text=Deliveries");
+  await page.waitForSelector("h1:text-is('Deliveries')");
+  assert.doesNotMatch(await why(), /inactive/, "the Deliveries page, within the 5 s its webhook names are kept");
+  assert.match(await why(), /^Retry \(attempt 2\) waits until /);
+
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
@@ -270,8 +315,9 @@ test("the portal keeps its session across a reload and shows the tenant's name",
   await portal.waitForSelector("tr.webhook");
   assert.doesNotMatch(portal.url(), /token=/, "the token left the address bar");
   assert.equal(await portal.textContent("#top .brand"), "Acme Payments");
-  assert.doesNotMatch(await portal.textContent("#top"), /Consumer cus_1/);
-  assert.match(await portal.textContent("#who"), /cus_1/, "the consumer id only in small print");
+  assert.doesNotMatch(await portal.textContent("#top"), /cus_1/, "no internal consumer id in the header");
+  assert.match(await portal.getAttribute("#who .portal-session", "title"), /cus_1/, "the consumer id only in a tooltip");
+  assert.match(await portal.textContent("#who .portal-session"), /^Session until \d{4}-\d\d-\d\d /);
   await shot(portal, "portal-named");
 
   await portal.reload();

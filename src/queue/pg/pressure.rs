@@ -28,6 +28,9 @@ struct Pressure {
     /// events' included (what `health` shows as last attempt and last success).
     last_attempt: Option<DateTime<Utc>>,
     last_success_any: Option<DateTime<Utc>>,
+    /// The first delivery that ended failed after `last_success_any` (operational ones
+    /// included): where `health`'s failing streak starts, which any success ends.
+    first_failed_any: Option<DateTime<Utc>>,
 }
 
 /// An attempt of one of hookrelay's own operational events.
@@ -53,10 +56,14 @@ pub(super) fn operational(o: &Outcome) -> bool {
 ///
 /// Health at a glance (`domain::webhook_health`): the last attempt and the last success
 /// (each written when it moved on by a second or more, so that a busy healthy endpoint's
-/// row is written about once a second, not by every batch), and `health_failing_since`,
-/// the failing streak as above that neither re-enabling nor auto-disable restarts.
+/// row is written about once a second, not by every batch), and `health_failing_since`:
+/// the start of the last attempt of the first delivery that ended failed after the last
+/// successful attempt, which neither re-enabling nor auto-disable restarts and in which
+/// operational events count like any other (so that `lastSuccessAt` never follows it).
 ///
-/// A webhook is otherwise written only when something of it changes.
+/// A webhook is otherwise written only when something of it changes. A written row takes
+/// its successes' concurrency back (`eased`) whatever the reason it is written: as SPEC
+/// says, each success gives one back.
 pub(super) async fn update_endpoints(
     mut conn: &AsyncPgConnection,
     live: &[&Outcome],
@@ -78,10 +85,14 @@ pub(super) async fn update_endpoints(
             p.last_success = p.last_success.max(Some(o.log.created_at));
         }
     }
-    for o in live.iter().filter(|o| o.next == Next::Failed && applied(o) && !operational(o)) {
+    for o in live.iter().filter(|o| o.next == Next::Failed && applied(o)) {
         if let Some(p) = by_webhook.get_mut(&o.log.webhook_id) {
-            if p.last_success.is_none_or(|s| o.log.created_at > s) {
-                p.failed.push(o.log.created_at);
+            let at = o.log.created_at;
+            if p.last_success_any.is_none_or(|s| at > s) {
+                p.first_failed_any = p.first_failed_any.min(Some(at)).or(Some(at));
+            }
+            if !operational(o) && p.last_success.is_none_or(|s| at > s) {
+                p.failed.push(at);
             }
         }
     }
@@ -95,7 +106,8 @@ pub(super) async fn update_endpoints(
     let mut pauses = Vec::with_capacity(n);
     let (mut last_success, mut failed, mut first_failed) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut last_attempt, mut last_success_any) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut last_attempt, mut last_success_any, mut first_failed_any) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     for (id, p) in by_webhook {
         ids.push(id);
         strained.push(p.strained);
@@ -107,6 +119,7 @@ pub(super) async fn update_endpoints(
         first_failed.push(p.failed.iter().min().copied());
         last_attempt.push(p.last_attempt);
         last_success_any.push(p.last_success_any);
+        first_failed_any.push(p.first_failed_any);
     }
     prepared(
         diesel::sql_query(
@@ -117,15 +130,16 @@ pub(super) async fn update_endpoints(
                  ELSE least(w.failing_since, u.first_failed) END, \
                failed_streak = CASE WHEN u.last_success >= w.failing_since THEN u.failed \
                  ELSE w.failed_streak + u.failed END, \
-               health_failing_since = CASE WHEN u.last_success >= w.health_failing_since THEN u.first_failed \
-                 ELSE least(w.health_failing_since, u.first_failed) END, \
+               health_failing_since = CASE WHEN u.last_success_any >= w.health_failing_since \
+                 THEN u.first_failed_any ELSE least(w.health_failing_since, u.first_failed_any) END, \
                last_attempt_at = greatest(w.last_attempt_at, u.last_attempt), \
                last_success_at = greatest(w.last_success_at, u.last_success_any) \
-             FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                AS u(id, strained, eased, throttled, pause_until, last_success, failed, first_failed, \
-                    last_attempt, last_success_any) \
+                    last_attempt, last_success_any, first_failed_any) \
              WHERE w.id = u.id AND (u.strained > 0 OR u.pause_until IS NOT NULL OR (u.throttled AND u.eased > 0) \
-               OR u.failed > 0 OR u.last_success >= w.failing_since OR u.last_success >= w.health_failing_since \
+               OR u.failed > 0 OR u.last_success >= w.failing_since \
+               OR u.first_failed_any IS NOT NULL OR u.last_success_any >= w.health_failing_since \
                OR w.last_attempt_at IS NULL OR u.last_attempt >= w.last_attempt_at + interval '1 second' \
                OR (u.last_success_any IS NOT NULL AND w.last_success_at IS NULL) \
                OR u.last_success_any >= w.last_success_at + interval '1 second')",
@@ -139,7 +153,8 @@ pub(super) async fn update_endpoints(
         .bind::<Array<Int4>, _>(failed)
         .bind::<Array<Nullable<Timestamptz>>, _>(first_failed)
         .bind::<Array<Nullable<Timestamptz>>, _>(last_attempt)
-        .bind::<Array<Nullable<Timestamptz>>, _>(last_success_any),
+        .bind::<Array<Nullable<Timestamptz>>, _>(last_success_any)
+        .bind::<Array<Nullable<Timestamptz>>, _>(first_failed_any),
     )
     .execute(&mut conn)
     .await

@@ -1,0 +1,1 @@
+DELETE FROM stats_rollups WHERE span = 15;
