@@ -4,6 +4,7 @@
 //! "Dashboard").
 
 use actix_web::http::header;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpResponse};
 
 use crate::api::route::resource;
@@ -60,8 +61,8 @@ async fn portal(state: web::Data<AppState>) -> HttpResponse {
 
 fn page(state: &AppState, csp: String) -> HttpResponse {
     let body = match &state.config.dashboard_dir {
-        Some(dir) => std::fs::read(dir.join("index.html")).unwrap_or_else(|_| INDEX_HTML.to_vec()),
-        None => INDEX_HTML.to_vec(),
+        Some(dir) => std::fs::read(dir.join("index.html")).map_or(Bytes::from_static(INDEX_HTML), Bytes::from),
+        None => Bytes::from_static(INDEX_HTML),
     };
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
@@ -86,12 +87,12 @@ async fn asset(state: web::Data<AppState>, file: web::Path<String>) -> Result<Ht
                 Some((stem, "css")) if plain && !stem.contains('.') => CSS,
                 _ => return Err(ApiError::NotFound),
             };
-            (content_type, std::fs::read(dir.join(name)).map_err(|_| ApiError::NotFound)?)
+            (content_type, Bytes::from(std::fs::read(dir.join(name)).map_err(|_| ApiError::NotFound)?))
         }
         None => {
             let (_, content_type, body) =
                 ASSETS.iter().find(|(name, _, _)| *name == file.as_str()).ok_or(ApiError::NotFound)?;
-            (*content_type, body.to_vec())
+            (*content_type, Bytes::from_static(body))
         }
     };
     Ok(HttpResponse::Ok()
