@@ -23,6 +23,9 @@ pub enum Command {
     /// Forward a relay webhook's deliveries to a URL on this machine (no DATABASE_URL
     /// needed: it talks to the API).
     Listen(crate::listen::ListenArgs),
+    /// Exit 0 when the server on HOOKRELAY_BIND answers `GET /health` with 200 within 2 s
+    /// (a container's health check: the image has no shell and no curl).
+    HealthCheck,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ pub mod db;
 pub mod dispatch;
 pub mod domain;
 pub mod error;
+pub mod health_check;
 pub mod inbound;
 pub mod listen;
 pub mod metrics;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         let config = || Config::from_settings(&cli.settings);
         match cli.command.clone().unwrap_or(Command::Serve) {
             Command::Listen(args) => listen::run(args).await,
+            Command::HealthCheck => health_check::run(&cli.settings.bind).await,
             Command::Migrate => db::migrate(config()?.database_url.expose_secret()).await,
             Command::Reencrypt => {
                 let config = config()?;

@@ -469,3 +469,23 @@ async fn every_ingest_request_answered_200_is_delivered_across_a_kill_9() {
     }
     eprintln!("ingest kill -9 test: {} of 400 answered 200 before the kill, all delivered", answered.len());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_check_answers_for_the_server_on_its_bind_address() {
+    let app = TestApp::spawn().await;
+    let check = |bind: String| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_hookrelay"))
+            .arg("health-check")
+            .env("HOOKRELAY_BIND", bind)
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+    };
+    let up = check(app.base.trim_start_matches("http://").to_owned()).await.unwrap();
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let down = check(closed.to_string()).await.unwrap();
+    assert!(!down.status.success(), "nothing listens on {closed}");
+    assert!(String::from_utf8_lossy(&down.stderr).contains("/health"), "{}", String::from_utf8_lossy(&down.stderr));
+}
