@@ -21,7 +21,8 @@ pub fn health_url(bind: &str) -> anyhow::Result<String> {
 /// Succeeds when `/health` answers 200 within 2 s.
 pub async fn run(bind: &str) -> anyhow::Result<()> {
     let url = health_url(bind)?;
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+    // never through an HTTP_PROXY the container may set: the probe is of this machine
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build()?;
     let status = client.get(&url).send().await.with_context(|| format!("asking {url}"))?.status();
     if !status.is_success() {
         bail!("{url} answered {status}");

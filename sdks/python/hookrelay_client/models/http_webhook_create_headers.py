@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="HttpWebhookCreateHeaders")
+
+
+@_attrs_define
+class HttpWebhookCreateHeaders:
+    """Custom headers sent with every attempt. Names are HTTP tokens; values at most 1,024 bytes without CR/LF; Host,
+    Content-Length, Content-Type, Transfer-Encoding, Connection, User-Agent and names starting X-Webhook- or webhook-
+    are refused (the 1,024 are bytes of UTF-8: JSON Schema counts characters; names are also unique regardless of case)
+
+    """
+
+    additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        http_webhook_create_headers = cls()
+
+        http_webhook_create_headers.additional_properties = d
+        return http_webhook_create_headers
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> str:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

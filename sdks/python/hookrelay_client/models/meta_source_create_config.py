@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="MetaSourceCreateConfig")
+
+
+@_attrs_define
+class MetaSourceCreateConfig:
+    """
+    Attributes:
+        app_secret (str): write-only: answers show `****` and its last 4 characters
+        verify_token (str):
+    """
+
+    app_secret: str
+    verify_token: str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        app_secret = self.app_secret
+
+        verify_token = self.verify_token
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "appSecret": app_secret,
+                "verifyToken": verify_token,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        app_secret = d.pop("appSecret")
+
+        verify_token = d.pop("verifyToken")
+
+        meta_source_create_config = cls(
+            app_secret=app_secret,
+            verify_token=verify_token,
+        )
+
+        meta_source_create_config.additional_properties = d
+        return meta_source_create_config
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
